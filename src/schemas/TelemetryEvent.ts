@@ -1,0 +1,113 @@
+/**
+ * The shapes of telemetry events: what callers pass to `track`, what the collector enriches it into,
+ * and the batches transports deliver.
+ */
+import { ParseResult, Schema } from "effect"
+import { inspectJson } from "../internal/json.js"
+
+/** A JSON value: what event data may hold. */
+export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
+
+/** A JSON object. */
+export type JsonObject = { readonly [key: string]: Json }
+
+/**
+ * Event data: a plain object of JSON values only — no functions, `NaN`/`Infinity`, class instances,
+ * cycles, or nesting deeper than 32 levels. A failure names the path of the first offending value.
+ */
+export const JsonObject: Schema.Schema<JsonObject> = Schema.declare<JsonObject, JsonObject, readonly []>([], {
+  decode: () => (input, _options, ast) => {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+      return ParseResult.fail(new ParseResult.Type(ast, input, "Expected a plain object of JSON values"))
+    }
+    const result = inspectJson(input)
+    if (typeof result === "number") return ParseResult.succeed(input as JsonObject)
+    const problem = new ParseResult.Type(ast, result.actual, result.message)
+    const [head, ...tail] = result.path
+    return ParseResult.fail(head === undefined ? problem : new ParseResult.Pointer([head, ...tail], input, problem))
+  },
+  encode: () => (input) => ParseResult.succeed(input as JsonObject)
+}, {
+  identifier: "JsonObject",
+  description: "a plain object of JSON values"
+})
+
+/** An event type such as `chat.message`: 1–128 characters of letters, digits and `. _ - : /`. */
+export const EventType = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "event type must not be empty" }),
+  Schema.maxLength(128, { message: () => "event type is longer than 128 characters" }),
+  Schema.pattern(/^[A-Za-z0-9_.:/-]+$/, {
+    message: () => "event type may hold only letters, digits and . _ - : /"
+  })
+).annotations({ identifier: "EventType" })
+
+/** Epoch milliseconds. */
+export const Timestamp = Schema.Number.pipe(Schema.finite(), Schema.nonNegative()).annotations({
+  identifier: "Timestamp"
+})
+
+/** A user identifier, 1–256 characters. */
+export const UserId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(256)).annotations({
+  identifier: "UserId"
+})
+
+/** Free-form string tags, at most 32 of them. */
+export const Tags = Schema.Record({ key: Schema.String, value: Schema.String.pipe(Schema.maxLength(1024)) }).pipe(
+  Schema.filter((tags) => Object.keys(tags).length <= 32 || "at most 32 tags")
+).annotations({ identifier: "Tags" })
+
+/** What a caller passes to `track`; the collector fills in `id`, `timestamp`, `sessionId` and `kind`. */
+export const EventInput = Schema.Struct({
+  type: EventType,
+  data: Schema.optional(JsonObject),
+  userId: Schema.optional(UserId),
+  tags: Schema.optional(Tags),
+  timestamp: Schema.optional(Timestamp)
+}).annotations({ identifier: "EventInput" })
+export type EventInput = typeof EventInput.Type
+
+/** The family an event belongs to, derived from the first segment of its type (`error.timeout` → `error`). */
+export const EventKind = Schema.Literal("custom", "session", "performance", "usage", "error", "health")
+export type EventKind = typeof EventKind.Type
+
+const kinds: ReadonlyMap<string, EventKind> = new Map<string, EventKind>([
+  ["session", "session"],
+  ["performance", "performance"],
+  ["usage", "usage"],
+  ["error", "error"],
+  ["health", "health"]
+])
+
+/** The kind of an event type: its first dot-separated segment when that names a kind, else `custom`. */
+export const kindOf = (type: string): EventKind => {
+  const dot = type.indexOf(".")
+  return (dot > 0 ? kinds.get(type.slice(0, dot)) : kinds.get(type)) ?? "custom"
+}
+
+/** An enriched event, as buffered and delivered. */
+export const TelemetryEvent = Schema.Struct({
+  id: Schema.String,
+  type: EventType,
+  kind: EventKind,
+  timestamp: Timestamp,
+  sessionId: Schema.String,
+  userId: Schema.optional(UserId),
+  data: JsonObject,
+  tags: Schema.optional(Tags)
+}).annotations({ identifier: "TelemetryEvent" })
+export type TelemetryEvent = typeof TelemetryEvent.Type
+
+/** A batch handed to a `Transport`. Its `batchId` stays the same on every re-send. */
+export const Batch = Schema.Struct({
+  batchId: Schema.String,
+  events: Schema.Array(TelemetryEvent)
+}).annotations({ identifier: "Batch" })
+export type Batch = typeof Batch.Type
+
+/** What the HTTP transport POSTs: the batch plus the time of this attempt. */
+export const BatchPayload = Schema.Struct({
+  batchId: Schema.String,
+  sentAt: Timestamp,
+  events: Schema.Array(TelemetryEvent)
+}).annotations({ identifier: "BatchPayload" })
+export type BatchPayload = typeof BatchPayload.Type

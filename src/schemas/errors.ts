@@ -1,0 +1,59 @@
+/**
+ * The library's typed errors.
+ */
+import { Data, ParseResult } from "effect"
+
+/** One schema problem: the path of the offending value (empty for the whole input) and what is wrong. */
+export interface EventIssue {
+  readonly path: ReadonlyArray<string | number>
+  readonly message: string
+}
+
+/** Input to `track` / `trackUnknown` that is not a valid event. Nothing was recorded. */
+export class InvalidEventError extends Data.TaggedError("InvalidEventError")<{
+  readonly issues: ReadonlyArray<EventIssue>
+}> {
+  /** Builds the error from a Schema parse issue, keeping every leaf problem with its path. */
+  static fromParseIssue(issue: ParseResult.ParseIssue): InvalidEventError {
+    return new InvalidEventError({
+      issues: ParseResult.ArrayFormatter.formatIssueSync(issue).map((i) => ({
+        path: i.path.map((key) => (typeof key === "symbol" ? String(key) : key)),
+        message: i.message
+      }))
+    })
+  }
+
+  override get message(): string {
+    return `Invalid telemetry event: ${
+      this.issues.map((i) => (i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ")
+    }`
+  }
+}
+
+/** Why a transport could not deliver a batch. */
+export type TransportFailure =
+  /** the connection failed or was reset */
+  | "network"
+  /** no answer within the request timeout */
+  | "timeout"
+  /** the server answered with a non-2xx status */
+  | "status"
+  /** the server said the batch is too large (HTTP 413); the collector splits it */
+  | "tooLarge"
+  /** the batch could not be encoded */
+  | "encode"
+  /** local storage (file, key-value store) failed */
+  | "io"
+
+/** A failed delivery. Raised inside transports and handled by the collector; `track` callers never see it. */
+export class TransportError extends Data.TaggedError("TransportError")<{
+  readonly reason: TransportFailure
+  /** Whether sending the same batch again may succeed. */
+  readonly retryable: boolean
+  readonly message: string
+  /** The HTTP status, when the server answered. */
+  readonly status?: number
+  /** How long the server asked us to wait (from `Retry-After`), in milliseconds. */
+  readonly retryAfterMillis?: number
+  readonly cause?: unknown
+}> {}
