@@ -1,7 +1,9 @@
 /**
  * Removes personal data from events before they are buffered.
  */
-import { Context } from "effect"
+import { Context, Layer } from "effect"
+import { fieldTreatment, type FieldTreatment } from "./redactor/fields.js"
+import { mayHoldPii, piiPatterns, shortestMatch } from "./redactor/patterns.js"
 
 /** Replaces PII in event data. Pure and synchronous: it runs on every tracked event. */
 export class Redactor extends Context.Tag("effect-telemetry/Redactor")<Redactor, {
@@ -10,3 +12,144 @@ export class Redactor extends Context.Tag("effect-telemetry/Redactor")<Redactor,
   /** A string with PII replaced. */
   readonly redactString: (value: string) => string
 }>() {}
+
+/** What the redactor replaces, and with what. */
+export interface RedactorOptions {
+  /** The text put in place of each piece of PII and of each sensitive field's value; default `"[REDACTED]"`. */
+  readonly replacement: string
+  /** More patterns to replace in every string, run before the built-in ones; default none. */
+  readonly extraPatterns: ReadonlyArray<RegExp>
+  /** More field names whose values are replaced whole, matched by their words (`"address"` marks `homeAddress`); default none. */
+  readonly extraSensitiveFields: ReadonlyArray<string>
+  /** Field names whose values are kept as they are, not searched and not replaced; default none. */
+  readonly safeFields: ReadonlyArray<string>
+}
+
+const defaults: RedactorOptions = {
+  replacement: "[REDACTED]",
+  extraPatterns: [],
+  extraSensitiveFields: [],
+  safeFields: []
+}
+
+/** Field names whose treatment is remembered; later names are classified each time they are seen. */
+const maxCachedFields = 1_024
+
+/** Objects and arrays nested deeper than this are replaced whole rather than searched. */
+const maxDepth = 64
+
+/** Builds a redactor with the defaults above; each one has its own cache of field-name decisions. */
+export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
+  const { extraPatterns, extraSensitiveFields, replacement, safeFields } = { ...defaults, ...options }
+  const extras = extraPatterns.map((p) => p.global ? p : new RegExp(p.source, p.flags + "g"))
+  // A function replacer, so that `$&` or `$1` in a replacement is taken literally.
+  const replace = () => replacement
+
+  const redactString = (value: string): string => {
+    let out = value
+    for (const pattern of extras) out = out.replace(pattern, replace)
+    if (out.length < shortestMatch || !mayHoldPii.test(out)) return out
+    for (const { accept, hint, regex } of piiPatterns) {
+      if (!hint.test(out)) continue
+      out = accept === undefined
+        ? out.replace(regex, replace)
+        : out.replace(regex, (match: string) => accept(match) ? replacement : match)
+    }
+    return out
+  }
+
+  const treatmentOf = fieldTreatment({ extraSensitiveFields, safeFields })
+  // Classifying a name costs a few regexes; an event's field names repeat, so the decision is cached.
+  // Names holding PII themselves are renamed and never cached, so that the cache holds no PII.
+  const treatments = new Map<string, FieldTreatment>()
+
+  // The objects and arrays enclosing the one being visited, by depth: a value found among them closes a
+  // cycle. Kept between calls to spare an allocation per event; `redact` is synchronous, so never shared.
+  const ancestors: Array<object | undefined> = []
+
+  const redactValue = (value: unknown, depth: number): unknown => {
+    if (typeof value === "string") return redactString(value)
+    if (typeof value !== "object" || value === null) return value
+    if (!Array.isArray(value)) {
+      const proto = Object.getPrototypeOf(value)
+      // Only JSON data is searched; class instances (Date, Map, …) pass as they are.
+      if (proto !== Object.prototype && proto !== null) return value
+    }
+    if (depth >= maxDepth) return replacement
+    for (let i = 0; i < depth; i++) {
+      if (ancestors[i] === value) return replacement
+    }
+    ancestors[depth] = value
+    const out = Array.isArray(value)
+      ? redactArray(value, depth)
+      : redactObject(value as Record<string, unknown>, depth)
+    ancestors[depth] = undefined
+    return out
+  }
+
+  const redactArray = (array: Array<unknown>, depth: number): Array<unknown> => {
+    let copy: Array<unknown> | undefined
+    for (let i = 0; i < array.length; i++) {
+      const item = array[i]
+      const next = redactValue(item, depth + 1)
+      if (next !== item) {
+        copy ??= array.slice()
+        copy[i] = next
+      }
+    }
+    return copy ?? array
+  }
+
+  const redactObject = (object: Record<string, unknown>, depth: number): Record<string, unknown> => {
+    let copy: Record<string, unknown> | undefined
+    for (const key in object) {
+      let name = key
+      let treatment = treatments.get(key)
+      if (treatment === undefined) {
+        treatment = treatmentOf(key)
+        if (treatment !== "keep") name = redactString(key)
+        if (name === key && treatments.size < maxCachedFields) treatments.set(key, treatment)
+      }
+      if (treatment === "keep") continue
+      const value = object[key]
+      const next = value === undefined
+        ? value
+        : treatment === "replace"
+        ? replacement
+        : redactValue(value, depth + 1)
+      if (name !== key) {
+        copy ??= { ...object }
+        delete copy[key]
+        setOwn(copy, name, next)
+      } else if (next !== value) {
+        copy ??= { ...object }
+        setOwn(copy, key, next)
+      }
+    }
+    return copy ?? object
+  }
+
+  return Redactor.of({
+    redact: <A>(value: A): A => redactValue(value, 0) as A,
+    redactString
+  })
+}
+
+/** Assigns without invoking the `__proto__` setter, which a field of that name in JSON data would hit. */
+const setOwn = (object: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    object[key] = value
+  }
+}
+
+/** The redactor as a layer; on by default in `TelemetryLive` (`TELEMETRY_REDACT_PII`, default `true`). */
+export const layerRedactor = (options?: Partial<RedactorOptions>): Layer.Layer<Redactor> =>
+  Layer.sync(Redactor, () => make(options))
+
+/** A redactor that returns every value unchanged, for `TELEMETRY_REDACT_PII=false`. */
+export const layerRedactorDisabled: Layer.Layer<Redactor> = Layer.succeed(
+  Redactor,
+  Redactor.of({ redact: (value) => value, redactString: (value) => value })
+)

@@ -1,0 +1,31 @@
+/**
+ * A transport that appends each event as one JSON line to a local file: the embedded default sink of
+ * the examples, and a simple way to keep telemetry on disk.
+ */
+import { FileSystem, Path } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { TransportError } from "../schemas/errors.js"
+import { Transport } from "../services/Transport.js"
+
+/** Builds a transport appending NDJSON to `file`, creating its folder if needed. */
+export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"], never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const directory = path.dirname(path.resolve(file))
+    const ioError = (cause: unknown) =>
+      new TransportError({ reason: "io", retryable: true, message: `cannot append to ${file}: ${String(cause)}`, cause })
+    return Transport.of({
+      send: (batch) =>
+        fs.makeDirectory(directory, { recursive: true }).pipe(
+          Effect.zipRight(
+            fs.writeFileString(file, batch.events.map((event) => JSON.stringify(event) + "\n").join(""), { flag: "a" })
+          ),
+          Effect.mapError(ioError)
+        )
+    })
+  })
+
+/** A transport appending NDJSON to `file`. */
+export const layerFileTransport = (file: string): Layer.Layer<Transport, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(Transport, makeFileTransport(file))

@@ -1,0 +1,37 @@
+/**
+ * Every telemetry service over the in-memory transport, for users' own tests: nothing is read from the
+ * environment, time comes from the test's `Clock` (so `TestClock.adjust` drives flushing and retries),
+ * and what was delivered can be read back.
+ */
+import { Effect, Layer } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
+import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
+import { layerMemoryTransport, MemoryTransport } from "../services/Transport.js"
+import { layerWithTransport, type TelemetryServices } from "./TelemetryLive.js"
+
+/** Every service over the memory transport, with `options` over the defaults. */
+export const layerTelemetryTest = (
+  options: TelemetryOptions = {}
+): Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(fromOptions({ ...options, transport: "memory" }), (config) => {
+      const transport = layerMemoryTransport
+      return Layer.merge(layerWithTransport(config, transport), transport)
+    })
+  ).pipe(Layer.fresh)
+
+/** Every service over the memory transport, with the default settings. */
+export const TelemetryTest: Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> = layerTelemetryTest()
+
+/** The events delivered so far, in order. */
+export const deliveredEvents: Effect.Effect<ReadonlyArray<TelemetryEvent>, never, MemoryTransport> = Effect.flatMap(
+  MemoryTransport,
+  (memory) => memory.events
+)
+
+/** The batches delivered so far, in order. */
+export const deliveredBatches: Effect.Effect<ReadonlyArray<Batch>, never, MemoryTransport> = Effect.flatMap(
+  MemoryTransport,
+  (memory) => memory.batches
+)

@@ -1,0 +1,135 @@
+/**
+ * The collector's configuration: one `Config` per environment variable, each validated by a Schema,
+ * with the defaults in one place. `TelemetryConfig.fromOptions` runs the same validation on an object.
+ */
+import { Config, ConfigProvider, Duration, Effect, Option, Schema } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+
+/** Transports `TelemetryLive` can build from configuration. */
+export const TransportKind = Schema.Literal("console", "http", "file", "memory")
+export type TransportKind = typeof TransportKind.Type
+
+/** Sampling policies selectable from configuration. */
+export const SamplingKind = Schema.Literal("always", "never", "probabilistic", "throttled")
+export type SamplingKind = typeof SamplingKind.Type
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  Schema.Config(name, Schema.NumberFromString.pipe(Schema.int(), Schema.between(min, max))).pipe(
+    Config.withDefault(fallback)
+  )
+
+const duration = (name: string, fallback: Duration.DurationInput) =>
+  Config.duration(name).pipe(
+    Config.validate({
+      message: "Expected a positive duration such as \"30 seconds\"",
+      validation: (d) => Duration.greaterThan(d, Duration.zero)
+    }),
+    Config.withDefault(Duration.decode(fallback))
+  )
+
+const boolean = (name: string, fallback: boolean) =>
+  Schema.Config(name, Schema.Literal("true", "false", "1", "0")).pipe(
+    Config.map((s) => s === "true" || s === "1"),
+    Config.withDefault(fallback)
+  )
+
+const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallback: A) =>
+  Schema.Config(name, schema).pipe(Config.withDefault(fallback))
+
+/** Every setting, the variable it is read from, and its default. */
+const settings = {
+  /** `TELEMETRY_ENABLED` — collect at all; default `true`. */
+  enabled: boolean("TELEMETRY_ENABLED", true),
+  /** `TELEMETRY_TRANSPORT` — `console` (default), `http`, `file` or `memory`. */
+  transport: literal("TELEMETRY_TRANSPORT", TransportKind, "console"),
+  /** `TELEMETRY_ENDPOINT` — the URL the `http` transport POSTs to; required for it. */
+  endpoint: Config.option(Schema.Config("TELEMETRY_ENDPOINT", Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, {
+    message: () => "Expected an http(s) URL"
+  })))),
+  /** `TELEMETRY_MAX_BATCH_SIZE` — events per batch; default 50. */
+  maxBatchSize: integer("TELEMETRY_MAX_BATCH_SIZE", 1, 10_000, 50),
+  /** `TELEMETRY_FLUSH_INTERVAL` — time between scheduled flushes; default 30 seconds. */
+  flushInterval: duration("TELEMETRY_FLUSH_INTERVAL", "30 seconds"),
+  /** `TELEMETRY_MAX_BUFFER_SIZE` — events held in memory before the oldest are dropped; default 1,000. */
+  maxBufferSize: integer("TELEMETRY_MAX_BUFFER_SIZE", 1, 10_000_000, 1_000),
+  /** `TELEMETRY_SAMPLING` — `always` (default), `never`, `probabilistic` or `throttled`. */
+  sampling: literal("TELEMETRY_SAMPLING", SamplingKind, "always"),
+  /** `TELEMETRY_SAMPLING_RATE` — share of events kept by `probabilistic`, 0–1; default 1. */
+  samplingRate: Schema.Config("TELEMETRY_SAMPLING_RATE", Schema.NumberFromString.pipe(Schema.between(0, 1))).pipe(
+    Config.withDefault(1)
+  ),
+  /** `TELEMETRY_THROTTLE_LIMIT` — events per type per window kept by `throttled`; default 100. */
+  throttleLimit: integer("TELEMETRY_THROTTLE_LIMIT", 1, 1_000_000_000, 100),
+  /** `TELEMETRY_THROTTLE_WINDOW` — the `throttled` window; default 1 minute. */
+  throttleWindow: duration("TELEMETRY_THROTTLE_WINDOW", "1 minute"),
+  /** `TELEMETRY_REDACT_PII` — replace personal data before buffering; default `true`. */
+  redactPII: boolean("TELEMETRY_REDACT_PII", true),
+  /** `TELEMETRY_FILE_PATH` — the NDJSON file of the `file` transport; default `.telemetry/events.ndjson`. */
+  filePath: Config.string("TELEMETRY_FILE_PATH").pipe(Config.withDefault(".telemetry/events.ndjson")),
+  /** `TELEMETRY_SHUTDOWN_TIMEOUT` — how long the final flush may take when the layer closes; default 5 seconds. */
+  shutdownTimeout: duration("TELEMETRY_SHUTDOWN_TIMEOUT", "5 seconds"),
+  /** `TELEMETRY_REQUEST_TIMEOUT` — timeout of one HTTP request; default 10 seconds. */
+  requestTimeout: duration("TELEMETRY_REQUEST_TIMEOUT", "10 seconds"),
+  /** `TELEMETRY_MAX_ATTEMPTS` — delivery attempts per batch before it counts as failed; default 5. */
+  maxAttempts: integer("TELEMETRY_MAX_ATTEMPTS", 1, 100, 5),
+  /** `TELEMETRY_RETRY_BASE_DELAY` — first retry delay, doubled on each attempt, with jitter; default 500 millis. */
+  retryBaseDelay: duration("TELEMETRY_RETRY_BASE_DELAY", "500 millis"),
+  /** `TELEMETRY_RETRY_MAX_DELAY` — longest wait between attempts, `Retry-After` included; default 30 seconds. */
+  retryMaxDelay: duration("TELEMETRY_RETRY_MAX_DELAY", "30 seconds")
+}
+
+/** Environment variable of each setting. */
+export const variables: { readonly [K in keyof typeof settings]: string } = {
+  enabled: "TELEMETRY_ENABLED",
+  transport: "TELEMETRY_TRANSPORT",
+  endpoint: "TELEMETRY_ENDPOINT",
+  maxBatchSize: "TELEMETRY_MAX_BATCH_SIZE",
+  flushInterval: "TELEMETRY_FLUSH_INTERVAL",
+  maxBufferSize: "TELEMETRY_MAX_BUFFER_SIZE",
+  sampling: "TELEMETRY_SAMPLING",
+  samplingRate: "TELEMETRY_SAMPLING_RATE",
+  throttleLimit: "TELEMETRY_THROTTLE_LIMIT",
+  throttleWindow: "TELEMETRY_THROTTLE_WINDOW",
+  redactPII: "TELEMETRY_REDACT_PII",
+  filePath: "TELEMETRY_FILE_PATH",
+  shutdownTimeout: "TELEMETRY_SHUTDOWN_TIMEOUT",
+  requestTimeout: "TELEMETRY_REQUEST_TIMEOUT",
+  maxAttempts: "TELEMETRY_MAX_ATTEMPTS",
+  retryBaseDelay: "TELEMETRY_RETRY_BASE_DELAY",
+  retryMaxDelay: "TELEMETRY_RETRY_MAX_DELAY"
+}
+
+/** The validated configuration. */
+export type TelemetryConfig = Config.Config.Success<typeof TelemetryConfig>
+
+/** Reads the configuration through Effect `Config` (the environment by default); fails naming the variable. */
+export const TelemetryConfig = Config.all(settings).pipe(
+  Config.validate({
+    message: "TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is http",
+    validation: (c) => c.transport !== "http" || Option.isSome(c.endpoint)
+  })
+)
+
+/** Settings given as an object; each is optional and defaults as its variable does. */
+export type TelemetryOptions = {
+  readonly [K in keyof TelemetryConfig]?: TelemetryConfig[K] extends Duration.Duration ? Duration.DurationInput
+    : TelemetryConfig[K] extends Option.Option<infer A> ? A
+    : TelemetryConfig[K]
+}
+
+/** Validates settings given as an object with the same rules and defaults as the environment. */
+export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryConfig, ConfigError> => {
+  const entries = new Map<string, string>()
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue
+    const name = variables[key as keyof typeof variables]
+    if (name === undefined) continue
+    entries.set(
+      name,
+      typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+        ? String(value)
+        : `${Duration.toMillis(Duration.decode(value as Duration.DurationInput))} millis`
+    )
+  }
+  return Effect.withConfigProvider(TelemetryConfig, ConfigProvider.fromMap(entries))
+}

@@ -1,0 +1,168 @@
+/**
+ * The shapes of personal data and secrets found inside free text, with the validators that tell a real
+ * card number or SSN from a digit run that only looks like one.
+ *
+ * Every pattern replaces its whole match. Boundaries are written as lookarounds so that a pattern never
+ * starts or ends in the middle of a longer word, id or hash (a UUID's digit groups are not a phone
+ * number), and so that a failed search costs one pass over the text.
+ */
+
+/** One kind of personal data or secret found in text. */
+export interface PiiPattern {
+  /** What it finds, as the docs name it: `"email"`. */
+  readonly name: string
+  /** A cheap test that must pass before `regex` runs; all hints together form the pre-filter. */
+  readonly hint: RegExp
+  /** Finds candidates; global, and each whole match is replaced. */
+  readonly regex: RegExp
+  /** Rejects a candidate that only looks like this kind (a digit run failing Luhn); default accepts all. */
+  readonly accept?: (match: string) => boolean
+}
+
+/** No built-in pattern matches text shorter than this (`a@b.co`), so shorter strings are not searched. */
+export const shortestMatch = 6
+
+/** The Luhn checksum over a string of digits. */
+export const luhn = (digits: string): boolean => {
+  let sum = 0
+  let double = false
+  for (let i = digits.length - 1; i >= 0; i--) {
+    let d = digits.charCodeAt(i) - 48
+    if (double) {
+      d *= 2
+      if (d > 9) d -= 9
+    }
+    sum += d
+    double = !double
+  }
+  return sum % 10 === 0
+}
+
+/**
+ * A payment card number: 13–19 digits passing Luhn and starting as issuers' numbers do (2–6; a 13-digit
+ * number only as an old Visa, starting with 4). The leading-digit rule is what keeps epoch milliseconds
+ * (13 digits starting with 1 until 2033), microseconds and nanoseconds from being taken for cards.
+ */
+export const isCardNumber = (candidate: string): boolean => {
+  const digits = candidate.replace(/[ -]/g, "")
+  const first = digits.charCodeAt(0) - 48
+  if (digits.length < 13 || digits.length > 19) return false
+  if (digits.length === 13 ? first !== 4 : first < 2 || first > 6) return false
+  return luhn(digits)
+}
+
+const hasDigit = (s: string) => /\d/.test(s)
+
+const octet = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
+const h16 = "[0-9A-Fa-f]{1,4}"
+const ipv6Forms = [
+  `(?:${h16}:){7}${h16}`,
+  `(?:${h16}:){1,7}:`,
+  `(?:${h16}:){1,6}:${h16}`,
+  `(?:${h16}:){1,5}(?::${h16}){1,2}`,
+  `(?:${h16}:){1,4}(?::${h16}){1,3}`,
+  `(?:${h16}:){1,3}(?::${h16}){1,4}`,
+  `(?:${h16}:){1,2}(?::${h16}){1,5}`,
+  `${h16}:(?::${h16}){1,6}`,
+  `:(?::${h16}){1,7}`
+]
+
+/**
+ * The built-in patterns, in the order they run: whole secrets first (a PEM block, a JWT, a URL's
+ * credentials), so that the digit patterns after them never see pieces of one.
+ */
+export const piiPatterns: ReadonlyArray<PiiPattern> = [
+  {
+    name: "pem-private-key",
+    hint: /-----BEGIN/,
+    // An unterminated block is cut to the end of the text rather than kept.
+    regex: /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g
+  },
+  {
+    name: "url-credentials",
+    hint: /:\/\//,
+    // Only `user:password` between `scheme://` and `@`: the scheme, host, path and `@` are kept.
+    regex: /(?<=:\/\/)[^\s:/?#@]+:[^\s/?#@]*(?=@)/g
+  },
+  {
+    name: "jwt",
+    hint: /eyJ/,
+    regex: /(?<![\w-])eyJ[\w-]{10,}\.[\w-]{10,}(?:\.[\w-]*){1,3}/g
+  },
+  {
+    name: "bearer-token",
+    hint: /[Bb]earer|BEARER/,
+    // The word `Bearer` is kept; what follows must look random (a digit, or 20+ characters) so that
+    // "bearer instruments" stays prose.
+    regex: /(?<=\b(?:[Bb]earer|BEARER)\s+)[A-Za-z0-9._~+/-]{8,}=*/g,
+    accept: (token) => token.length >= 20 || hasDigit(token)
+  },
+  {
+    name: "api-key",
+    hint: /sk-|[rs]k_(?:live|test)_|A[KS]IA|gh[pousr]_|github_pat_|xox[abposr]-|AIza/,
+    regex: new RegExp(
+      [
+        "(?<![\\w-])sk-[A-Za-z0-9_-]{20,}", // OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…)
+        "(?<![\\w-])[rs]k_(?:live|test)_[A-Za-z0-9]{10,}", // Stripe
+        "(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])", // AWS access key ids
+        "(?<![\\w-])gh[pousr]_[A-Za-z0-9]{30,}", // GitHub tokens
+        "(?<![\\w-])github_pat_[A-Za-z0-9_]{30,}",
+        "(?<![\\w-])xox[abposr]-[A-Za-z0-9-]{10,}", // Slack
+        "(?<![\\w-])AIza[\\w-]{35}" // Google API keys
+      ].join("|"),
+      "g"
+    ),
+    // `sk-` followed by words only is a slug (`sk-learn-tutorial-for-beginners`), not a key.
+    accept: (key) => !key.startsWith("sk-") || hasDigit(key)
+  },
+  {
+    name: "email",
+    hint: /@/,
+    // The local part takes letters, digits and `._%+-`, not the rarer RFC 5322 characters, so that quotes,
+    // markdown and `?email=` around an address stay. The top-level domain is letters: `pkg@1.2.3` is a version.
+    regex: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g
+  },
+  {
+    name: "ipv4",
+    hint: /\d\.\d/,
+    // A dotted quad, however it is used: "10.0.0.1" in "10.0.0.1-beta" is taken for an address.
+    regex: new RegExp(`(?<![\\w.])(?:${octet}\\.){3}${octet}(?!\\w|\\.\\d)`, "g")
+  },
+  {
+    name: "ipv6",
+    hint: /::|[0-9A-Fa-f]:[0-9A-Fa-f]+:/,
+    regex: new RegExp(`(?<![\\w:])(?:${ipv6Forms.join("|")})(?![\\w:])`, "g"),
+    // Hex words around `::` (`dead::beef`, `a::b` in code) are not addresses.
+    accept: hasDigit
+  },
+  {
+    name: "card-number",
+    hint: /\d{4}/,
+    // Contiguous, or grouped 4-4-4-4(-3), 4-6-5 (Amex) or 4-6-4 (Diners) with one kind of separator;
+    // not the decimals of a number ("0.4111111111111111").
+    regex: /(?<![\w-]|\d\.)(?:\d{13,19}|\d{4}([ -])(?:\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{6}\1\d{4,5}))(?!\w|-\d|\.\d)/g,
+    accept: isCardNumber
+  },
+  {
+    name: "us-ssn",
+    hint: /\d{3}/,
+    // Area 001–665, 667–899; group and serial not all zeros. Nine bare digits are too common to count.
+    regex: /(?<![\w-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w-])/g
+  },
+  {
+    name: "phone-nanp",
+    hint: /\d{3}/,
+    // (415) 555-2671, 415-555-2671, 415.555.2671, +1 415 555 2671, 1-800-555-0199. Ten bare digits are
+    // left to the E.164 pattern, which wants a leading `+`.
+    regex: /(?<![\w+-])(?:\+?1[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w-])/g
+  },
+  {
+    name: "phone-e164",
+    hint: /\+\d/,
+    // +14155552671, +44 20 7946 0958: a `+`, then 8–15 digits, optionally grouped.
+    regex: /(?<![\w+])\+[1-9](?:[ .-]?\d){7,14}(?!\w|-\d|\.\d)/g
+  }
+]
+
+/** Passes every string that any built-in pattern could match, and few others: one test instead of a dozen. */
+export const mayHoldPii: RegExp = new RegExp(piiPatterns.map((p) => `(?:${p.hint.source})`).join("|"))

@@ -1,0 +1,365 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Random, Exit, Fiber, Layer, Scope, TestClock, TestContext } from "effect"
+import * as fc from "fast-check"
+import { type TelemetryOptions, fromOptions } from "../src/schemas/TelemetryConfig.js"
+import { InvalidEventError } from "../src/schemas/errors.js"
+import { type CollectorStats, TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
+
+/** Builds the collector over a scripted transport in the test's scope. */
+const start = (options: TelemetryOptions = {}) =>
+  Effect.gen(function*() {
+    const scripted = yield* makeScripted
+    const config = yield* Effect.orDie(fromOptions({ retryBaseDelay: "1 second", ...options }))
+    const context = yield* Layer.build(layerWithTransport(config, scripted.layer))
+    return { collector: Context.get(context, TelemetryCollector), ...scripted }
+  })
+
+/** Lets forked fibers (the flush loop) run what they were woken for. */
+const settle = Effect.repeatN(Effect.yieldNow(), 50)
+
+const balanced = (s: CollectorStats) => {
+  expect(s.accepted).toBe(s.sent + s.buffered + s.dropped.total)
+  expect(s.tracked).toBe(s.accepted + s.sampledOut + s.disabled)
+}
+
+const chat = (n: number) => ({ type: "chat.message", data: { n } })
+
+describe("TelemetryCollector", () => {
+  it.scoped("enriches an event with id, Clock time, session and kind, and redacts it", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1_700_000_000_000)
+      const { collector, events } = yield* start()
+      yield* collector.track({ type: "error.timeout", data: { note: "mail me at ann@example.com", n: 1 } })
+      yield* collector.flush
+      const [event] = yield* events
+      const session = yield* collector.currentSession
+      expect(event).toMatchObject({
+        type: "error.timeout",
+        kind: "error",
+        timestamp: 1_700_000_000_000,
+        sessionId: session.id,
+        data: { note: "mail me at [REDACTED]", n: 1 }
+      })
+      expect(event!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+    }))
+
+  it.scoped("a caller-given timestamp and user are kept", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      yield* collector.track({ type: "chat.message", timestamp: 42, userId: "u1", tags: { plan: "pro" } })
+      yield* collector.flush
+      expect(yield* events).toMatchObject([{ timestamp: 42, userId: "u1", tags: { plan: "pro" }, kind: "custom" }])
+    }))
+
+  it.scoped("a full batch is sent at once, the rest after flushInterval", () =>
+    Effect.gen(function*() {
+      const { collector, batches } = yield* start({ maxBatchSize: 10, flushInterval: "30 seconds" })
+      for (let i = 0; i < 25; i++) yield* collector.track(chat(i))
+      yield* settle
+      expect((yield* batches).map((b) => b.events.length)).toEqual([10, 10])
+      yield* TestClock.adjust("29 seconds")
+      expect((yield* batches).length).toBe(2)
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      const delivered = yield* batches
+      expect(delivered.map((b) => b.events.length)).toEqual([10, 10, 5])
+      expect(delivered.flatMap((b) => b.events.map((e) => e.data.n))).toEqual([...Array(25).keys()])
+    }))
+
+  it.scoped("a full buffer evicts the oldest events and counts them", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start({ maxBatchSize: 100, maxBufferSize: 5 })
+      for (let i = 0; i < 8; i++) yield* collector.track(chat(i))
+      const before = yield* collector.stats
+      expect(before.dropped.bufferOverflow).toBe(3)
+      expect(before.buffered).toBe(5)
+      balanced(before)
+      yield* collector.flush
+      expect((yield* events).map((e) => e.data.n)).toEqual([3, 4, 5, 6, 7])
+      balanced(yield* collector.stats)
+    }))
+
+  it.scoped("a transient failure is retried with backoff, keeping the batch id", () =>
+    Effect.gen(function*() {
+      const { attempts, collector, events, script } = yield* start({ retryBaseDelay: "1 second" })
+      yield* script(fail(), fail(), ok)
+      yield* collector.track(chat(1))
+      const flushing = yield* Effect.fork(collector.flush)
+      yield* settle
+      expect((yield* attempts).length).toBe(1)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(flushing)
+      const tries = yield* attempts
+      expect(tries.map((a) => a.outcome)).toEqual(["fail", "fail", "ok"])
+      expect(new Set(tries.map((a) => a.batchId)).size).toBe(1)
+      expect(new Set(tries.map((a) => a.ids.join())).size).toBe(1)
+      // exponential with jitter (0.8–1.2×): ~1 s then ~2 s
+      expect(tries[1]!.at - tries[0]!.at).toBeGreaterThanOrEqual(800)
+      expect(tries[1]!.at - tries[0]!.at).toBeLessThanOrEqual(1200)
+      expect(tries[2]!.at - tries[1]!.at).toBeGreaterThanOrEqual(1600)
+      expect(yield* events).toHaveLength(1)
+      expect((yield* collector.stats).sent).toBe(1)
+    }))
+
+  it.scoped("Retry-After is waited out before the next attempt", () =>
+    Effect.gen(function*() {
+      const { attempts, collector, script } = yield* start({ retryBaseDelay: "100 millis" })
+      yield* script(fail({ status: 429, retryAfterMillis: 7_000 }), ok)
+      yield* collector.track(chat(1))
+      const flushing = yield* Effect.fork(collector.flush)
+      yield* TestClock.adjust("6999 millis")
+      expect((yield* attempts).length).toBe(1)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.join(flushing)
+      const tries = yield* attempts
+      expect(tries.map((a) => a.at)).toEqual([0, 7_000])
+    }))
+
+  it.scoped("a permanent rejection is counted and never retried", () =>
+    Effect.gen(function*() {
+      const { attempts, collector, script } = yield* start()
+      yield* script(fail({ status: 400, retryable: false }))
+      yield* collector.track(chat(1))
+      yield* collector.track(chat(2))
+      yield* collector.flush
+      expect(yield* attempts).toHaveLength(1)
+      const s = yield* collector.stats
+      expect(s.dropped.rejected).toBe(2)
+      balanced(s)
+    }))
+
+  it.scoped("a batch still failing after maxAttempts is counted as sendFailed and the flush stops", () =>
+    Effect.gen(function*() {
+      const { always, attempts, collector } = yield* start({ maxAttempts: 3, maxBatchSize: 2, flushInterval: "1 hour" })
+      yield* always(fail())
+      for (let i = 0; i < 5; i++) yield* collector.track(chat(i))
+      yield* TestClock.adjust("1 minute")
+      const tries = yield* attempts
+      expect(tries).toHaveLength(3)
+      expect(new Set(tries.map((t) => t.batchId)).size).toBe(1)
+      const s = yield* collector.stats
+      expect(s.dropped.sendFailed).toBe(2)
+      expect(s.buffered).toBe(3)
+      balanced(s)
+      yield* always(ok)
+    }))
+
+  it.scoped("a batch the server finds too large is split in halves with derived batch ids", () =>
+    Effect.gen(function*() {
+      const { attempts, batches, collector, script } = yield* start({ maxBatchSize: 4 })
+      yield* script(fail({ reason: "tooLarge", status: 413, retryable: false }))
+      for (let i = 0; i < 4; i++) yield* collector.track(chat(i))
+      yield* collector.flush
+      const [first] = yield* attempts
+      expect((yield* batches).map((b) => b.batchId)).toEqual([`${first!.batchId}.0`, `${first!.batchId}.1`])
+      expect((yield* batches).map((b) => b.events.length)).toEqual([2, 2])
+      expect((yield* collector.stats).sent).toBe(4)
+    }))
+
+  it.scoped("flushes never overlap: concurrent triggers send each event once, in order", () =>
+    Effect.gen(function*() {
+      const { always, batches, collector } = yield* start({ maxBatchSize: 5 })
+      yield* always({ _tag: "delay", millis: 1_000 } satisfies Answer)
+      const flushes: Array<Fiber.RuntimeFiber<void>> = []
+      for (let i = 0; i < 23; i++) {
+        yield* collector.track(chat(i))
+        if (i % 4 === 0) flushes.push(yield* Effect.fork(collector.flush))
+      }
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.joinAll(flushes)
+      const order = (yield* batches).flatMap((b) => b.events.map((e) => e.data.n))
+      expect(order).toEqual([...Array(23).keys()])
+    }))
+
+  it.scoped("the scope's close runs a final flush", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { collector, events } = yield* Scope.extend(start(), scope)
+      yield* collector.track(chat(1))
+      expect(yield* events).toHaveLength(0)
+      yield* Scope.close(scope, Exit.void)
+      expect(yield* events).toHaveLength(1)
+    }))
+
+  it.scoped("a hung transport cannot hold the close past shutdownTimeout, and keeps the batch accounted", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { always, collector } = yield* Scope.extend(start({ shutdownTimeout: "5 seconds" }), scope)
+      yield* always(hang)
+      yield* collector.track(chat(1))
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(closing)
+      const s = yield* collector.stats
+      expect(s.buffered).toBe(1)
+      balanced(s)
+    }))
+
+  it.scoped("invalid input fails with a typed error naming the path, and the collector keeps working", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      const cyclic: Record<string, unknown> = { a: 1 }
+      cyclic.self = cyclic
+      let deep: Record<string, unknown> = {}
+      for (let i = 0; i < 100; i++) deep = { d: deep }
+      const cases: ReadonlyArray<readonly [unknown, ReadonlyArray<string | number>]> = [
+        [null, []],
+        [42, []],
+        ["chat", []],
+        [{}, ["type"]],
+        [{ type: "" }, ["type"]],
+        [{ type: "a".repeat(200) }, ["type"]],
+        [{ type: "has spaces" }, ["type"]],
+        [{ type: "x", data: { f: () => 1 } }, ["data", "f"]],
+        [{ type: "x", data: { n: Number.NaN } }, ["data", "n"]],
+        [{ type: "x", data: { list: [1, Infinity] } }, ["data", "list", 1]],
+        [{ type: "x", data: cyclic }, ["data", "self"]],
+        [{ type: "x", data: deep }, ["data", ...Array(32).fill("d")]],
+        [{ type: "x", data: { big: "x".repeat(1_000_000) } }, ["data"]],
+        [{ type: "x", data: { when: new Date() } }, ["data", "when"]],
+        [{ type: "x", data: [1, 2] }, ["data"]],
+        [{ type: "x", timestamp: Number.NaN }, ["timestamp"]],
+        [{ type: "x", props: {} }, ["props"]]
+      ]
+      yield* collector.track(chat(0))
+      for (const [input, path] of cases) {
+        const error = yield* Effect.flip(collector.trackUnknown(input))
+        expect(error).toBeInstanceOf(InvalidEventError)
+        expect(error.issues.map((i) => i.path)).toContainEqual(path)
+        yield* collector.track(chat(1))
+      }
+      yield* collector.flush
+      expect(yield* events).toHaveLength(cases.length + 1)
+      const s = yield* collector.stats
+      expect(s.invalid).toBe(cases.length)
+      balanced(s)
+    }))
+
+  it.scoped("opted-out events are counted as disabled; opting in resumes", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      yield* collector.optOut
+      expect(yield* collector.isEnabled).toBe(false)
+      yield* collector.track(chat(1))
+      yield* collector.optIn
+      yield* collector.track(chat(2))
+      yield* collector.flush
+      expect((yield* events).map((e) => e.data.n)).toEqual([2])
+      expect((yield* collector.stats).disabled).toBe(1)
+    }))
+
+  it.scoped("TELEMETRY_ENABLED=false starts disabled", () =>
+    Effect.gen(function*() {
+      const { collector } = yield* start({ enabled: false })
+      expect(yield* collector.isEnabled).toBe(false)
+    }))
+
+  it.scoped("sampled-out events are counted; error and session events are always kept", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start({ sampling: "probabilistic", samplingRate: 0.5 })
+      for (let i = 0; i < 1_000; i++) yield* collector.track(chat(i))
+      yield* collector.track({ type: "error.crash" })
+      yield* collector.flush
+      const delivered = yield* events
+      const s = yield* collector.stats
+      expect(s.sampledOut).toBeGreaterThan(400)
+      expect(s.sampledOut).toBeLessThan(600)
+      expect(delivered.filter((e) => e.type === "chat.message")).toHaveLength(1_000 - s.sampledOut)
+      expect(delivered.at(-1)!.type).toBe("error.crash")
+      balanced(s)
+    }).pipe(Effect.withRandom(Random.make("collector"))))
+
+  it.scoped("sessions: events carry the session and its user; session.end measures the duration", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      const session = yield* collector.startSession({ userId: "u-7" })
+      yield* collector.track(chat(1))
+      yield* TestClock.adjust("90 seconds")
+      const ended = yield* collector.endSession
+      expect(ended.id).toBe(session.id)
+      expect((yield* collector.currentSession).id).not.toBe(session.id)
+      yield* collector.flush
+      const delivered = yield* events
+      expect(delivered.map((e) => e.type)).toEqual(["session.start", "chat.message", "session.end"])
+      expect(delivered[1]).toMatchObject({ sessionId: session.id, userId: "u-7" })
+      expect(delivered[2]!.data).toMatchObject({ sessionId: session.id, durationMs: 90_000 })
+    }))
+
+  it.scoped("exportUserData returns the user's held events; eraseUserData removes and counts them", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      yield* collector.track({ type: "chat.message", userId: "alice", data: { n: 1 } })
+      yield* collector.track({ type: "chat.message", userId: "bob", data: { n: 2 } })
+      yield* collector.track({ type: "chat.message", userId: "alice", data: { n: 3 } })
+      const exported = yield* collector.exportUserData("alice")
+      expect(exported.events.map((e) => e.data.n)).toEqual([1, 3])
+      expect(yield* collector.eraseUserData("alice")).toEqual({ erased: 2 })
+      yield* collector.flush
+      expect((yield* events).map((e) => e.userId)).toEqual(["bob"])
+      const s = yield* collector.stats
+      expect(s.dropped.erased).toBe(2)
+      balanced(s)
+    }))
+
+  it.effect("accounting holds under any interleaving of track, flush, failures and time", () =>
+    Effect.promise(() =>
+      fc.assert(
+        fc.asyncProperty(
+          fc.array(
+            fc.oneof(
+              fc.record({ op: fc.constant("track" as const), n: fc.integer({ min: 1, max: 30 }) }),
+              fc.record({ op: fc.constant("invalid" as const) }),
+              fc.record({ op: fc.constant("flush" as const) }),
+              fc.record({ op: fc.constant("answer" as const), answer: fc.constantFrom<Answer>(ok, fail(), fail({ retryable: false }), fail({ reason: "tooLarge", retryable: false })) }),
+              fc.record({ op: fc.constant("wait" as const), seconds: fc.integer({ min: 0, max: 40 }) })
+            ),
+            { maxLength: 25 }
+          ),
+          (steps) =>
+            Effect.gen(function*() {
+              const scope = yield* Scope.make()
+              const { always, collector, events } = yield* Scope.extend(
+                start({ maxBatchSize: 7, maxBufferSize: 20, maxAttempts: 2 }),
+                scope
+              )
+              let n = 0
+              for (const step of steps) {
+                switch (step.op) {
+                  case "track":
+                    for (let i = 0; i < step.n; i++) yield* collector.track(chat(n++))
+                    break
+                  case "invalid":
+                    yield* Effect.flip(collector.trackUnknown({ type: 7 }))
+                    break
+                  case "flush":
+                    yield* Effect.fork(collector.flush)
+                    break
+                  case "answer":
+                    yield* always(step.answer)
+                    break
+                  case "wait":
+                    yield* TestClock.adjust(`${step.seconds} seconds`)
+                    break
+                }
+                yield* settle
+                balanced(yield* collector.stats)
+              }
+              // close with the receiver healthy again: the final flush settles everything still held
+              yield* always(ok)
+              const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+              yield* TestClock.adjust("10 minutes")
+              yield* Fiber.join(closing)
+              const final = yield* collector.stats
+              balanced(final)
+              expect(final.buffered).toBe(0)
+              const delivered = (yield* events).map((e) => e.id)
+              expect(new Set(delivered).size).toBe(delivered.length)
+              expect(final.sent).toBe(delivered.length)
+            }).pipe(Effect.provide(TestContext.TestContext), Effect.runPromise)
+        ),
+        { numRuns: 60 }
+      )
+    ))
+})

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Option } from "effect"
+import { fromOptions, TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
+
+const fromEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(TelemetryConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))
+
+describe("TelemetryConfig", () => {
+  it.effect("defaults follow the design card", () =>
+    Effect.gen(function*() {
+      const config = yield* fromEnv({})
+      expect(config).toMatchObject({
+        enabled: true,
+        transport: "console",
+        maxBatchSize: 50,
+        maxBufferSize: 1_000,
+        sampling: "always",
+        redactPII: true
+      })
+      expect(Duration.toMillis(config.flushInterval)).toBe(30_000)
+      expect(Option.isNone(config.endpoint)).toBe(true)
+    }))
+
+  it.effect("reads every variable", () =>
+    Effect.gen(function*() {
+      const config = yield* fromEnv({
+        TELEMETRY_ENABLED: "false",
+        TELEMETRY_TRANSPORT: "http",
+        TELEMETRY_ENDPOINT: "http://127.0.0.1:4318/events",
+        TELEMETRY_MAX_BATCH_SIZE: "10",
+        TELEMETRY_FLUSH_INTERVAL: "5 seconds",
+        TELEMETRY_MAX_BUFFER_SIZE: "100",
+        TELEMETRY_SAMPLING: "throttled",
+        TELEMETRY_SAMPLING_RATE: "0.5",
+        TELEMETRY_THROTTLE_LIMIT: "7",
+        TELEMETRY_THROTTLE_WINDOW: "2 minutes",
+        TELEMETRY_REDACT_PII: "false",
+        TELEMETRY_FILE_PATH: "/tmp/t.ndjson",
+        TELEMETRY_SHUTDOWN_TIMEOUT: "1 second"
+      })
+      expect(config).toMatchObject({
+        enabled: false,
+        transport: "http",
+        endpoint: Option.some("http://127.0.0.1:4318/events"),
+        maxBatchSize: 10,
+        maxBufferSize: 100,
+        sampling: "throttled",
+        samplingRate: 0.5,
+        throttleLimit: 7,
+        redactPII: false,
+        filePath: "/tmp/t.ndjson"
+      })
+      expect(Duration.toMillis(config.throttleWindow)).toBe(120_000)
+      expect(Duration.toMillis(config.shutdownTimeout)).toBe(1_000)
+    }))
+
+  it.effect.each([
+    ["TELEMETRY_SAMPLING_RATE", "1.5", "between 0 and 1"],
+    ["TELEMETRY_MAX_BATCH_SIZE", "0", "TELEMETRY_MAX_BATCH_SIZE"],
+    ["TELEMETRY_MAX_BATCH_SIZE", "ten", "TELEMETRY_MAX_BATCH_SIZE"],
+    ["TELEMETRY_FLUSH_INTERVAL", "soon", "duration"],
+    ["TELEMETRY_TRANSPORT", "carrier-pigeon", "TELEMETRY_TRANSPORT"],
+    ["TELEMETRY_ENABLED", "maybe", "TELEMETRY_ENABLED"],
+    ["TELEMETRY_ENDPOINT", "not a url", "http(s) URL"]
+  ] as const)("%s=%s fails naming the variable and the reason", ([name, value, reason]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({ [name]: value }))
+      expect(String(error)).toContain(name)
+      expect(String(error)).toContain(reason)
+    }))
+
+  it.effect("the http transport needs an endpoint", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({ TELEMETRY_TRANSPORT: "http" }))
+      expect(String(error)).toContain("TELEMETRY_ENDPOINT is required")
+    }))
+
+  it.effect("fromOptions applies the same rules and defaults to an object", () =>
+    Effect.gen(function*() {
+      const config = yield* fromOptions({ maxBatchSize: 5, flushInterval: "2 seconds" })
+      expect(config.maxBatchSize).toBe(5)
+      expect(Duration.toMillis(config.flushInterval)).toBe(2_000)
+      expect(config.maxBufferSize).toBe(1_000)
+      const error = yield* Effect.flip(fromOptions({ samplingRate: 2 }))
+      expect(String(error)).toContain("TELEMETRY_SAMPLING_RATE")
+    }))
+})
