@@ -3,7 +3,7 @@
  */
 import { Context, Layer } from "effect"
 import { fieldTreatment, type FieldTreatment } from "./redactor/fields.js"
-import { mayHoldPii, piiPatterns, shortestMatch } from "./redactor/patterns.js"
+import { mayHoldPii, piiPatterns, plainShape, shortestMatch, shortestPlainShape } from "./redactor/patterns.js"
 
 /** Replaces PII in event data. Pure and synchronous: it runs on every tracked event. */
 export class Redactor extends Context.Tag("effect-telemetry/Redactor")<Redactor, {
@@ -19,7 +19,7 @@ export interface RedactorOptions {
   readonly replacement: string
   /** More patterns to replace in every string, run before the built-in ones; default none. */
   readonly extraPatterns: ReadonlyArray<RegExp>
-  /** More field names whose values are replaced whole, matched by their words (`"address"` marks `homeAddress`); default none. */
+  /** More field names whose values are replaced whole, matched by words (`"address"`: `homeAddress`); default none. */
   readonly extraSensitiveFields: ReadonlyArray<string>
   /** Field names whose values are kept as they are, not searched and not replaced; default none. */
   readonly safeFields: ReadonlyArray<string>
@@ -38,7 +38,16 @@ const maxCachedFields = 1_024
 /** Objects and arrays nested deeper than this are replaced whole rather than searched. */
 const maxDepth = 64
 
-/** Builds a redactor with the defaults above; each one has its own cache of field-name decisions. */
+/** Assigns without invoking the `__proto__` setter, which a field of that name in JSON data would hit. */
+const setOwn = (object: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    object[key] = value
+  }
+}
+
+/** Builds a redactor; options left out take the defaults above. Each redactor has its own field-name cache. */
 export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
   const { extraPatterns, extraSensitiveFields, replacement, safeFields } = { ...defaults, ...options }
   const extras = extraPatterns.map((p) => p.global ? p : new RegExp(p.source, p.flags + "g"))
@@ -47,10 +56,15 @@ export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
 
   const redactString = (value: string): string => {
     let out = value
-    for (const pattern of extras) out = out.replace(pattern, replace)
-    if (out.length < shortestMatch || !mayHoldPii.test(out)) return out
+    for (let i = 0; i < extras.length; i++) out = out.replace(extras[i]!, replace)
+    if (out.length < shortestMatch) return out
+    // UUIDs and timestamps would pass the pre-filter, so their shape is tested first.
+    if (out.length >= shortestPlainShape && plainShape.test(out)) return out
+    if (!mayHoldPii.test(out)) return out
     for (const { accept, hint, regex } of piiPatterns) {
-      if (!hint.test(out)) continue
+      // A `replace` that finds nothing costs several times a `test`, and most searches find nothing.
+      regex.lastIndex = 0
+      if (!hint.test(out) || !regex.test(out)) continue
       out = accept === undefined
         ? out.replace(regex, replace)
         : out.replace(regex, (match: string) => accept(match) ? replacement : match)
@@ -70,7 +84,8 @@ export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
   const redactValue = (value: unknown, depth: number): unknown => {
     if (typeof value === "string") return redactString(value)
     if (typeof value !== "object" || value === null) return value
-    if (!Array.isArray(value)) {
+    const isArray = Array.isArray(value)
+    if (!isArray) {
       const proto = Object.getPrototypeOf(value)
       // Only JSON data is searched; class instances (Date, Map, …) pass as they are.
       if (proto !== Object.prototype && proto !== null) return value
@@ -80,9 +95,7 @@ export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
       if (ancestors[i] === value) return replacement
     }
     ancestors[depth] = value
-    const out = Array.isArray(value)
-      ? redactArray(value, depth)
-      : redactObject(value as Record<string, unknown>, depth)
+    const out = isArray ? redactArray(value, depth) : redactObject(value as Record<string, unknown>, depth)
     ancestors[depth] = undefined
     return out
   }
@@ -133,15 +146,6 @@ export const make = (options?: Partial<RedactorOptions>): Redactor["Type"] => {
     redact: <A>(value: A): A => redactValue(value, 0) as A,
     redactString
   })
-}
-
-/** Assigns without invoking the `__proto__` setter, which a field of that name in JSON data would hit. */
-const setOwn = (object: Record<string, unknown>, key: string, value: unknown): void => {
-  if (key === "__proto__") {
-    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    object[key] = value
-  }
 }
 
 /** The redactor as a layer; on by default in `TelemetryLive` (`TELEMETRY_REDACT_PII`, default `true`). */

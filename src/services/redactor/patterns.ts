@@ -13,7 +13,7 @@ export interface PiiPattern {
   readonly name: string
   /** A cheap test that must pass before `regex` runs; all hints together form the pre-filter. */
   readonly hint: RegExp
-  /** Finds candidates; global, and each whole match is replaced. */
+  /** Finds candidates; global (its `lastIndex` is reset before use), and each whole match is replaced. */
   readonly regex: RegExp
   /** Rejects a candidate that only looks like this kind (a digit run failing Luhn); default accepts all. */
   readonly accept?: (match: string) => boolean
@@ -54,7 +54,8 @@ export const isCardNumber = (candidate: string): boolean => {
 const hasDigit = (s: string) => /\d/.test(s)
 
 const octet = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
-const h16 = "[0-9A-Fa-f]{1,4}"
+const hex = "[0-9A-Fa-f]"
+const h16 = `${hex}{1,4}`
 const ipv6Forms = [
   `(?:${h16}:){7}${h16}`,
   `(?:${h16}:){1,7}:`,
@@ -81,8 +82,8 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = [
   {
     name: "url-credentials",
     hint: /:\/\//,
-    // Only `user:password` between `scheme://` and `@`: the scheme, host, path and `@` are kept.
-    regex: /(?<=:\/\/)[^\s:/?#@]+:[^\s/?#@]*(?=@)/g
+    // Only the `user:password` or `user` between `scheme://` and `@`: the scheme, host, path and `@` are kept.
+    regex: /(?<=:\/\/)[^\s:/?#@]+(?::[^\s/?#@]*)?(?=@)/g
   },
   {
     name: "jwt",
@@ -94,7 +95,7 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = [
     hint: /[Bb]earer|BEARER/,
     // The word `Bearer` is kept; what follows must look random (a digit, or 20+ characters) so that
     // "bearer instruments" stays prose.
-    regex: /(?<=\b(?:[Bb]earer|BEARER)\s+)[A-Za-z0-9._~+/-]{8,}=*/g,
+    regex: /(?<=\b(?:[Bb]earer|BEARER)\s{1,4})[A-Za-z0-9._~+/-]{8,}=*/g,
     accept: (token) => token.length >= 20 || hasDigit(token)
   },
   {
@@ -165,4 +166,21 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = [
 ]
 
 /** Passes every string that any built-in pattern could match, and few others: one test instead of a dozen. */
-export const mayHoldPii: RegExp = new RegExp(piiPatterns.map((p) => `(?:${p.hint.source})`).join("|"))
+export const mayHoldPii: RegExp = new RegExp([...new Set(piiPatterns.map((p) => p.hint.source))].join("|"))
+
+/**
+ * Whole strings shaped like a UUID, a hex hash, an ISO date-time or an integer that is not a card number
+ * (up to 12 digits, or 13 starting with 1: epoch milliseconds until 2033). Event data is full of them,
+ * they pass the pre-filter, and no built-in pattern can match inside them, so they are not searched.
+ */
+export const plainShape: RegExp = new RegExp(`^(?:${
+  [
+    `${hex}{8}-${hex}{4}-${hex}{4}-${hex}{4}-${hex}{12}`, // UUID
+    `${hex}{20,}`, // hashes, git SHAs
+    "1?\\d{1,12}",
+    "\\d{4}-\\d{2}-\\d{2}(?:[T ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})?)?"
+  ].join("|")
+})$`)
+
+/** Strings shorter than this (`2024-01-15`) are not shape-tested: the pre-filter alone is cheaper for them. */
+export const shortestPlainShape = 10
