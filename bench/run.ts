@@ -5,6 +5,7 @@
  */
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs"
 import { Context, Duration, Effect, Exit, Layer, Scope } from "effect"
+import * as Outbox from "../src/services/Outbox.js"
 import { layerRedactor } from "../src/services/Redactor.js"
 import * as Sampler from "../src/services/Sampler.js"
 import * as TelemetryCollector from "../src/services/TelemetryCollector.js"
@@ -39,7 +40,8 @@ const collectorLayer = (options: Partial<TelemetryCollector.CollectorOptions>, s
     Layer.provide(Layer.mergeAll(
       layerFunctionTransport(() => undefined),
       Sampler.layer(sampler),
-      layerRedactor()
+      layerRedactor(),
+      Outbox.layerMemory()
     ))
   )
 

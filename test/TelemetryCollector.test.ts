@@ -20,8 +20,8 @@ const start = (options: TelemetryOptions = {}) =>
 const settle = Effect.repeatN(Effect.yieldNow(), 50)
 
 const balanced = (s: CollectorStats) => {
-  expect(s.accepted).toBe(s.sent + s.buffered + s.dropped.total)
-  expect(s.tracked).toBe(s.accepted + s.sampledOut + s.disabled)
+  expect(s.accepted).toBe(s.sent + s.buffered + s.outboxed + s.dropped.total)
+  expect(s.tracked).toBe(s.accepted - s.restored + s.sampledOut + s.disabled)
 }
 
 const chat = (n: number) => ({ type: "chat.message", data: { n } })
@@ -130,21 +130,42 @@ describe("TelemetryCollector", () => {
       balanced(s)
     }))
 
-  it.scoped("a batch still failing after maxAttempts is counted as sendFailed and the flush stops", () =>
+  it.scoped("a batch still failing after maxAttempts goes to the outbox; offline, later batches are stored unsent", () =>
     Effect.gen(function*() {
-      const { always, attempts, collector } = yield* start({ maxAttempts: 3, maxBatchSize: 2, flushInterval: "1 hour" })
+      const { always, attempts, collector, events } = yield* start({
+        maxAttempts: 3,
+        maxBatchSize: 2,
+        flushInterval: "1 hour",
+        retryBaseDelay: "1 second",
+        retryMaxDelay: "8 seconds"
+      })
       yield* always(fail())
       for (let i = 0; i < 5; i++) yield* collector.track(chat(i))
-      yield* TestClock.adjust("1 minute")
+      yield* TestClock.adjust("3500 millis") // attempts at 0, 1 s, 3 s (jitter fixed at 1×)
+      yield* settle
       const tries = yield* attempts
       expect(tries).toHaveLength(3)
       expect(new Set(tries.map((t) => t.batchId)).size).toBe(1)
-      const s = yield* collector.stats
-      expect(s.dropped.sendFailed).toBe(2)
-      expect(s.buffered).toBe(3)
-      balanced(s)
+      yield* collector.flush // offline: stores the rest without sending
+      expect(yield* attempts).toHaveLength(3)
+      const offline = yield* collector.stats
+      expect(offline).toMatchObject({ offline: true, outboxed: 5, buffered: 0, sent: 0 })
+      balanced(offline)
+      // probes back off 1 s, 2 s, 4 s, 8 s (capped) while the receiver stays down
+      yield* TestClock.adjust("15 seconds")
+      const probes = (yield* attempts).slice(3).map((t) => t.at)
+      expect(probes.length).toBeGreaterThanOrEqual(3)
+      expect(probes.slice(1).map((at, i) => Math.round(at - probes[i]!))).toEqual(
+        [2_000, 4_000, 8_000].slice(0, probes.length - 1)
+      )
+      // the receiver is back: the next probe succeeds and the outbox drains oldest first
       yield* always(ok)
-    }))
+      yield* TestClock.adjust("8 seconds")
+      expect((yield* events).map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4])
+      const recovered = yield* collector.stats
+      expect(recovered).toMatchObject({ offline: false, outboxed: 0, sent: 5 })
+      balanced(recovered)
+    }).pipe(Effect.withRandom(Random.fixed([0.5]))))
 
   it.scoped("a batch the server finds too large is split in halves with derived batch ids", () =>
     Effect.gen(function*() {
@@ -183,7 +204,7 @@ describe("TelemetryCollector", () => {
       expect(yield* events).toHaveLength(1)
     }))
 
-  it.scoped("a hung transport cannot hold the close past shutdownTimeout, and keeps the batch accounted", () =>
+  it.scoped("a hung transport cannot hold the close past shutdownTimeout; the batch is kept in the outbox", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const { always, collector } = yield* Scope.extend(start({ shutdownTimeout: "5 seconds" }), scope)
@@ -193,7 +214,8 @@ describe("TelemetryCollector", () => {
       yield* TestClock.adjust("5 seconds")
       yield* Fiber.join(closing)
       const s = yield* collector.stats
-      expect(s.buffered).toBe(1)
+      expect(s.buffered).toBe(0)
+      expect(s.outboxed).toBe(1)
       balanced(s)
     }))
 
@@ -346,14 +368,17 @@ describe("TelemetryCollector", () => {
                 yield* settle
                 balanced(yield* collector.stats)
               }
-              // close with the receiver healthy again: the final flush settles everything still held
+              // the receiver recovers: everything held is delivered, then the scope closes
               yield* always(ok)
+              yield* TestClock.adjust("10 minutes")
+              yield* settle
               const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
               yield* TestClock.adjust("10 minutes")
               yield* Fiber.join(closing)
               const final = yield* collector.stats
               balanced(final)
               expect(final.buffered).toBe(0)
+              expect(final.outboxed).toBe(0)
               const delivered = (yield* events).map((e) => e.id)
               expect(new Set(delivered).size).toBe(delivered.length)
               expect(final.sent).toBe(delivered.length)

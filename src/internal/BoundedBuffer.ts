@@ -49,19 +49,6 @@ export class BoundedBuffer<A> {
     return out
   }
 
-  /**
-   * Puts items back in front of the buffer, oldest first, as if never taken. Returns those that no
-   * longer fit: the oldest, as `push` would have evicted.
-   */
-  unshift(items: ReadonlyArray<A>): Array<A> {
-    const kept = [...items, ...this.take(this.size)]
-    const overflow = kept.splice(0, Math.max(0, kept.length - this.capacity))
-    this.items = kept
-    this.head = 0
-    this.size = kept.length
-    return overflow
-  }
-
   /** Removes every item matching the predicate; returns how many. */
   removeWhere(predicate: (item: A) => boolean): number {
     const all = this.take(this.size)

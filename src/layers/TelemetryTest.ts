@@ -1,7 +1,7 @@
 /**
  * Every telemetry service over the in-memory transport, for users' own tests: nothing is read from the
  * environment, time comes from the test's `Clock` (so `TestClock.adjust` drives flushing and retries),
- * and what was delivered can be read back.
+ * and what was delivered can be read back. Each `Effect.provide` builds its own instance.
  */
 import { Effect, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
@@ -19,7 +19,7 @@ export const layerTelemetryTest = (
       const transport = layerMemoryTransport
       return Layer.merge(layerWithTransport(config, transport), transport)
     })
-  ).pipe(Layer.fresh)
+  )
 
 /** Every service over the memory transport, with the default settings. */
 export const TelemetryTest: Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> = layerTelemetryTest()

@@ -75,7 +75,13 @@ const settings = {
   /** `TELEMETRY_RETRY_BASE_DELAY` — first retry delay, doubled on each attempt, with jitter; default 500 millis. */
   retryBaseDelay: duration("TELEMETRY_RETRY_BASE_DELAY", "500 millis"),
   /** `TELEMETRY_RETRY_MAX_DELAY` — longest wait between attempts, `Retry-After` included; default 30 seconds. */
-  retryMaxDelay: duration("TELEMETRY_RETRY_MAX_DELAY", "30 seconds")
+  retryMaxDelay: duration("TELEMETRY_RETRY_MAX_DELAY", "30 seconds"),
+  /** `TELEMETRY_OUTBOX_DIR` — folder of the durable outbox on Node; default `.telemetry/outbox`. */
+  outboxDir: Config.string("TELEMETRY_OUTBOX_DIR").pipe(Config.withDefault(".telemetry/outbox")),
+  /** `TELEMETRY_OUTBOX_MAX_EVENTS` — events the outbox keeps before dropping the oldest; default 100,000. */
+  outboxMaxEvents: integer("TELEMETRY_OUTBOX_MAX_EVENTS", 1, 100_000_000, 100_000),
+  /** `TELEMETRY_OUTBOX_MAX_BYTES` — bytes the outbox keeps before dropping the oldest; default 32 MiB. */
+  outboxMaxBytes: integer("TELEMETRY_OUTBOX_MAX_BYTES", 1_024, Number.MAX_SAFE_INTEGER, 32 * 1024 * 1024)
 }
 
 /** Environment variable of each setting. */
@@ -96,7 +102,10 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   requestTimeout: "TELEMETRY_REQUEST_TIMEOUT",
   maxAttempts: "TELEMETRY_MAX_ATTEMPTS",
   retryBaseDelay: "TELEMETRY_RETRY_BASE_DELAY",
-  retryMaxDelay: "TELEMETRY_RETRY_MAX_DELAY"
+  retryMaxDelay: "TELEMETRY_RETRY_MAX_DELAY",
+  outboxDir: "TELEMETRY_OUTBOX_DIR",
+  outboxMaxEvents: "TELEMETRY_OUTBOX_MAX_EVENTS",
+  outboxMaxBytes: "TELEMETRY_OUTBOX_MAX_BYTES"
 }
 
 /** The validated configuration. */

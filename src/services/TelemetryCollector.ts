@@ -18,7 +18,7 @@ import {
   Schema
 } from "effect"
 import { BoundedBuffer } from "../internal/BoundedBuffer.js"
-import type { InvalidEventError, TransportError } from "../schemas/errors.js"
+import { type InvalidEventError, TransportError } from "../schemas/errors.js"
 import { isValidEvent, validateEvent } from "../schemas/EventValidation.js"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import {
@@ -29,6 +29,8 @@ import {
   kindOf,
   type TelemetryEvent
 } from "../schemas/TelemetryEvent.js"
+import { recordMetrics } from "../internal/metrics.js"
+import { Outbox } from "./Outbox.js"
 import { Redactor } from "./Redactor.js"
 import { Sampler } from "./Sampler.js"
 import { Transport } from "./Transport.js"
@@ -40,7 +42,10 @@ export interface Session {
   readonly userId?: string
 }
 
-/** Where every event went. `accepted = sent + buffered + dropped.total` at every moment. */
+/**
+ * Where every event went. At every moment `accepted = sent + buffered + outboxed + dropped.total`, and
+ * `tracked = (accepted - restored) + sampledOut + disabled`.
+ */
 export interface CollectorStats {
   /** Valid events passed to `track`, kept or not. */
   readonly tracked: number
@@ -50,12 +55,18 @@ export interface CollectorStats {
   readonly disabled: number
   /** Valid events the sampler discarded. */
   readonly sampledOut: number
-  /** Events that entered the buffer. */
+  /** Events that entered the pipeline: tracked into the buffer, plus `restored`. */
   readonly accepted: number
+  /** Events found in the outbox at start-up, left by an earlier run. */
+  readonly restored: number
   /** Events a transport confirmed. */
   readonly sent: number
   /** Events waiting in the buffer or in a send under way. */
   readonly buffered: number
+  /** Events stored in the outbox, waiting to be re-sent. */
+  readonly outboxed: number
+  /** Whether the receiver is considered down (batches go to the outbox until a probe succeeds). */
+  readonly offline: boolean
   /** Batches a transport confirmed. */
   readonly batches: number
   readonly dropped: {
@@ -63,7 +74,11 @@ export interface CollectorStats {
     readonly bufferOverflow: number
     /** Refused by the receiver as invalid (a 4xx other than 408/413/429), never retried. */
     readonly rejected: number
-    /** Still failing after every retry. */
+    /** Evicted, oldest first, from a full outbox. */
+    readonly outboxFull: number
+    /** Found corrupt or unreadable in the outbox. */
+    readonly corrupted: number
+    /** Neither delivered nor storable (larger than the outbox, or storage failing). */
     readonly sendFailed: number
     /** Removed by `eraseUserData`. */
     readonly erased: number
@@ -100,9 +115,9 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
   readonly optOut: Effect.Effect<void>
   /** Whether events are currently collected. */
   readonly isEnabled: Effect.Effect<boolean>
-  /** The user's events still held by this process (buffered or in flight) and their sessions. */
+  /** The user's events still held (buffered, in flight or in the outbox) and their sessions. */
   readonly exportUserData: (userId: string) => Effect.Effect<UserDataExport>
-  /** Removes the user's buffered events (counted as `dropped.erased`) and forgets their sessions. */
+  /** Removes the user's buffered and stored events (counted as `dropped.erased`) and forgets their sessions. */
   readonly eraseUserData: (userId: string) => Effect.Effect<{ readonly erased: number }>
 }>() {}
 
@@ -142,6 +157,7 @@ export const make = (options: CollectorOptions) =>
     const transport = yield* Transport
     const sampler = yield* Sampler
     const redactor = yield* Redactor
+    const outbox = yield* Outbox
     const clock = yield* Effect.clock
     const newSession = (userId?: string): Session =>
       userId === undefined
@@ -158,7 +174,12 @@ export const make = (options: CollectorOptions) =>
       sessions: [] as Array<Session>,
       seq: 0,
       idPrefix: idPrefix(),
-      inFlight: [] as Array<ReadonlyArray<BufferedEvent>>,
+      inFlight: [] as Array<{ readonly events: ReadonlyArray<BufferedEvent>; readonly batch: Batch }>,
+      /** While offline: when to probe the receiver again, and the current backoff. */
+      offlineUntil: undefined as number | undefined,
+      offlineDelay: 0,
+      retrying: false,
+      restored: (yield* outbox.size).events,
       tracked: 0,
       invalid: 0,
       disabled: 0,
@@ -168,6 +189,8 @@ export const make = (options: CollectorOptions) =>
       batches: 0,
       bufferOverflow: 0,
       rejected: 0,
+      outboxFull: 0,
+      corrupted: 0,
       sendFailed: 0,
       erased: 0
     }
@@ -202,12 +225,9 @@ export const make = (options: CollectorOptions) =>
         data: input.data === undefined ? emptyData : redactor.redact(input.data),
         tags: input.tags === undefined ? undefined : redactor.redact(input.tags)
       }
-      if (state.seq >= maxSeq) {
-        state.idPrefix = idPrefix()
-        state.seq = 0
-      }
       if (buffer.push(event) !== undefined) state.bufferOverflow++
       if (buffer.length % options.maxBatchSize === 0) Queue.unsafeOffer(flushRequests, undefined)
+      if (state.retrying && buffer.length >= highWater) Queue.unsafeOffer(pressure, undefined)
     }
 
     const ingest = (input: EventInput): Effect.Effect<void> => {
@@ -235,6 +255,11 @@ export const make = (options: CollectorOptions) =>
     const trackInternal = (type: string, data: JsonObject) => Effect.sync(() => ingest({ type, data })).pipe(Effect.flatten)
 
     // ---- delivery -------------------------------------------------------------------------------
+    //
+    // Online, a batch is sent with bounded retries. When it still fails, it goes to the outbox and the
+    // collector goes offline: until a backoff deadline, flushes move batches straight into the outbox
+    // (so a long outage fills storage, not memory), then one attempt with the oldest stored batch probes
+    // the receiver. Its success brings the collector back online, and the outbox drains oldest first.
 
     const retryPolicy = Schedule.passthrough(
       Schedule.exponential(options.retryBaseDelay, 2).pipe(
@@ -251,97 +276,183 @@ export const make = (options: CollectorOptions) =>
       )
     )
 
-    /** Sends one batch with retries, halving it on "too large"; settles the accounting of its events. */
-    const deliver = (batchId: string, events: ReadonlyArray<BufferedEvent>): Effect.Effect<Outcome> =>
-      Effect.suspend(() => {
-        const batch: Batch = { batchId, events: events.map(materialize) }
-        return transport.send(batch).pipe(
-          Effect.retry(retryPolicy),
-          Effect.matchEffect({
-            onSuccess: () =>
-              Effect.sync(() => {
-                state.sent += events.length
-                state.batches++
-                return "settled" as const
-              }),
-            onFailure: (error) => {
-              if (error.reason === "tooLarge" && events.length > 1) {
-                const half = Math.ceil(events.length / 2)
-                return Effect.zipWith(
-                  deliver(`${batchId}.0`, events.slice(0, half)),
-                  deliver(`${batchId}.1`, events.slice(half)),
-                  (a, b) => (a === "failed" || b === "failed" ? "failed" as const : "settled" as const)
-                )
-              }
-              return Effect.sync(() => {
-                if (error.retryable) state.sendFailed += events.length
-                else state.rejected += events.length
-                return error.retryable ? "failed" as const : "settled" as const
-              }).pipe(
-                Effect.tap(() =>
-                  Effect.logWarning("telemetry batch not delivered").pipe(
-                    Effect.annotateLogs({ batchId, events: events.length, reason: error.message })
-                  )
-                )
-              )
-            }
-          })
+    const baseDelayMillis = Duration.toMillis(options.retryBaseDelay)
+    const maxDelayMillis = Duration.toMillis(options.retryMaxDelay)
+
+    const goOffline = (error: TransportError) =>
+      Effect.sync(() => {
+        const doubled = state.offlineDelay === 0 ? baseDelayMillis : Math.min(state.offlineDelay * 2, maxDelayMillis)
+        state.offlineDelay = Math.max(doubled, Math.min(error.retryAfterMillis ?? 0, maxDelayMillis))
+        state.offlineUntil = clock.unsafeCurrentTimeMillis() + state.offlineDelay
+      }).pipe(
+        Effect.zipRight(
+          Effect.logWarning("telemetry receiver unreachable; storing batches in the outbox").pipe(
+            Effect.annotateLogs({ reason: error.message, retryInMillis: state.offlineDelay })
+          )
+        )
+      )
+
+    const goOnline = Effect.sync(() => {
+      state.offlineUntil = undefined
+      state.offlineDelay = 0
+    })
+
+    const isOffline = () => state.offlineUntil !== undefined
+    const probeDue = () => state.offlineUntil !== undefined && clock.unsafeCurrentTimeMillis() >= state.offlineUntil
+
+    /** Stores a batch in the outbox, counting what the outbox evicted or could not take. */
+    const store = (batch: Batch, position: "newest" | "oldest" = "newest") =>
+      Effect.map(outbox.put(batch, position), (result) => {
+        state.outboxFull += result.evicted
+        state.sendFailed += result.refused
+      })
+
+    /** Raised when the buffer fills while a batch is being retried: stop waiting, store it, go offline. */
+    const pressure = yield* Queue.sliding<void>(1)
+    const highWater = Math.max(1, Math.floor(options.maxBufferSize * 0.75))
+    const underPressure = new TransportError({
+      reason: "network",
+      retryable: true,
+      message: "buffer filling up while retrying"
+    })
+
+    const send = (batch: Batch, retry: boolean): Effect.Effect<void, TransportError> =>
+      retry
+        ? Effect.suspend(() => {
+          state.retrying = true
+          return transport.send(batch).pipe(
+            Effect.retry(retryPolicy),
+            Effect.raceFirst(Effect.zipRight(Queue.take(pressure), Effect.fail(underPressure))),
+            Effect.ensuring(Effect.sync(() => {
+              state.retrying = false
+            }))
+          )
+        })
+        : transport.send(batch)
+
+    /**
+     * Sends a batch (from the buffer, or already `stored` in the outbox) and settles its events: sent,
+     * rejected, or kept in the outbox. Only the send can be interrupted; once it answered, the settling
+     * runs to the end, so an event is never both counted as sent and put back.
+     */
+    const deliver = (batch: Batch, stored: boolean, retry: boolean): Effect.Effect<Outcome> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(Effect.either(send(batch, retry))), (result) => settle(batch, stored, result))
+      )
+
+    const settle = (batch: Batch, stored: boolean, result: Either.Either<void, TransportError>): Effect.Effect<Outcome> => {
+      const forget = stored ? outbox.remove(batch.batchId) : Effect.void
+      if (Either.isRight(result)) {
+        return Effect.sync(() => {
+          state.sent += batch.events.length
+          state.batches++
+        }).pipe(Effect.zipRight(forget), Effect.zipRight(goOnline), Effect.as("settled" as const))
+      }
+      const error = result.left
+      if (error.reason === "tooLarge" && batch.events.length > 1) {
+        // The halves go to the front of the outbox, which is drained first, under derived batch ids.
+        const half = Math.ceil(batch.events.length / 2)
+        return forget.pipe(
+          Effect.zipRight(store({ batchId: `${batch.batchId}.1`, events: batch.events.slice(half) }, "oldest")),
+          Effect.zipRight(store({ batchId: `${batch.batchId}.0`, events: batch.events.slice(0, half) }, "oldest")),
+          Effect.as("settled" as const)
+        )
+      }
+      if (!error.retryable) {
+        return Effect.sync(() => {
+          state.rejected += batch.events.length
+        }).pipe(
+          Effect.zipRight(forget),
+          Effect.zipRight(
+            Effect.logWarning("telemetry batch rejected by the receiver").pipe(
+              Effect.annotateLogs({ batchId: batch.batchId, events: batch.events.length, reason: error.message })
+            )
+          ),
+          Effect.as("settled" as const)
+        )
+      }
+      return (stored ? Effect.void : store(batch)).pipe(Effect.zipRight(goOffline(error)), Effect.as("failed" as const))
+    }
+
+    /**
+     * Takes one batch from the buffer and sends it — or, offline, stores it. Taking and settling are
+     * uninterruptible: when the send itself is interrupted (the scope closing), the batch goes to the
+     * front of the outbox under the same batch id, so nothing is lost or reordered.
+     */
+    const flushFromBuffer = (offline: boolean): Effect.Effect<Outcome> =>
+      Effect.uninterruptibleMask((restore) => {
+        const events = buffer.take(options.maxBatchSize)
+        const batch: Batch = { batchId: crypto.randomUUID(), events: events.map(materialize) }
+        const held = { events, batch }
+        state.inFlight.push(held)
+        const release = Effect.sync(() => {
+          state.inFlight.splice(state.inFlight.indexOf(held), 1)
+        })
+        if (offline) return store(batch).pipe(Effect.zipRight(release), Effect.as("settled" as const))
+        return restore(deliver(batch, false, true)).pipe(
+          Effect.onInterrupt(() => store(batch, "oldest")),
+          Effect.ensuring(release)
         )
       })
 
-    /**
-     * Takes one batch and sends it. Taking and settling are uninterruptible: when the send itself is
-     * interrupted (scope closing), the batch goes back to the front of the buffer, so nothing is lost
-     * or sent out of order.
-     */
-    const flushOne: Effect.Effect<Outcome | "empty"> = Effect.uninterruptibleMask((restore) => {
-      const events = buffer.take(options.maxBatchSize)
-      if (events.length === 0) return Effect.succeed("empty" as const)
-      state.inFlight.push(events)
-      const batchId = crypto.randomUUID()
-      return restore(deliver(batchId, events)).pipe(
-        Effect.onExit((exit) =>
-          Effect.sync(() => {
-            state.inFlight.splice(state.inFlight.indexOf(events), 1)
-            if (Exit.isFailure(exit) && Cause.isInterrupted(exit.cause)) {
-              state.bufferOverflow += buffer.unshift(events).length
-            }
-          })
-        )
-      )
-    })
+    /** Re-sends the oldest stored batch: with retries online, one attempt as an offline probe. */
+    const flushFromOutbox = (retry: boolean): Effect.Effect<Outcome | "empty"> =>
+      Effect.flatMap(outbox.oldest, ({ batch, corrupted }) => {
+        state.corrupted += corrupted
+        return Option.match(batch, {
+          onNone: () => Effect.succeed("empty" as const),
+          onSome: (stored) => deliver(stored, true, retry)
+        })
+      })
 
     const lock = yield* Effect.makeSemaphore(1)
 
     /**
-     * Sends batches while at least `minimum` events wait, stopping early when a batch could not be
-     * delivered. One flush at a time, so batches leave in order and no event is taken twice.
+     * Works until fewer than `minimum` events wait and the outbox is drained (or the receiver is down).
+     * One flush at a time, so batches leave in order and no event is taken twice.
      */
     const drain = (minimum: number): Effect.Effect<void> =>
-      lock.withPermits(1)(
-        Effect.iterate("settled" as Outcome | "empty", {
-          while: (outcome) => outcome === "settled" && buffer.length >= minimum && buffer.length > 0,
-          body: () => flushOne
-        })
-      ).pipe(Effect.asVoid)
+      lock.withPermits(1)(Effect.gen(function*() {
+        while (true) {
+          const outboxed = (yield* outbox.size).events
+          if (probeDue() || (!isOffline() && outboxed > 0)) {
+            const outcome = yield* flushFromOutbox(!isOffline())
+            if (outcome === "failed") continue // now offline: spill the buffer below
+            if (outcome === "settled") continue
+          }
+          if (buffer.length === 0 || buffer.length < minimum) return
+          yield* flushFromBuffer(isOffline())
+        }
+      }))
 
-    /** Sends everything buffered. */
+    /** Sends (or, offline, stores) everything buffered. */
     const flush = drain(1)
 
-    const stats = Effect.sync((): CollectorStats => {
-      const dropped = state.bufferOverflow + state.rejected + state.sendFailed + state.erased
+    /** Moves everything left in the buffer to the outbox, for the next start. */
+    const spillAll: Effect.Effect<void> = Effect.suspend(() =>
+      buffer.length === 0 ? Effect.void : Effect.zipRight(flushFromBuffer(true), spillAll)
+    )
+
+    const stats = Effect.map(outbox.size, ({ events: outboxed }): CollectorStats => {
+      const dropped = state.bufferOverflow + state.rejected + state.outboxFull + state.corrupted + state.sendFailed +
+        state.erased
       return {
         tracked: state.tracked,
         invalid: state.invalid,
         disabled: state.disabled,
         sampledOut: state.sampledOut,
-        accepted: state.accepted,
+        accepted: state.accepted + state.restored,
+        restored: state.restored,
         sent: state.sent,
-        buffered: buffer.length + state.inFlight.reduce((n, batch) => n + batch.length, 0),
+        buffered: buffer.length + state.inFlight.reduce((n, held) => n + held.events.length, 0),
+        outboxed,
         batches: state.batches,
+        offline: state.offlineUntil !== undefined,
         dropped: {
           bufferOverflow: state.bufferOverflow,
           rejected: state.rejected,
+          outboxFull: state.outboxFull,
+          corrupted: state.corrupted,
           sendFailed: state.sendFailed,
           erased: state.erased,
           total: dropped
@@ -351,31 +462,52 @@ export const make = (options: CollectorOptions) =>
 
     // ---- lifecycle ------------------------------------------------------------------------------
 
-    // Registered before the loop is forked, so it runs after the loop is stopped (finalizers run in reverse).
+    // Registered before the loop is forked, so it runs after the loop is stopped (finalizers run in
+    // reverse): a flush bounded by the shutdown timeout (offline, it probes once more without waiting out
+    // the backoff), then whatever is left goes to the outbox.
+    const probeNow = Effect.sync(() => {
+      if (state.offlineUntil !== undefined) state.offlineUntil = clock.unsafeCurrentTimeMillis()
+    })
     yield* Effect.addFinalizer(() =>
-      flush.pipe(
+      Effect.zipRight(probeNow, flush).pipe(
         Effect.interruptible,
         Effect.timeout(options.shutdownTimeout),
         Effect.ignore,
+        Effect.zipRight(spillAll),
         Effect.zipRight(stats),
         Effect.flatMap((s) =>
-          s.buffered === 0 ? Effect.void : Effect.logWarning("telemetry closed with undelivered events").pipe(
-            Effect.annotateLogs({ buffered: s.buffered })
+          s.outboxed === 0 ? Effect.void : Effect.logInfo("telemetry closed; undelivered events kept in the outbox").pipe(
+            Effect.annotateLogs({ outboxed: s.outboxed })
           )
-        )
+        ),
+        Effect.zipRight(Effect.flatMap(stats, recordMetrics))
       )
     )
 
-    // A full batch wakes the loop to send the full batches only; the interval sends whatever waits.
-    yield* Queue.take(flushRequests).pipe(
-      Effect.timeoutOption(options.flushInterval),
+    const flushIntervalMillis = Duration.toMillis(options.flushInterval)
+    /** Until the next scheduled flush, or the next probe while offline, whichever is first. */
+    const nextWait = Effect.sync(() =>
+      Duration.millis(
+        state.offlineUntil === undefined
+          ? flushIntervalMillis
+          : Math.max(0, Math.min(flushIntervalMillis, state.offlineUntil - clock.unsafeCurrentTimeMillis()))
+      )
+    )
+
+    // A full batch wakes the loop to send full batches only; the timer sends whatever waits.
+    yield* nextWait.pipe(
+      Effect.flatMap((wait) => Effect.timeoutOption(Queue.take(flushRequests), wait)),
       Effect.flatMap(Option.match({ onNone: () => flush, onSome: () => drain(options.maxBatchSize) })),
       // Requests raised while draining are answered by it; one left over would retry a failing receiver at once.
       Effect.zipLeft(Queue.takeAll(flushRequests)),
+      Effect.zipLeft(Effect.flatMap(stats, recordMetrics)),
       Effect.catchAllCause((cause) => Effect.logError("telemetry flush failed", cause)),
       Effect.forever,
       Effect.forkScoped
     )
+
+    // What a previous run left in the outbox is re-sent at once.
+    if (state.restored > 0) Queue.unsafeOffer(flushRequests, undefined)
 
     // ---- sessions, consent, GDPR ----------------------------------------------------------------
 
@@ -413,22 +545,27 @@ export const make = (options: CollectorOptions) =>
         Effect.tap((session) => trackInternal("session.start", sessionData(session)))
       )
 
-    const heldEvents = Effect.sync(() => [...state.inFlight.flat(), ...buffer.toArray()])
-
     const exportUserData = (userId: string) =>
-      Effect.map(heldEvents, (events): UserDataExport => ({
+      Effect.map(outbox.eventsOf(userId), (stored): UserDataExport => ({
         userId,
         sessions: state.sessions.filter((s) => s.userId === userId),
-        events: events.filter((e) => e.userId === userId).map(materialize)
+        events: [
+          ...stored,
+          ...state.inFlight.flatMap((held) => held.batch.events.filter((e) => e.userId === userId)),
+          ...buffer.toArray().filter((e) => e.userId === userId).map(materialize)
+        ]
       }))
 
+    // Erasing from the outbox waits for a running flush, so no stored batch is sent half-erased.
     const eraseUserData = (userId: string) =>
-      Effect.sync(() => {
-        const erased = buffer.removeWhere((e) => e.userId === userId)
+      lock.withPermits(1)(Effect.gen(function*() {
+        const fromOutbox = yield* outbox.erase(userId)
+        const fromBuffer = buffer.removeWhere((e) => e.userId === userId)
+        const erased = fromOutbox + fromBuffer
         state.erased += erased
         state.sessions = state.sessions.filter((s) => s.userId !== userId)
         return { erased }
-      })
+      }))
 
     return TelemetryCollector.of({
       track,
@@ -450,26 +587,20 @@ export const make = (options: CollectorOptions) =>
     })
   })
 
-/** The collector as a layer over a `Transport`, a `Sampler` and a `Redactor`. */
+/** The collector as a layer over a `Transport`, a `Sampler`, a `Redactor` and an `Outbox`. */
 export const layer = (
   options: CollectorOptions
-): Layer.Layer<TelemetryCollector, never, Transport | Sampler | Redactor> =>
+): Layer.Layer<TelemetryCollector, never, Transport | Sampler | Redactor | Outbox> =>
   Layer.scoped(TelemetryCollector, make(options))
 
 /** A batch is settled once sent or rejected for good; failed when it still could not be delivered. */
 type Outcome = "settled" | "failed"
 
-/** Past this many events an id prefix is renewed, so the 12 hex digits of the sequence never wrap. */
-const maxSeq = 0xffff_ffff_ffff
-
 /** Sessions remembered per user for `exportUserData`. */
 const maxRememberedSessions = 1_000
 
 /**
- * Event ids are UUID-shaped: 24 random characters fixed per collector (renewed when the sequence runs
- * out) followed by the event's sequence number in 12 hex digits, unique without a `randomUUID` call per event.
+ * Event ids are UUID-shaped: 24 random characters fixed per collector followed by the event's sequence
+ * number in (at least) 12 hex digits, unique without a `randomUUID` call per event.
  */
 const idPrefix = (): string => crypto.randomUUID().slice(0, 24)
-
-// Validation lives in schemas/EventValidation.ts; re-exported here for modules written against the collector.
-export { maxEventBytes, validateEvent, validateEvent as validateInput } from "../schemas/EventValidation.js"

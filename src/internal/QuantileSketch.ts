@@ -1,0 +1,290 @@
+/**
+ * A mergeable streaming quantile sketch in the manner of DDSketch (Masson, Rim & Lee, VLDB 2019): values
+ * fall into logarithmic buckets `(γ^(i-1), γ^i]` with `γ = (1 + α) / (1 - α)`, so any quantile read
+ * back is within a relative error `α` of the sample at that rank. Memory is bounded by `maxBuckets`:
+ * past it, the lowest buckets collapse into one, which costs accuracy only at the low quantiles of
+ * data spanning more than `γ^maxBuckets` (about five orders of magnitude with the defaults).
+ *
+ * Values must be finite and non-negative (durations, sizes, scores). Count, sum, min and max are exact
+ * for a stream of additions. The structure is mutable and synchronous: callers keep it behind
+ * `Effect.sync` (see `PerformanceMetrics`), because copying the bucket array on every sample would cost
+ * more than the sample is worth.
+ */
+
+/** How a sketch is shaped. Two sketches merge only when their accuracy is the same. */
+export interface QuantileSketchOptions {
+  /** Relative accuracy α of every quantile; default 0.0075 (0.75 %). */
+  readonly relativeAccuracy?: number
+  /** Most buckets kept; default 768 (3 KiB of counts). */
+  readonly maxBuckets?: number
+}
+
+/** The default relative accuracy: 0.75 %, inside the 1 % the percentiles promise. */
+export const defaultRelativeAccuracy = 0.0075
+
+/** The default bucket bound: 768 four-byte counts, 3 KiB, covering values across a ratio of ~10^5. */
+export const defaultMaxBuckets = 768
+
+const initialCapacity = 32
+
+/**
+ * Bytes a sketch holds besides its counts: the object, the typed-array and ArrayBuffer headers (V8,
+ * 64-bit, measured in `bench/sketch.ts`).
+ */
+const fixedOverheadBytes = 400
+
+/** A DDSketch-style quantile sketch over non-negative values. */
+export class QuantileSketch {
+  readonly relativeAccuracy: number
+  readonly maxBuckets: number
+  private readonly gamma: number
+  private readonly logGamma: number
+  /** Counts of the buckets `offset … offset + counts.length - 1`; only `[minIndex, maxIndex]` are in use. */
+  private counts: Uint32Array | Float64Array = new Uint32Array(0)
+  private offset = 0
+  private minIndex = 0
+  private maxIndex = -1
+  private zeroCount = 0
+  private total = 0
+  private sumOfValues = 0
+  private minValue = Number.POSITIVE_INFINITY
+  private maxValue = Number.NEGATIVE_INFINITY
+
+  constructor(options: QuantileSketchOptions = {}) {
+    const alpha = options.relativeAccuracy ?? defaultRelativeAccuracy
+    const maxBuckets = options.maxBuckets ?? defaultMaxBuckets
+    if (!(alpha > 0 && alpha < 1)) throw new RangeError(`relativeAccuracy must be in (0, 1), got ${alpha}`)
+    if (!(Number.isInteger(maxBuckets) && maxBuckets >= 2)) {
+      throw new RangeError(`maxBuckets must be an integer ≥ 2, got ${maxBuckets}`)
+    }
+    this.relativeAccuracy = alpha
+    this.maxBuckets = maxBuckets
+    this.gamma = (1 + alpha) / (1 - alpha)
+    this.logGamma = Math.log(this.gamma)
+  }
+
+  /** Number of values added (minus those removed). */
+  get count(): number {
+    return this.total
+  }
+
+  /** Sum of the values. */
+  get sum(): number {
+    return this.sumOfValues
+  }
+
+  /** Smallest value added, `NaN` when empty. */
+  get min(): number {
+    return this.total === 0 ? Number.NaN : this.minValue
+  }
+
+  /** Largest value added, `NaN` when empty. */
+  get max(): number {
+    return this.total === 0 ? Number.NaN : this.maxValue
+  }
+
+  /** Mean of the values, `NaN` when empty. */
+  get mean(): number {
+    return this.total === 0 ? Number.NaN : this.sumOfValues / this.total
+  }
+
+  /** Buckets in use (non-empty or between non-empty ones). */
+  get bucketCount(): number {
+    return this.maxIndex < this.minIndex ? 0 : this.maxIndex - this.minIndex + 1
+  }
+
+  /** Approximate bytes held: the allocated counts plus the fixed object overhead. */
+  get byteSize(): number {
+    return this.counts.byteLength + fixedOverheadBytes
+  }
+
+  /** Adds a value `weight` times; returns `false` (and changes nothing) for a negative or non-finite value. */
+  add(value: number, weight = 1): boolean {
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY) || !(weight > 0 && Number.isFinite(weight))) return false
+    if (value === 0) this.zeroCount += weight
+    else this.increment(this.indexOf(value), weight)
+    this.total += weight
+    this.sumOfValues += value * weight
+    if (value < this.minValue) this.minValue = value
+    if (value > this.maxValue) this.maxValue = value
+    return true
+  }
+
+  /**
+   * Takes back a value added earlier (e.g. a web vital reported again with a new value). Count, sum and
+   * buckets stay exact; min and max fall back to the bounds of the remaining buckets when the removed
+   * value was one of them. Returns `false` when there is nothing to remove.
+   */
+  remove(value: number): boolean {
+    if (!(value >= 0 && value < Number.POSITIVE_INFINITY) || this.total === 0) return false
+    if (value === 0) {
+      if (this.zeroCount === 0) return false
+      this.zeroCount -= 1
+    } else {
+      const position = this.clampedIndex(this.indexOf(value)) - this.offset
+      const current = this.counts[position]
+      if (current === undefined || current === 0 || this.maxIndex < this.minIndex) return false
+      this.counts[position] = current - 1
+      this.trimEmptyEnds()
+    }
+    this.total -= 1
+    this.sumOfValues -= value
+    if (this.total === 0) this.reset()
+    else {
+      // The exact extreme is gone: the remaining bucket's representative is within α of the new one.
+      if (value <= this.minValue) {
+        this.minValue = this.zeroCount > 0 ? 0 : Math.max(this.minValue, this.representative(this.minIndex))
+      }
+      if (value >= this.maxValue) {
+        this.maxValue = this.bucketCount === 0 ? 0 : Math.min(this.maxValue, this.representative(this.maxIndex))
+      }
+    }
+    return true
+  }
+
+  /**
+   * The value at quantile `q` in [0, 1]: the sample of rank `⌊q·(count − 1)⌋` in sorted order, within
+   * relative error α (clamped to the exact min and max). `NaN` when empty or `q` is out of range.
+   */
+  quantile(q: number): number {
+    if (this.total === 0 || !(q >= 0 && q <= 1)) return Number.NaN
+    const rank = Math.floor(q * (this.total - 1))
+    // The extremes are known exactly.
+    if (rank <= 0) return this.minValue
+    if (rank >= this.total - 1) return this.maxValue
+    let value: number
+    if (rank < this.zeroCount) value = 0
+    else {
+      let seen = this.zeroCount
+      let index = this.maxIndex
+      for (let i = this.minIndex; i <= this.maxIndex; i++) {
+        seen += this.counts[i - this.offset]!
+        if (seen > rank) {
+          index = i
+          break
+        }
+      }
+      value = this.representative(index)
+    }
+    return Math.min(Math.max(value, this.minValue), this.maxValue)
+  }
+
+  /** Adds every value of `other` (same relative accuracy required) to this sketch. */
+  merge(other: QuantileSketch): this {
+    if (other.relativeAccuracy !== this.relativeAccuracy) {
+      throw new RangeError("cannot merge sketches of different relative accuracy")
+    }
+    if (other.total === 0) return this
+    for (let i = other.minIndex; i <= other.maxIndex; i++) {
+      const c = other.counts[i - other.offset]!
+      if (c > 0) this.increment(i, c)
+    }
+    this.zeroCount += other.zeroCount
+    this.total += other.total
+    this.sumOfValues += other.sumOfValues
+    if (other.minValue < this.minValue) this.minValue = other.minValue
+    if (other.maxValue > this.maxValue) this.maxValue = other.maxValue
+    return this
+  }
+
+  /** An independent copy. */
+  copy(): QuantileSketch {
+    const copy = new QuantileSketch({ relativeAccuracy: this.relativeAccuracy, maxBuckets: this.maxBuckets })
+    return copy.merge(this)
+  }
+
+  private indexOf(value: number): number {
+    return Math.ceil(Math.log(value) / this.logGamma)
+  }
+
+  /** The value within α of every value in bucket `index`. */
+  private representative(index: number): number {
+    return (2 * Math.pow(this.gamma, index)) / (this.gamma + 1)
+  }
+
+  /** Where an index lands once collapsed: below the window it joins the lowest bucket. */
+  private clampedIndex(index: number): number {
+    return index < this.minIndex ? this.minIndex : index
+  }
+
+  private increment(index: number, weight: number): void {
+    if (this.maxIndex < this.minIndex) {
+      this.minIndex = index
+      this.maxIndex = index
+      this.ensureRange(index, index)
+    } else if (index < this.minIndex) {
+      // Growing downwards is allowed only while the window stays within maxBuckets; a value below that
+      // joins the lowest bucket allowed.
+      if (this.maxIndex - index + 1 > this.maxBuckets) index = this.maxIndex - this.maxBuckets + 1
+      if (index < this.minIndex) {
+        this.ensureRange(index, this.maxIndex)
+        this.minIndex = index
+      }
+    } else if (index > this.maxIndex) {
+      const newMin = Math.max(this.minIndex, index - this.maxBuckets + 1)
+      if (newMin > this.minIndex) this.collapseBelow(newMin)
+      this.ensureRange(this.minIndex, index)
+      this.maxIndex = index
+    }
+    const position = index - this.offset
+    const next = this.counts[position]! + weight
+    if (next > 0xffffffff && this.counts instanceof Uint32Array) {
+      // 4 billion samples in one bucket: widen the counts rather than wrap around.
+      this.counts = Float64Array.from(this.counts)
+    }
+    this.counts[position] = next
+  }
+
+  /** Folds every bucket below `newMin` into `newMin`. */
+  private collapseBelow(newMin: number): void {
+    let folded = 0
+    const stop = Math.min(newMin - 1, this.maxIndex)
+    for (let i = this.minIndex; i <= stop; i++) {
+      folded += this.counts[i - this.offset]!
+      this.counts[i - this.offset] = 0
+    }
+    this.minIndex = newMin
+    if (newMin > this.maxIndex) this.maxIndex = newMin
+    this.ensureRange(newMin, this.maxIndex)
+    this.counts[newMin - this.offset] = this.counts[newMin - this.offset]! + folded
+  }
+
+  /**
+   * Makes `[low, high]` (which holds every bucket in use, and spans at most maxBuckets) addressable:
+   * the array doubles up to maxBuckets and the range is centred in it.
+   */
+  private ensureRange(low: number, high: number): void {
+    const length = this.counts.length
+    if (low >= this.offset && high < this.offset + length) return
+    const span = high - low + 1
+    const capacity = Math.min(this.maxBuckets, Math.max(initialCapacity, span, length * 2))
+    const next = this.counts instanceof Float64Array ? new Float64Array(capacity) : new Uint32Array(capacity)
+    const offset = low - Math.floor((capacity - span) / 2)
+    for (let i = this.minIndex; i <= this.maxIndex; i++) {
+      const c = this.counts[i - this.offset]
+      if (c !== undefined && c > 0) next[i - offset] = c
+    }
+    this.counts = next
+    this.offset = offset
+  }
+
+  private trimEmptyEnds(): void {
+    while (this.minIndex < this.maxIndex && this.counts[this.minIndex - this.offset] === 0) this.minIndex++
+    while (this.maxIndex > this.minIndex && this.counts[this.maxIndex - this.offset] === 0) this.maxIndex--
+    if (this.minIndex === this.maxIndex && this.counts[this.minIndex - this.offset] === 0) {
+      this.maxIndex = this.minIndex - 1
+    }
+  }
+
+  private reset(): void {
+    this.counts = new Uint32Array(0)
+    this.offset = 0
+    this.minIndex = 0
+    this.maxIndex = -1
+    this.zeroCount = 0
+    this.total = 0
+    this.sumOfValues = 0
+    this.minValue = Number.POSITIVE_INFINITY
+    this.maxValue = Number.NEGATIVE_INFINITY
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * The shapes ErrorTracking works with: severities and categories, parsed stack frames, breadcrumbs,
+ * error groups and the data of the `error.*` events it tracks through the collector.
+ */
+import { Data, Schema } from "effect"
+import { JsonObject, Timestamp } from "./TelemetryEvent.js"
+
+/** How bad an error is, from `DEBUG` to `CRITICAL`. */
+export const Severity = Schema.Literal("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL").annotations({
+  identifier: "Severity"
+})
+export type Severity = typeof Severity.Type
+
+/** The order of severities: a larger rank is worse. */
+export const severityRank: { readonly [S in Severity]: number } = {
+  DEBUG: 0,
+  INFO: 1,
+  WARNING: 2,
+  ERROR: 3,
+  CRITICAL: 4
+}
+
+/** What kind of failure an error is; see `docs/error-tracking.md` for how each is recognised. */
+export const ErrorCategory = Schema.Literal(
+  "network",
+  "timeout",
+  "authentication",
+  "authorization",
+  "rate_limit",
+  "validation",
+  "not_found",
+  "api",
+  "runtime",
+  "interruption",
+  "unknown"
+).annotations({ identifier: "ErrorCategory" })
+export type ErrorCategory = typeof ErrorCategory.Type
+
+/** How an error reached ErrorTracking: a thrown value, or a leaf of an Effect `Cause`. */
+export const ErrorKind = Schema.Literal("thrown", "fail", "die", "interrupt").annotations({ identifier: "ErrorKind" })
+export type ErrorKind = typeof ErrorKind.Type
+
+/** One parsed stack frame; `inApp` is false for `node_modules`, `node:`/internal and native frames. */
+export const StackFrame = Schema.Struct({
+  function: Schema.optional(Schema.String),
+  file: Schema.optional(Schema.String),
+  line: Schema.optional(Schema.Int),
+  column: Schema.optional(Schema.Int),
+  inApp: Schema.Boolean
+}).annotations({ identifier: "StackFrame" })
+export type StackFrame = typeof StackFrame.Type
+
+/** Something that happened before an error, kept in a bounded ring and attached to captured errors. */
+export const Breadcrumb = Schema.Struct({
+  timestamp: Timestamp,
+  category: Schema.String,
+  message: Schema.String,
+  level: Severity,
+  data: Schema.optional(JsonObject)
+}).annotations({ identifier: "Breadcrumb" })
+export type Breadcrumb = typeof Breadcrumb.Type
+
+/** One error of a `cause` chain (`new Error("…", { cause })`), outermost first. */
+export const ChainedError = Schema.Struct({
+  type: Schema.String,
+  message: Schema.String
+}).annotations({ identifier: "ChainedError" })
+export type ChainedError = typeof ChainedError.Type
+
+/** One leaf of an Effect `Cause`: a failure, a defect or an interruption. */
+export const CauseReason = Schema.Struct({
+  kind: ErrorKind,
+  type: Schema.String,
+  message: Schema.String
+}).annotations({ identifier: "CauseReason" })
+export type CauseReason = typeof CauseReason.Type
+
+/** How the leaves of a `Cause` were combined: one leaf, one after another, or concurrently. */
+export const CauseComposition = Schema.Literal("single", "sequential", "parallel")
+export type CauseComposition = typeof CauseComposition.Type
+
+/** Attempts to recover from an error (or from every error of a group) and how many worked. */
+export const RecoveryStats = Schema.Struct({
+  attempts: Schema.Int,
+  successes: Schema.Int,
+  /** `successes / attempts`, or `null` before the first attempt. */
+  recoveryRate: Schema.NullOr(Schema.Number)
+}).annotations({ identifier: "RecoveryStats" })
+export type RecoveryStats = typeof RecoveryStats.Type
+
+/** Errors sharing a fingerprint. */
+export const ErrorGroup = Schema.Struct({
+  fingerprint: Schema.String,
+  type: Schema.String,
+  /** The redacted message of the latest occurrence. */
+  message: Schema.String,
+  category: ErrorCategory,
+  /** The worst severity seen in the group. */
+  severity: Severity,
+  /** Occurrences captured, duplicates included. */
+  count: Schema.Int,
+  firstSeen: Timestamp,
+  lastSeen: Timestamp,
+  /** Distinct users affected, counted exactly up to `maxUsersPerGroup`. */
+  affectedUsers: Schema.Int,
+  /** True once `affectedUsers` reached the cap: read it as "at least". */
+  affectedUsersCapped: Schema.Boolean,
+  recovery: RecoveryStats
+}).annotations({ identifier: "ErrorGroup" })
+export type ErrorGroup = typeof ErrorGroup.Type
+
+/** The data of an `error.captured` event. */
+export const ErrorCapturedData = Schema.Struct({
+  errorId: Schema.String,
+  fingerprint: Schema.String,
+  type: Schema.String,
+  message: Schema.String,
+  severity: Severity,
+  category: ErrorCategory,
+  /** What decided the classification: `override`, `status 503`, `TimeoutException`, `message`, … */
+  classifiedBy: Schema.String,
+  kind: ErrorKind,
+  /** False for errors no code handled: global handlers, defects. */
+  handled: Schema.Boolean,
+  /** Where the error was captured: `captureError`, `captureErrors`, `uncaughtException`, … */
+  mechanism: Schema.String,
+  frames: Schema.Array(StackFrame),
+  causeChain: Schema.Array(ChainedError),
+  reasons: Schema.Array(CauseReason),
+  composition: CauseComposition,
+  breadcrumbs: Schema.Array(Breadcrumb),
+  context: JsonObject
+}).annotations({ identifier: "ErrorCapturedData" })
+export type ErrorCapturedData = typeof ErrorCapturedData.Type
+
+/** The data of an `error.repeated` event: occurrences suppressed as duplicates within one window. */
+export const ErrorRepeatedData = Schema.Struct({
+  fingerprint: Schema.String,
+  type: Schema.String,
+  message: Schema.String,
+  /** Occurrences after the first one in the window (the first was sent as `error.captured`). */
+  count: Schema.Int,
+  firstSeen: Timestamp,
+  lastSeen: Timestamp
+}).annotations({ identifier: "ErrorRepeatedData" })
+export type ErrorRepeatedData = typeof ErrorRepeatedData.Type
+
+/** The data of an `error.recovery` event. */
+export const ErrorRecoveryData = Schema.Struct({
+  errorId: Schema.optional(Schema.String),
+  fingerprint: Schema.String,
+  succeeded: Schema.Boolean,
+  error: Schema.optional(RecoveryStats),
+  group: RecoveryStats
+}).annotations({ identifier: "ErrorRecoveryData" })
+export type ErrorRecoveryData = typeof ErrorRecoveryData.Type
+
+/** What `captureError` did with an error. */
+export const CaptureOutcome = Schema.Literal(
+  /** tracked as `error.captured` */
+  "sent",
+  /** same fingerprint within the duplicate window: counted, sent later in one `error.repeated` */
+  "suppressed",
+  /** matched an ignore pattern: not grouped, not sent */
+  "ignored",
+  /** `beforeSend` returned `undefined`: grouped, not sent */
+  "dropped"
+)
+export type CaptureOutcome = typeof CaptureOutcome.Type
+
+/** The result of `captureError`. */
+export interface CaptureResult {
+  /** Identifies this occurrence (for `recordRecovery`); empty when ignored. */
+  readonly errorId: string
+  readonly fingerprint: string
+  readonly outcome: CaptureOutcome
+}
+
+/** ErrorTracking's counters. */
+export interface ErrorTrackingStats {
+  readonly captured: number
+  readonly sent: number
+  readonly suppressed: number
+  readonly ignored: number
+  readonly droppedByBeforeSend: number
+  /** Events the collector refused or could not take. */
+  readonly trackFailures: number
+  readonly groups: number
+  /** Groups evicted, least recently seen first, to stay within `maxGroups`. */
+  readonly groupsEvicted: number
+}
+
+/** An ErrorTracking option out of range: which one, the value given and what is accepted. */
+export class ErrorTrackingOptionError extends Data.TaggedError("ErrorTrackingOptionError")<{
+  readonly option: string
+  readonly value: unknown
+  readonly expected: string
+}> {
+  override get message(): string {
+    return `ErrorTracking option ${this.option} is ${String(this.value)}; expected ${this.expected}`
+  }
+}

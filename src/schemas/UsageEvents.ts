@@ -1,0 +1,255 @@
+/**
+ * What `UsageAnalytics` accepts and reports: features, conversations, provider requests, proactive
+ * suggestions and user sessions, the `usage.*` events they become, and the service's errors.
+ */
+import { Data, Schema } from "effect"
+import { UserId } from "./TelemetryEvent.js"
+
+/** A field of an input (or an option) was invalid; nothing was recorded. */
+export class InvalidUsageError extends Data.TaggedError("InvalidUsageError")<{
+  readonly field: string
+  readonly message: string
+}> {}
+
+/** The conversation is not open: never started, already ended, or abandoned after `conversationTimeout`. */
+export class ConversationNotFoundError extends Data.TaggedError("ConversationNotFoundError")<{
+  readonly conversationId: string
+}> {
+  override get message(): string {
+    return `no open conversation "${this.conversationId}"`
+  }
+}
+
+/** The suggestion is not pending: never shown, already answered, or ignored after `suggestionTimeout`. */
+export class SuggestionNotFoundError extends Data.TaggedError("SuggestionNotFoundError")<{
+  readonly suggestionId: string
+}> {
+  override get message(): string {
+    return `no pending suggestion "${this.suggestionId}"`
+  }
+}
+
+/** The user session is not open: never started, already ended, or expired after `sessionTimeout`. */
+export class UserSessionNotFoundError extends Data.TaggedError("UserSessionNotFoundError")<{
+  readonly sessionId: string
+}> {
+  override get message(): string {
+    return `no open user session "${this.sessionId}"`
+  }
+}
+
+/** The event types `UsageAnalytics` tracks through the collector. */
+export const UsageEventType = {
+  feature: "usage.feature",
+  conversationStart: "usage.conversation.start",
+  conversationMessage: "usage.conversation.message",
+  conversationEnd: "usage.conversation.end",
+  providerRequest: "usage.provider.request",
+  suggestionShown: "usage.suggestion.shown",
+  suggestionAccepted: "usage.suggestion.accepted",
+  suggestionDismissed: "usage.suggestion.dismissed",
+  suggestionIgnored: "usage.suggestion.ignored",
+  sessionStart: "usage.session.start",
+  sessionEnd: "usage.session.end"
+} as const
+
+const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+/** A name (feature, action, provider, model, suggestion kind): 1–128 characters. */
+export const UsageName = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.maxLength(128, { message: () => "is longer than 128 characters" })
+).annotations({ identifier: "UsageName" })
+
+/** An identifier (conversation, suggestion, session): 1–128 characters. */
+export const UsageId = UsageName.annotations({ identifier: "UsageId" })
+
+const Millis = Schema.Number.pipe(
+  Schema.finite({ message: () => "must be a finite number of milliseconds" }),
+  Schema.nonNegative({ message: () => "must not be negative" })
+)
+
+const Count = Schema.Number.pipe(
+  Schema.int({ message: () => "must be a whole number" }),
+  Schema.nonNegative({ message: () => "must not be negative" })
+)
+
+/** The data of a `usage.feature` event. */
+export const FeatureUse = Schema.Struct({
+  feature: UsageName,
+  action: UsageName,
+  userId: optional(UserId)
+}).annotations({ identifier: "FeatureUse" })
+export type FeatureUse = typeof FeatureUse.Type
+
+/** Starting a conversation; without an id one is generated. */
+export const ConversationStart = Schema.Struct({
+  conversationId: optional(UsageId),
+  userId: optional(UserId),
+  provider: optional(UsageName),
+  model: optional(UsageName)
+}).annotations({ identifier: "ConversationStart" })
+export type ConversationStart = typeof ConversationStart.Type
+
+/** Who wrote a message. */
+export const MessageRole = Schema.Literal("user", "assistant", "system", "tool")
+export type MessageRole = typeof MessageRole.Type
+
+/** One message of a conversation: its role and length in characters. */
+export const ConversationMessage = Schema.Struct({
+  role: MessageRole,
+  length: Count
+}).annotations({ identifier: "ConversationMessage" })
+export type ConversationMessage = typeof ConversationMessage.Type
+
+/** How a conversation ended. */
+export const ConversationOutcome = Schema.Literal("completed", "abandoned")
+export type ConversationOutcome = typeof ConversationOutcome.Type
+
+/** The data of a `usage.conversation.end` event. */
+export const ConversationEnd = Schema.Struct({
+  conversationId: UsageId,
+  outcome: ConversationOutcome,
+  messages: Count,
+  durationMs: Millis,
+  /** Set when the conversation was abandoned for being idle longer than `conversationTimeout`. */
+  timedOut: optional(Schema.Boolean)
+}).annotations({ identifier: "ConversationEnd" })
+export type ConversationEnd = typeof ConversationEnd.Type
+
+/** One request to an AI provider. */
+export const ProviderRequest = Schema.Struct({
+  provider: UsageName,
+  model: UsageName,
+  durationMs: Millis,
+  success: Schema.Boolean,
+  promptTokens: optional(Count),
+  completionTokens: optional(Count),
+  /** A short classification of the failure, e.g. `rate_limit`. */
+  errorType: optional(UsageName)
+}).annotations({ identifier: "ProviderRequest" })
+export type ProviderRequest = typeof ProviderRequest.Type
+
+/** A proactive suggestion shown to a user; without an id one is generated. */
+export const SuggestionShown = Schema.Struct({
+  suggestionId: optional(UsageId),
+  /** What kind of suggestion, e.g. `refactor` or `doc-link`. */
+  kind: UsageName,
+  userId: optional(UserId)
+}).annotations({ identifier: "SuggestionShown" })
+export type SuggestionShown = typeof SuggestionShown.Type
+
+/** What became of a suggestion. */
+export const SuggestionOutcome = Schema.Literal("accepted", "dismissed", "ignored")
+export type SuggestionOutcome = typeof SuggestionOutcome.Type
+
+/** Starting a user session; without an id one is generated. */
+export const UserSessionStart = Schema.Struct({
+  userId: UserId,
+  sessionId: optional(UsageId)
+}).annotations({ identifier: "UserSessionStart" })
+export type UserSessionStart = typeof UserSessionStart.Type
+
+/** Adoption of one feature over the retained period. */
+export const FeatureStats = Schema.Struct({
+  feature: Schema.String,
+  /** Times it was used. */
+  uses: Schema.Number,
+  /** Distinct users who used it (approximate past `exactThreshold`). */
+  totalUsers: Schema.Number,
+  /** Distinct users who used it within the active window (default 7 days). */
+  activeUsers: Schema.Number,
+  /** `totalUsers` / all distinct users seen by `UsageAnalytics`, 0–1. */
+  adoptionRate: Schema.Number,
+  /** Whether the user counts are HyperLogLog estimates (standard error 1.15 % at the default precision). */
+  approximate: Schema.Boolean,
+  /** Uses per action. */
+  actions: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  lastUsedAt: optional(Schema.Number)
+}).annotations({ identifier: "FeatureStats" })
+export type FeatureStats = typeof FeatureStats.Type
+
+/** Conversations over the retained period. */
+export const ConversationMetrics = Schema.Struct({
+  started: Schema.Number,
+  completed: Schema.Number,
+  abandoned: Schema.Number,
+  /** Still open now. */
+  open: Schema.Number,
+  /** completed / (completed + abandoned); 0 when none ended. */
+  completionRate: Schema.Number,
+  /** Mean messages per ended conversation. */
+  averageLength: Schema.Number,
+  /** Mean characters per message. */
+  averageMessageLength: Schema.Number,
+  /** Mean duration of ended conversations, in milliseconds. */
+  averageDurationMs: Schema.Number,
+  messagesByRole: Schema.Record({ key: Schema.String, value: Schema.Number })
+}).annotations({ identifier: "ConversationMetrics" })
+export type ConversationMetrics = typeof ConversationMetrics.Type
+
+/** Requests to one provider and model over the retained period. */
+export const ProviderStats = Schema.Struct({
+  provider: Schema.String,
+  model: Schema.String,
+  requests: Schema.Number,
+  successes: Schema.Number,
+  failures: Schema.Number,
+  /** successes / requests. */
+  successRate: Schema.Number,
+  averageResponseMs: Schema.Number,
+  /** 95th percentile of response time, within 0.75 %. */
+  p95ResponseMs: Schema.Number,
+  promptTokens: Schema.Number,
+  completionTokens: Schema.Number,
+  totalTokens: Schema.Number,
+  errorsByType: Schema.Record({ key: Schema.String, value: Schema.Number })
+}).annotations({ identifier: "ProviderStats" })
+export type ProviderStats = typeof ProviderStats.Type
+
+/** Effectiveness of proactive suggestions (all kinds, or one) over the retained period. */
+export const SuggestionStats = Schema.Struct({
+  shown: Schema.Number,
+  accepted: Schema.Number,
+  dismissed: Schema.Number,
+  ignored: Schema.Number,
+  /** Shown and not yet answered nor timed out. */
+  pending: Schema.Number,
+  /** accepted / (accepted + dismissed + ignored); 0 when none was answered. */
+  acceptanceRate: Schema.Number,
+  /** Median time from shown to accepted or dismissed, in milliseconds; absent when none was. */
+  medianTimeToInteractMs: optional(Schema.Number)
+}).annotations({ identifier: "SuggestionStats" })
+export type SuggestionStats = typeof SuggestionStats.Type
+
+/** User sessions over the retained period. */
+export const UserSessionStats = Schema.Struct({
+  started: Schema.Number,
+  ended: Schema.Number,
+  /** Closed by `sessionTimeout` rather than `endUserSession`. */
+  expired: Schema.Number,
+  /** Open now. */
+  active: Schema.Number,
+  /** Mean duration of sessions ended by `endUserSession`, in milliseconds. */
+  averageDurationMs: Schema.Number,
+  /** Distinct users who started a session. */
+  users: Schema.Number
+}).annotations({ identifier: "UserSessionStats" })
+export type UserSessionStats = typeof UserSessionStats.Type
+
+/** Everything `UsageAnalytics` holds, as `getSummary` reports it. */
+export const UsageSummary = Schema.Struct({
+  /** Distinct users seen by any usage record, over the retained period. */
+  totalUsers: Schema.Number,
+  /** Distinct users seen within the active window. */
+  activeUsers: Schema.Number,
+  features: Schema.Array(FeatureStats),
+  conversations: ConversationMetrics,
+  providers: Schema.Array(ProviderStats),
+  suggestions: SuggestionStats,
+  suggestionsByKind: Schema.Record({ key: Schema.String, value: SuggestionStats }),
+  sessions: UserSessionStats,
+  /** What is held: time buckets and their approximate size in bytes. */
+  storage: Schema.Struct({ buckets: Schema.Number, approximateBytes: Schema.Number })
+}).annotations({ identifier: "UsageSummary" })
+export type UsageSummary = typeof UsageSummary.Type

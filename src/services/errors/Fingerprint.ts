@@ -1,0 +1,109 @@
+/**
+ * Fingerprints that group occurrences of the same bug: the error type, the message with its variable
+ * parts replaced, and the file and function (never the line or column) of the top in-app frames.
+ */
+import type { StackFrame } from "../../schemas/ErrorEvents.js"
+
+/** In-app frames that take part in a fingerprint. */
+export const fingerprintFrames = 3
+
+/** Longest normalized message kept in a fingerprint. */
+const maxMessageLength = 300
+
+/**
+ * Values that change between occurrences of one bug, replaced in this order (earlier ones protect what
+ * later ones would cut apart). All become the same placeholder: one slot may hold a number in one
+ * occurrence and a UUID in the next (ids change shape), and that must not split the group.
+ */
+const noise: ReadonlyArray<RegExp> = [
+  // URLs before anything inside them (hosts, ids, query strings) is touched; one ends at a space or quote.
+  /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'`<>]+/gi,
+  // Emails with any RFC 5322 local part ("o'neil@…") not starting with a quote, so a quoted value
+  // starting with "@" stays whole; a quote left beside an email is absorbed below.
+  /[\w.!#$%&*+/=?^{|}~-][\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)+/g,
+  // Quoted values; a single quote counts only when it is not an apostrophe ("can't").
+  /"[^"\n]*"|(?<![\p{L}\p{N}])'[^'\n]*'(?![\p{L}\p{N}])|`[^`\n]*`/gu,
+  /(?<![0-9a-z])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![0-9a-z])/gi,
+  // Hex: 0x-prefixed; bare runs with a letter a-f (all-digit runs are numbers, sign included) of 8+
+  // with a digit (ids) or of 16+ (hashes). Hex may touch "_" or "-" ("req_5f3a9c2b"), so runs are
+  // delimited by "not alphanumeric" rather than \b.
+  /(?<![0-9a-z])0x[0-9a-f]+(?![0-9a-z])/gi,
+  /(?<![0-9a-z])(?=[0-9a-f]*[a-f])(?:(?=[0-9a-f]*\d)[0-9a-f]{8,}|[0-9a-f]{16,})(?![0-9a-z])/gi,
+  // Numbers, also inside words ("user42"); signs, decimals and exponents included.
+  /[-+]?\d+(?:[.,]\d+)*(?:e[-+]?\d+)?/gi
+]
+
+/** The placeholder every variable value becomes. */
+export const placeholder = "<*>"
+
+/**
+ * Placeholders separated only by spaces or list punctuation (a list of values of varying length),
+ * with any quote characters touching them (left over when a value swallowed one of its quotes).
+ */
+const placeholderRun = /['"`]*<\*>(?:[\s,;:'"`]*<\*>)*['"`]*/g
+
+/**
+ * The message with URLs, emails, quoted values, UUIDs, hex and numbers replaced by `<*>`, runs of
+ * placeholders (and quotes touching them) collapsed to one, and whitespace collapsed.
+ */
+export const normalizeMessage = (message: string): string => {
+  let result = message
+  for (const pattern of noise) result = result.replace(pattern, placeholder)
+  return result.replace(placeholderRun, placeholder).replace(/\s+/g, " ").trim().slice(0, maxMessageLength)
+}
+
+/**
+ * A file as it identifies code across deployments and rebuilds: no scheme or origin, no query or
+ * hash, no content hash in the name (`main.3f2a9c1b.js`), and only its last two path segments
+ * (the directories above depend on where the app was installed).
+ */
+export const normalizeFile = (file: string): string => {
+  const path = file
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "")
+    .replace(/[?#].*$/, "")
+    .replace(/\\/g, "/")
+  const segments = path.split("/").filter((s) => s.length > 0 && s !== ".")
+  const name = (segments.pop() ?? "")
+    .replace(/[.-](?=[a-z0-9_]*\d)[a-z0-9_]{8,}(?=\.[cm]?[jt]sx?$)/i, "")
+  const parent = segments.pop()
+  return parent === undefined ? name : `${parent}/${name}`
+}
+
+/** The part of a frame that survives a rebuild: file and function, never line or column. */
+export const frameKey = (frame: StackFrame): string => `${normalizeFile(frame.file ?? "?")}#${frame.function ?? "?"}`
+
+/** What a fingerprint is computed from. */
+export interface FingerprintInput {
+  readonly type: string
+  readonly message: string
+  readonly frames: ReadonlyArray<StackFrame>
+}
+
+/** The text a fingerprint hashes; exposed so a test or a curious user can see why two errors differ. */
+export const fingerprintSource = (input: FingerprintInput): string =>
+  [
+    input.type,
+    normalizeMessage(input.message),
+    ...input.frames.filter((f) => f.inApp).slice(0, fingerprintFrames).map(frameKey)
+  ].join("\n")
+
+/** A 16-hex-digit fingerprint of the error type, normalized message and top in-app frames. */
+export const fingerprint = (input: FingerprintInput): string => hash64(fingerprintSource(input))
+
+/**
+ * A 64-bit non-cryptographic hash (two 32-bit multiplicative lanes mixed at the end, after cyrb53):
+ * fast, stable across platforms and without dependencies; collisions among a few thousand groups
+ * are negligible.
+ */
+export const hash64 = (text: string): string => {
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ c, 2654435761)
+    h2 = Math.imul(h2 ^ c, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0")
+}

@@ -1,0 +1,758 @@
+import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { describe, expect, it, vi } from "@effect/vitest"
+import {
+  Cause,
+  Context,
+  Data,
+  Effect,
+  Either,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Random,
+  Ref,
+  Schema,
+  Scope,
+  TestClock
+} from "effect"
+import { layerGlobalErrorHandlers } from "../src/layers/GlobalErrorHandlers.js"
+import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { deliveredEvents } from "../src/layers/TelemetryTest.js"
+import { fromOptions } from "../src/schemas/TelemetryConfig.js"
+import type { ErrorCapturedData, ErrorRecoveryData, ErrorRepeatedData } from "../src/schemas/ErrorEvents.js"
+import type { EventInput } from "../src/schemas/TelemetryEvent.js"
+import { classify } from "../src/services/errors/Classification.js"
+import {
+  captureErrors,
+  ErrorTracking,
+  type ErrorTrackingOptions,
+  layer as layerErrorTracking,
+  layerBreadcrumbsFromEvents,
+  make as makeErrorTracking
+} from "../src/services/ErrorTracking.js"
+import { layerRedactor, Redactor } from "../src/services/Redactor.js"
+import { validateEvent } from "../src/schemas/EventValidation.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { layerMemoryTransport } from "../src/services/Transport.js"
+import { findUser, loadFromCache, loadFromDisk, thrownBy } from "./fixtures/errors/callSites.js"
+
+// ---- harness ---------------------------------------------------------------------------------------
+
+// Bounded quantifiers: the tests pass long strings, and `\w+@` would backtrack quadratically over them.
+const email = /[a-z]{1,20}@example\.com/g
+/** Replaces `…@example.com`, so tests can see that something went through the Redactor. */
+const testRedactor = Redactor.of({
+  redactString: (s) => s.replace(email, "[EMAIL]"),
+  redact: <A>(value: A): A =>
+    JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? v.replace(email, "[EMAIL]") : v))
+})
+
+const unused = Effect.dieMessage("not used by ErrorTracking tests")
+
+/** A collector that records what it is given; `failing` makes `track` fail. */
+const recordingCollector = Effect.gen(function*() {
+  const tracked = yield* Ref.make<ReadonlyArray<EventInput>>([])
+  const failing = yield* Ref.make(false)
+  const flushes = yield* Ref.make(0)
+  const sessionUser = yield* Ref.make<string | undefined>(undefined)
+  const track = (input: EventInput) =>
+    Effect.flatMap(Ref.get(failing), (fail) => {
+      if (fail) return Effect.die(new Error("collector is down"))
+      const valid = validateEvent(input)
+      return Either.isLeft(valid) ? Effect.fail(valid.left) : Ref.update(tracked, (all) => [...all, input])
+    })
+  const collector = TelemetryCollector.of({
+    track,
+    trackUnknown: (u) => track(u as EventInput),
+    flush: Ref.update(flushes, (n) => n + 1),
+    stats: unused,
+    startSession: () => unused,
+    currentSession: Effect.map(Ref.get(sessionUser), (userId) =>
+      userId === undefined ? { id: "s1", startedAt: 0 } : { id: "s1", startedAt: 0, userId }),
+    endSession: unused,
+    optIn: unused,
+    optOut: unused,
+    isEnabled: Effect.succeed(true),
+    exportUserData: () => unused,
+    eraseUserData: () => unused
+  })
+  return { collector, tracked, failing, flushes, sessionUser }
+})
+
+/** ErrorTracking over the recording collector and the test Redactor, in the test's scope. */
+const start = (options: ErrorTrackingOptions = {}) =>
+  Effect.gen(function*() {
+    const recording = yield* recordingCollector
+    const tracking = yield* makeErrorTracking(options).pipe(
+      Effect.provideService(TelemetryCollector, recording.collector),
+      Effect.provideService(Redactor, testRedactor)
+    )
+    const events = <A>(type: string) =>
+      Effect.map(
+        Ref.get(recording.tracked),
+        (all) => all.filter((e) => e.type === type).map((e) => e.data as unknown as A)
+      )
+    return {
+      ...recording,
+      tracking,
+      captured: events<ErrorCapturedData>("error.captured"),
+      repeated: events<ErrorRepeatedData>("error.repeated"),
+      recoveries: events<ErrorRecoveryData>("error.recovery")
+    }
+  })
+
+/** Lets forked fibers run what they were woken for. */
+const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
+const request = HttpClientRequest.get("https://api.example.com/v1/things")
+const responseError = (status: number) =>
+  new HttpClientError.ResponseError({
+    request,
+    response: HttpClientResponse.fromWeb(request, new Response(null, { status })),
+    reason: "StatusCode"
+  })
+
+// ---- capture ---------------------------------------------------------------------------------------
+
+describe("ErrorTracking capture", () => {
+  it.scoped("captures a real thrown error with its parsed frames, classification and ids", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const result = yield* tracking.captureError(thrownBy(() => findUser("u-1")), { tags: { area: "profile" } })
+      expect(result.outcome).toBe("sent")
+      expect(result.errorId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(result.fingerprint).toMatch(/^[0-9a-f]{16}$/)
+      const [event] = yield* captured
+      expect(event).toMatchObject({
+        errorId: result.errorId,
+        fingerprint: result.fingerprint,
+        type: "TypeError",
+        category: "runtime",
+        severity: "ERROR",
+        classifiedBy: "name TypeError",
+        kind: "thrown",
+        handled: true,
+        mechanism: "captureError",
+        composition: "single"
+      })
+      expect(event!.frames[0]).toMatchObject({ function: "findUser", inApp: true })
+    }))
+
+  it.scoped("follows an Error's cause chain", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const root = new RangeError("port out of range")
+      const middle = new Error("could not bind", { cause: root })
+      yield* tracking.captureError(new Error("server failed to start", { cause: middle }))
+      const [event] = yield* captured
+      expect(event!.causeChain).toEqual([
+        { type: "Error", message: "could not bind" },
+        { type: "RangeError", message: "port out of range" }
+      ])
+    }))
+
+  it.scoped("captures each kind of Cause: fail, die, interrupt, parallel and sequential", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.String }) {}
+
+      const fail = yield* Effect.exit(Effect.fail(new NotFound({ id: "a1" })))
+      const die = yield* Effect.exit(Effect.die(new TypeError("x is not a function")))
+      const fiber = yield* Effect.fork(Effect.never)
+      const interrupted = yield* Fiber.interrupt(fiber)
+      const parallel = yield* Effect.exit(
+        Effect.all([Effect.fail(new NotFound({ id: "b2" })), Effect.die(new Error("boom"))], { concurrency: 2 })
+      )
+      const sequential = yield* Effect.exit(
+        Effect.fail(new NotFound({ id: "c3" })).pipe(Effect.ensuring(Effect.die(new Error("cleanup failed"))))
+      )
+      for (const exit of [fail, die, interrupted, parallel, sequential]) {
+        if (Exit.isFailure(exit)) yield* tracking.captureError(exit.cause)
+      }
+      const events = yield* captured
+      expect(events.map((e) => [e.kind, e.type, e.severity, e.category, e.composition, e.handled])).toEqual([
+        ["fail", "NotFound", "WARNING", "not_found", "single", true],
+        ["die", "TypeError", "CRITICAL", "runtime", "single", false],
+        ["interrupt", "Interrupted", "INFO", "interruption", "single", true],
+        // The worst leaf sets the severity: a defect beside the failure makes it critical.
+        ["fail", "NotFound", "CRITICAL", "not_found", "parallel", true],
+        ["fail", "NotFound", "CRITICAL", "not_found", "sequential", true]
+      ])
+      // Schema.TaggedError brings its own message; a Data.TaggedError without one is shown as its fields.
+      expect(events[0]!.message).toBe(new NotFound({ id: "a1" }).message)
+      expect(events[2]!.message).toMatch(/^interrupted by fiber #\d+/)
+      expect(events[3]!.reasons.map((r) => [r.kind, r.type, r.message])).toEqual([
+        ["fail", "NotFound", new NotFound({ id: "b2" }).message],
+        ["die", "Error", "boom"]
+      ])
+      expect(events[4]!.reasons.map((r) => [r.kind, r.message])).toEqual([
+        ["fail", new NotFound({ id: "c3" }).message],
+        ["die", "cleanup failed"]
+      ])
+    }))
+
+  it.scoped("captures non-Error values and tagged errors without a message", () =>
+    Effect.gen(function*() {
+      class Conflict extends Data.TaggedError("Conflict")<{ readonly resource: string; readonly version: number }> {}
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      yield* tracking.captureError("plain string failure")
+      yield* tracking.captureError(42)
+      yield* tracking.captureError({ code: "E_WEIRD", detail: "odd" })
+      yield* tracking.captureError(new Conflict({ resource: "order", version: 3 }))
+      yield* tracking.captureError(null)
+      expect((yield* captured).map((e) => [e.type, e.message])).toEqual([
+        ["Error", "plain string failure"],
+        ["number", "42"],
+        ["Object", "{\"code\":\"E_WEIRD\",\"detail\":\"odd\"}"],
+        ["Conflict", "{\"resource\":\"order\",\"version\":3}"],
+        ["null", "null"]
+      ])
+    }))
+
+  it.scoped("captureErrors re-raises the failure and the defect unchanged and captures both", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      const failure = new Error("expected failure")
+      const defect = new Error("unexpected defect")
+      const failed = yield* Effect.exit(tracking.captureErrors(Effect.fail(failure)))
+      const died = yield* Effect.exit(tracking.captureErrors(Effect.die(defect)))
+      const ok = yield* tracking.captureErrors(Effect.succeed(7))
+      expect(failed).toStrictEqual(Exit.fail(failure))
+      expect(Exit.isFailure(failed) && Cause.failureOption(failed.cause).pipe(Option.getOrThrow)).toBe(failure)
+      expect(died).toStrictEqual(Exit.die(defect))
+      expect(Exit.isFailure(died) && Cause.dieOption(died.cause).pipe(Option.getOrThrow)).toBe(defect)
+      expect(ok).toBe(7)
+      expect((yield* captured).map((e) => [e.message, e.kind, e.mechanism])).toEqual([
+        ["expected failure", "fail", "captureErrors"],
+        ["unexpected defect", "die", "captureErrors"]
+      ])
+    }))
+
+  it.scoped("captureErrors does not capture an interruption, and the accessor form needs ErrorTracking", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const fiber = yield* Effect.fork(tracking.captureErrors(Effect.never))
+      yield* settle
+      yield* Fiber.interrupt(fiber)
+      const piped = yield* Effect.exit(
+        Effect.fail("typed").pipe(captureErrors({ tags: { via: "accessor" } }), Effect.provideService(ErrorTracking, tracking))
+      )
+      expect(piped).toStrictEqual(Exit.fail("typed"))
+      expect((yield* captured).map((e) => e.message)).toEqual(["typed"])
+    }))
+
+  it.scoped("a failing collector never fails the caller; the failure is counted", () =>
+    Effect.gen(function*() {
+      const { failing, tracking } = yield* start()
+      yield* Ref.set(failing, true)
+      const result = yield* tracking.captureError(new Error("while the collector is down"))
+      expect(result.outcome).toBe("sent")
+      expect((yield* tracking.stats).trackFailures).toBe(1)
+      expect((yield* tracking.stats).sent).toBe(0)
+    }))
+
+  it.scoped("an event with huge context and breadcrumbs is cut to fit the collector's limit", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const big = "x".repeat(900)
+      for (let i = 0; i < 50; i++) yield* tracking.addBreadcrumb({ message: big, data: { big } })
+      yield* tracking.captureError(new Error("big"), { context: { blob: "y".repeat(60_000) } })
+      const [event] = yield* captured
+      expect(event).toBeDefined()
+      expect(event!.breadcrumbs.length).toBeLessThan(50)
+      expect(event!.context).toEqual({ truncated: true })
+    }))
+
+  it.scoped("context is copied as JSON: cycles, functions, bigints and errors do not break it", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const cyclic: Record<string, unknown> = { name: "n", at: new Date(0), big: 10n, fn: () => 1, nan: Number.NaN }
+      cyclic.self = cyclic
+      yield* tracking.captureError(new Error("ctx"), { context: { cyclic, cause: new TypeError("inner") } })
+      const [event] = yield* captured
+      expect(event!.context).toEqual({
+        cyclic: { name: "n", at: "1970-01-01T00:00:00.000Z", big: "10", nan: "NaN", self: "[Circular]" },
+        cause: { type: "TypeError", message: "inner" }
+      })
+    }))
+
+  it.scoped("the affected user defaults to the collector's session user", () =>
+    Effect.gen(function*() {
+      const { sessionUser, tracked, tracking } = yield* start({ duplicateWindow: 0 })
+      yield* Ref.set(sessionUser, "session-user")
+      const { fingerprint } = yield* tracking.captureError(new Error("e"))
+      yield* tracking.captureError(new Error("e"), { userId: "explicit" })
+      expect((yield* Ref.get(tracked)).map((e) => e.userId)).toEqual(["session-user", "explicit"])
+      expect((yield* tracking.group(fingerprint)).pipe(Option.map((g) => g.affectedUsers))).toEqual(Option.some(2))
+    }))
+})
+
+// ---- classification ---------------------------------------------------------------------------------
+
+describe("classify", () => {
+  it("reads HttpClientError statuses and reasons", () => {
+    expect(classify(responseError(401), "fail")).toMatchObject({ category: "authentication", severity: "WARNING" })
+    expect(classify(responseError(403), "fail")).toMatchObject({ category: "authorization" })
+    expect(classify(responseError(429), "fail")).toMatchObject({ category: "rate_limit", classifiedBy: "HttpClientError status 429" })
+    expect(classify(responseError(503), "fail")).toMatchObject({ category: "api", severity: "ERROR" })
+    expect(classify(responseError(504), "fail")).toMatchObject({ category: "timeout" })
+    expect(classify(new HttpClientError.RequestError({ request, reason: "Transport" }), "fail")).toMatchObject({
+      category: "network",
+      severity: "ERROR"
+    })
+  })
+
+  it.effect("reads Effect's TimeoutException and Schema's ParseError", () =>
+    Effect.gen(function*() {
+      const timeout = yield* Effect.flip(Effect.timeout(Effect.never, "1 second").pipe(Effect.fork, Effect.flatMap((f) =>
+        TestClock.adjust("1 second").pipe(Effect.zipRight(Fiber.join(f)))
+      )))
+      expect(classify(timeout, "fail")).toMatchObject({ category: "timeout", classifiedBy: "TimeoutException" })
+      const parse = yield* Effect.flip(Schema.decodeUnknown(Schema.Number)("nope"))
+      expect(classify(parse, "fail")).toMatchObject({ category: "validation", classifiedBy: "ParseError" })
+    }))
+
+  it("reads status fields, Node error codes, then _tag/name, and only then the message", () => {
+    expect(classify({ status: 403, message: "timeout" }, "fail")).toMatchObject({ category: "authorization", classifiedBy: "status 403" })
+    expect(classify({ response: { status: 404 } }, "fail")).toMatchObject({ category: "not_found" })
+    expect(classify(Object.assign(new Error("connect failed"), { code: "ECONNREFUSED" }), "fail")).toMatchObject({
+      category: "network",
+      classifiedBy: "code ECONNREFUSED"
+    })
+    expect(classify({ _tag: "RateLimitExceeded", message: "forbidden" }, "fail")).toMatchObject({ category: "rate_limit" })
+    expect(classify(new TypeError("request timed out"), "fail")).toMatchObject({ category: "runtime" })
+    expect(classify(new Error("request timed out after 30s"), "fail")).toMatchObject({ category: "timeout", classifiedBy: "message" })
+    expect(classify(new Error("401 Unauthorized"), "fail")).toMatchObject({ category: "authentication" })
+    expect(classify(new Error("something odd"), "fail")).toMatchObject({ category: "unknown", severity: "ERROR" })
+  })
+
+  it("a defect is CRITICAL whatever its category; an interruption is INFO", () => {
+    expect(classify(new Error("request timed out"), "die")).toMatchObject({ category: "timeout", severity: "CRITICAL" })
+    expect(classify(new Error("x"), "interrupt")).toMatchObject({ category: "interruption", severity: "INFO" })
+  })
+
+  it.scoped("callers override severity and category", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      yield* tracking.captureError(responseError(503), { severity: "DEBUG", category: "validation" })
+      expect((yield* captured)[0]).toMatchObject({ severity: "DEBUG", category: "validation", classifiedBy: "override" })
+    }))
+})
+
+// ---- grouping ------------------------------------------------------------------------------------------
+
+describe("ErrorTracking groups", () => {
+  it.scoped("one call site with different ids is one group with its count and distinct users", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ duplicateWindow: 0 })
+      yield* TestClock.setTime(1_000)
+      const a = yield* tracking.captureError(thrownBy(() => loadFromCache("17")), { userId: "ann" })
+      yield* TestClock.setTime(2_000)
+      const b = yield* tracking.captureError(thrownBy(() => loadFromCache("'key-99'")), { userId: "bob" })
+      yield* TestClock.setTime(3_000)
+      const c = yield* tracking.captureError(thrownBy(() => loadFromCache("0x1f")), { userId: "ann" })
+      const d = yield* tracking.captureError(thrownBy(() => loadFromDisk("17")), { userId: "ann" })
+      expect(new Set([a.fingerprint, b.fingerprint, c.fingerprint]).size).toBe(1)
+      expect(d.fingerprint).not.toBe(a.fingerprint)
+      const group = yield* tracking.group(a.fingerprint)
+      expect(Option.getOrThrow(group)).toMatchObject({
+        count: 3,
+        firstSeen: 1_000,
+        lastSeen: 3_000,
+        affectedUsers: 2,
+        affectedUsersCapped: false
+      })
+      expect((yield* tracking.groups).map((g) => g.fingerprint)).toEqual([d.fingerprint, a.fingerprint])
+    }))
+
+  it.scoped("a caller-supplied fingerprint overrides the computed one", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ duplicateWindow: 0 })
+      const a = yield* tracking.captureError(new Error("first"), { fingerprint: "checkout-flow" })
+      const b = yield* tracking.captureError(new TypeError("second"), { fingerprint: "checkout-flow" })
+      expect([a.fingerprint, b.fingerprint]).toEqual(["checkout-flow", "checkout-flow"])
+      expect((yield* tracking.group("checkout-flow")).pipe(Option.map((g) => g.count))).toEqual(Option.some(2))
+    }))
+
+  it.scoped("groups are bounded: the least recently seen is evicted and evictions are counted", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ maxGroups: 2, duplicateWindow: 0 })
+      const a = yield* tracking.captureError(new Error("a"), { fingerprint: "A" })
+      yield* tracking.captureError(new Error("b"), { fingerprint: "B" })
+      yield* tracking.captureError(new Error("a again"), { fingerprint: "A" })
+      yield* tracking.captureError(new Error("c"), { fingerprint: "C" })
+      expect((yield* tracking.groups).map((g) => g.fingerprint)).toEqual(["C", "A"])
+      expect(yield* tracking.stats).toMatchObject({ groups: 2, groupsEvicted: 1 })
+      expect((yield* tracking.group(a.fingerprint)).pipe(Option.map((g) => g.count))).toEqual(Option.some(2))
+    }))
+
+  it.scoped("distinct users are counted exactly up to the cap, then read as 'at least'", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ maxUsersPerGroup: 2, duplicateWindow: 0 })
+      for (const userId of ["u1", "u2", "u1", "u3", "u4"]) {
+        yield* tracking.captureError(new Error("e"), { fingerprint: "F", userId })
+      }
+      expect(Option.getOrThrow(yield* tracking.group("F"))).toMatchObject({
+        count: 5,
+        affectedUsers: 2,
+        affectedUsersCapped: true
+      })
+    }))
+
+  it.scoped("messages are redacted in events and in the stored group", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const { fingerprint } = yield* tracking.captureError(new Error("no inbox for ann@example.com"))
+      expect((yield* captured)[0]!.message).toBe("no inbox for [EMAIL]")
+      expect(Option.getOrThrow(yield* tracking.group(fingerprint)).message).toBe("no inbox for [EMAIL]")
+    }))
+})
+
+// ---- breadcrumbs --------------------------------------------------------------------------------------
+
+describe("ErrorTracking breadcrumbs", () => {
+  it.scoped("keeps the last 50 by default, oldest dropped, and attaches them to captured errors", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      for (let i = 0; i < 60; i++) yield* tracking.addBreadcrumb({ message: `step ${i}`, category: "ui" })
+      const crumbs = yield* tracking.breadcrumbs
+      expect(crumbs).toHaveLength(50)
+      expect(crumbs[0]!.message).toBe("step 10")
+      expect(crumbs[49]).toMatchObject({ message: "step 59", category: "ui", level: "INFO" })
+      yield* tracking.captureError(new Error("after the steps"))
+      expect((yield* captured)[0]!.breadcrumbs.map((c) => c.message)).toEqual(crumbs.map((c) => c.message))
+      yield* tracking.clearBreadcrumbs
+      expect(yield* tracking.breadcrumbs).toEqual([])
+    }))
+
+  it.scoped("the configured cap holds on every path, including edits by beforeBreadcrumb", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({
+        maxBreadcrumbs: 3,
+        beforeBreadcrumb: (c) => (c.category === "noise" ? undefined : { ...c, message: c.message.toUpperCase() })
+      })
+      for (let i = 0; i < 5; i++) {
+        yield* tracking.addBreadcrumb({ message: `keep ${i}` })
+        yield* tracking.addBreadcrumb({ message: `drop ${i}`, category: "noise" })
+      }
+      expect((yield* tracking.breadcrumbs).map((c) => c.message)).toEqual(["KEEP 2", "KEEP 3", "KEEP 4"])
+    }))
+
+  it.scoped("breadcrumbs are stored redacted, even when beforeBreadcrumb puts raw text back", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({
+        beforeBreadcrumb: (c) => ({ ...c, message: `${c.message} (from bob@example.com)` })
+      })
+      yield* tracking.addBreadcrumb({ message: "mailed ann@example.com", data: { to: "ann@example.com", n: 1 } })
+      const [crumb] = yield* tracking.breadcrumbs
+      expect(crumb).toMatchObject({ message: "mailed [EMAIL] (from [EMAIL])", data: { to: "[EMAIL]", n: 1 } })
+    }))
+
+  it.scoped("maxBreadcrumbs 0 keeps none", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ maxBreadcrumbs: 0 })
+      yield* tracking.addBreadcrumb({ message: "x" })
+      expect(yield* tracking.breadcrumbs).toEqual([])
+    }))
+
+  it.scoped("layerBreadcrumbsFromEvents turns tracked events (not error.*) into breadcrumbs", () =>
+    Effect.gen(function*() {
+      const { collector, tracking } = yield* start()
+      const context = yield* Layer.build(
+        layerBreadcrumbsFromEvents.pipe(
+          Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(ErrorTracking, tracking)))
+        )
+      )
+      const decorated = Context.get(context, TelemetryCollector)
+      yield* decorated.track({ type: "chat.message", data: { n: 1 } })
+      yield* decorated.track({ type: "error.custom" })
+      expect(yield* Effect.either(decorated.track({ type: "bad type!" }))).toSatisfy(Either.isLeft)
+      expect((yield* tracking.breadcrumbs).map((c) => [c.category, c.message, c.data])).toEqual([
+        ["event", "chat.message", { n: 1 }]
+      ])
+    }))
+})
+
+// ---- hooks, ignore, duplicates ------------------------------------------------------------------------
+
+describe("ErrorTracking filtering", () => {
+  it.scoped("ignore patterns match the message (string) or the type (RegExp, even global)", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ ignore: ["ResizeObserver loop", /^AbortError$/g], duplicateWindow: 0 })
+      const abort = Object.assign(new Error("aborted"), { name: "AbortError" })
+      const results = [
+        yield* tracking.captureError(new Error("ResizeObserver loop limit exceeded")),
+        yield* tracking.captureError(abort),
+        yield* tracking.captureError(abort),
+        yield* tracking.captureError(new Error("real problem"))
+      ]
+      expect(results.map((r) => r.outcome)).toEqual(["ignored", "ignored", "ignored", "sent"])
+      expect((yield* captured).map((e) => e.message)).toEqual(["real problem"])
+      expect(yield* tracking.stats).toMatchObject({ ignored: 3, groups: 1 })
+    }))
+
+  it.scoped("beforeSend may drop or edit an event; a dropped one is still grouped", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({
+        duplicateWindow: 0,
+        beforeSend: (e) => (e.message.includes("drop me") ? undefined : { ...e, context: { edited: true } })
+      })
+      const dropped = yield* tracking.captureError(new Error("drop me"))
+      yield* tracking.captureError(new Error("keep me"))
+      expect(dropped.outcome).toBe("dropped")
+      expect((yield* captured).map((e) => [e.message, e.context])).toEqual([["keep me", { edited: true }]])
+      expect(Option.isSome(yield* tracking.group(dropped.fingerprint))).toBe(true)
+      expect((yield* tracking.stats).droppedByBeforeSend).toBe(1)
+    }))
+
+  it.scoped("a throwing beforeSend leaves the event unchanged rather than losing it", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({
+        beforeSend: () => {
+          throw new Error("hook bug")
+        }
+      })
+      expect((yield* tracking.captureError(new Error("still sent"))).outcome).toBe("sent")
+      expect((yield* captured).map((e) => e.message)).toEqual(["still sent"])
+    }))
+
+  it.scoped("the same fingerprint within the window is sent once, then once more with the count", () =>
+    Effect.gen(function*() {
+      const { captured, repeated, tracking } = yield* start({ duplicateWindow: "1 second" })
+      const outcomes = []
+      for (let i = 0; i < 5; i++) {
+        outcomes.push((yield* tracking.captureError(thrownBy(() => loadFromCache(String(i))))).outcome)
+        yield* TestClock.adjust("100 millis")
+      }
+      const other = yield* tracking.captureError(thrownBy(() => loadFromDisk("1")))
+      expect(outcomes).toEqual(["sent", "suppressed", "suppressed", "suppressed", "suppressed"])
+      expect(other.outcome).toBe("sent")
+      expect(yield* captured).toHaveLength(2)
+      expect(yield* repeated).toEqual([])
+
+      yield* TestClock.adjust("500 millis")
+      yield* settle
+      const [summary] = yield* repeated
+      expect(summary).toMatchObject({ count: 4, firstSeen: 0, lastSeen: 400, type: "Error" })
+
+      const after = yield* tracking.captureError(thrownBy(() => loadFromCache("99")))
+      expect(after.outcome).toBe("sent")
+      expect(yield* captured).toHaveLength(3)
+      expect((yield* tracking.group(after.fingerprint)).pipe(Option.map((g) => g.count))).toEqual(Option.some(6))
+      expect((yield* tracking.stats).suppressed).toBe(4)
+    }))
+
+  it.effect("closing the scope reports the duplicates of a window still open", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { repeated, tracking } = yield* start().pipe(Scope.extend(scope))
+      for (let i = 0; i < 3; i++) yield* tracking.captureError(new Error(`flaky ${i}`))
+      yield* Scope.close(scope, Exit.void)
+      expect((yield* repeated).map((r) => r.count)).toEqual([2])
+    }))
+
+  it.effect("invalid options fail the layer with the option named", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(start({ maxGroups: 0 }).pipe(Effect.scoped))
+      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionError", option: "maxGroups", value: 0 })
+    }))
+})
+
+// ---- recovery ----------------------------------------------------------------------------------------
+
+describe("ErrorTracking recovery", () => {
+  it.scoped("counts attempts and successes per error id and per group", () =>
+    Effect.gen(function*() {
+      const { recoveries, tracking } = yield* start({ duplicateWindow: 0 })
+      const first = yield* tracking.captureError(new Error("db down"), { fingerprint: "db" })
+      const second = yield* tracking.captureError(new Error("db down"), { fingerprint: "db" })
+      yield* tracking.recordRecovery(first.errorId, false)
+      yield* tracking.recordRecovery(first.errorId, true)
+      const report = yield* tracking.recordRecovery(second.errorId, true)
+      expect(Option.getOrThrow(report)).toEqual({
+        fingerprint: "db",
+        errorId: second.errorId,
+        error: { attempts: 1, successes: 1, recoveryRate: 1 },
+        group: { attempts: 3, successes: 2, recoveryRate: 2 / 3 }
+      })
+      expect(Option.getOrThrow(yield* tracking.recoveryStats(first.errorId)).error).toEqual({
+        attempts: 2,
+        successes: 1,
+        recoveryRate: 0.5
+      })
+      expect(Option.getOrThrow(yield* tracking.recoveryStats("db"))).toEqual({
+        fingerprint: "db",
+        group: { attempts: 3, successes: 2, recoveryRate: 2 / 3 }
+      })
+      expect(Option.getOrThrow(yield* tracking.group("db")).recovery.recoveryRate).toBeCloseTo(2 / 3)
+      expect((yield* recoveries).map((r) => r.succeeded)).toEqual([false, true, true])
+      expect(yield* tracking.recordRecovery("no-such-id", true)).toEqual(Option.none())
+    }))
+
+  it.scoped("attemptRecovery counts a recovery by its outcome and returns it unchanged", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start()
+      const { errorId } = yield* tracking.captureError(new Error("cache miss"))
+      expect(yield* tracking.attemptRecovery(errorId, Effect.succeed("from origin"))).toBe("from origin")
+      expect(yield* Effect.exit(tracking.attemptRecovery(errorId, Effect.fail("origin down")))).toStrictEqual(
+        Exit.fail("origin down")
+      )
+      expect(Option.getOrThrow(yield* tracking.recoveryStats(errorId)).error).toEqual({
+        attempts: 2,
+        successes: 1,
+        recoveryRate: 0.5
+      })
+    }))
+
+  it.scoped("error ids come from Effect's Random, so a fixed Random gives fixed ids", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ duplicateWindow: 0 })
+      const fixed = Effect.withRandom(Random.fixed([1, 2, 3, 4, 5, 6, 7, 8]))
+      const a = yield* tracking.captureError(new Error("x")).pipe(fixed)
+      const b = yield* tracking.captureError(new Error("x")).pipe(fixed)
+      const c = yield* tracking.captureError(new Error("x"))
+      expect(a.errorId).toBe(b.errorId)
+      expect(c.errorId).not.toBe(a.errorId)
+    }))
+})
+
+// ---- global handlers ---------------------------------------------------------------------------------
+
+/** Takes the other listeners of a process event off for the test (vitest's own would report our emits). */
+const isolateProcessEvent = (event: "unhandledRejection" | "uncaughtException") => {
+  // Node's typings overload each event name separately; one loosely typed view serves both here.
+  const events = process as unknown as {
+    listeners(event: string): Array<(...args: Array<unknown>) => void>
+    off(event: string, listener: (...args: Array<unknown>) => void): void
+    on(event: string, listener: (...args: Array<unknown>) => void): void
+  }
+  return Effect.acquireRelease(
+    Effect.sync(() => {
+      const others = events.listeners(event)
+      for (const l of others) events.off(event, l)
+      return others
+    }),
+    (others) => Effect.sync(() => others.forEach((l) => events.on(event, l)))
+  )
+}
+
+/** Emits a process event as Node would, bypassing the per-event typings. */
+const emit = (event: string, ...args: Array<unknown>) =>
+  (process as unknown as { emit(event: string, ...args: Array<unknown>): boolean }).emit(event, ...args)
+
+const handlersOver = (h: Effect.Effect.Success<ReturnType<typeof start>>, options: Parameters<typeof layerGlobalErrorHandlers>[0]) =>
+  layerGlobalErrorHandlers(options).pipe(
+    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, h.collector), Layer.succeed(ErrorTracking, h.tracking)))
+  )
+
+describe("GlobalErrorHandlers", () => {
+  it.scoped("installs Node listeners on acquire, captures an unhandled rejection, removes them on release", () =>
+    Effect.gen(function*() {
+      yield* isolateProcessEvent("unhandledRejection")
+      const h = yield* start()
+      const before = [process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")]
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(handlersOver(h, { exitOnUncaughtException: false }), scope)
+      expect([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")]).toEqual([
+        before[0]! + 1,
+        before[1]! + 1
+      ])
+      emit("unhandledRejection", new Error("nobody awaited me"), new Promise<never>(() => {}))
+      yield* settle
+      expect((yield* h.captured).map((e) => [e.message, e.mechanism, e.handled])).toEqual([
+        ["nobody awaited me", "unhandledRejection", false]
+      ])
+      yield* Scope.close(scope, Exit.void)
+      expect([process.listenerCount("unhandledRejection"), process.listenerCount("uncaughtException")]).toEqual(before)
+      emit("unhandledRejection", new Error("after release"), new Promise<never>(() => {}))
+      yield* settle
+      expect(yield* h.captured).toHaveLength(1)
+    }))
+
+  it.scoped("an uncaught exception is captured as CRITICAL, telemetry flushed, then the process exits with 1", () =>
+    Effect.gen(function*() {
+      yield* isolateProcessEvent("uncaughtException")
+      const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never)
+      yield* Effect.addFinalizer(() => Effect.sync(() => exit.mockRestore()))
+      const h = yield* start()
+      yield* Layer.build(handlersOver(h, {}))
+      emit("uncaughtException", new TypeError("cannot read x"), "uncaughtException")
+      yield* settle
+      expect((yield* h.captured).map((e) => [e.type, e.severity, e.mechanism, e.handled])).toEqual([
+        ["TypeError", "CRITICAL", "uncaughtException", false]
+      ])
+      expect(yield* Ref.get(h.flushes)).toBe(1)
+      expect(exit).toHaveBeenCalledWith(1)
+    }))
+
+  it.scoped("with exitOnUncaughtException false the process keeps running", () =>
+    Effect.gen(function*() {
+      yield* isolateProcessEvent("uncaughtException")
+      const exit = vi.spyOn(process, "exit").mockImplementation((() => undefined) as never)
+      yield* Effect.addFinalizer(() => Effect.sync(() => exit.mockRestore()))
+      const h = yield* start()
+      yield* Layer.build(handlersOver(h, { exitOnUncaughtException: false }))
+      emit("uncaughtException", new Error("survivable"), "uncaughtException")
+      yield* settle
+      expect(yield* h.captured).toHaveLength(1)
+      expect(exit).not.toHaveBeenCalled()
+    }))
+
+  it.scoped("in a browser-like target listens to error and unhandledrejection events until released", () =>
+    Effect.gen(function*() {
+      const h = yield* start({ duplicateWindow: 0 })
+      const target = new EventTarget()
+      const scope = yield* Scope.make()
+      yield* Layer.buildWithScope(handlersOver(h, { target }), scope)
+      target.dispatchEvent(Object.assign(new Event("error"), { error: new Error("script error"), message: "script error" }))
+      target.dispatchEvent(Object.assign(new Event("unhandledrejection"), { reason: "rejected with a string" }))
+      yield* settle
+      expect((yield* h.captured).map((e) => [e.message, e.mechanism])).toEqual([
+        ["script error", "onerror"],
+        ["rejected with a string", "onunhandledrejection"]
+      ])
+      yield* Scope.close(scope, Exit.void)
+      target.dispatchEvent(Object.assign(new Event("error"), { error: new Error("after release") }))
+      yield* settle
+      expect(yield* h.captured).toHaveLength(2)
+    }))
+
+  it.scoped("the ErrorTracking layer builds over the collector and Redactor tags", () =>
+    Effect.gen(function*() {
+      const { collector } = yield* recordingCollector
+      const context = yield* Layer.build(
+        layerErrorTracking().pipe(
+          Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(Redactor, testRedactor)))
+        )
+      )
+      const result = yield* Context.get(context, ErrorTracking).captureError(new Error("via layer"))
+      expect(result.outcome).toBe("sent")
+    }))
+})
+
+// ---- end to end --------------------------------------------------------------------------------------
+
+describe("ErrorTracking over the real collector", () => {
+  it.scoped("captured errors are delivered as error events, redacted by the real Redactor", () =>
+    Effect.gen(function*() {
+      const config = yield* Effect.orDie(fromOptions({ transport: "memory" }))
+      const redactor = layerRedactor()
+      const collector = layerWithTransport(config, layerMemoryTransport)
+      const context = yield* Layer.build(
+        layerErrorTracking().pipe(
+          Layer.provideMerge(Layer.merge(collector, redactor)),
+          Layer.provideMerge(layerMemoryTransport)
+        )
+      )
+      const tracking = Context.get(context, ErrorTracking)
+      yield* tracking.addBreadcrumb({ message: "opened the inbox of ann@example.com" })
+      const { errorId } = yield* tracking.captureError(new Error("no mailbox for ann@example.com"), { userId: "u1" })
+      yield* Context.get(context, TelemetryCollector).flush
+      const [event] = yield* deliveredEvents.pipe(Effect.provide(context))
+      expect(event).toMatchObject({ type: "error.captured", kind: "error", userId: "u1" })
+      expect(event!.data).toMatchObject({ errorId })
+      expect(JSON.stringify(event!.data)).not.toContain("ann@example.com")
+      expect(JSON.stringify(yield* tracking.breadcrumbs)).not.toContain("ann@example.com")
+    }))
+})

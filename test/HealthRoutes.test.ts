@@ -1,0 +1,126 @@
+import { HttpServer } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Ref } from "effect"
+import { layerHealthServer } from "../src/layers/HealthRoutes.js"
+import { HealthCheck, layer as layerHealthCheck } from "../src/services/HealthCheck.js"
+import { Redactor } from "../src/services/Redactor.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+
+const passThrough = Redactor.of({ redact: (value) => value, redactString: (s) => s })
+const unused = Effect.dieMessage("not used by HealthRoutes tests")
+const quietCollector = TelemetryCollector.of({
+  track: () => Effect.void,
+  trackUnknown: () => Effect.void,
+  flush: Effect.void,
+  stats: unused,
+  startSession: () => unused,
+  currentSession: Effect.succeed({ id: "s1", startedAt: 0 }),
+  endSession: unused,
+  optIn: unused,
+  optOut: unused,
+  isEnabled: Effect.succeed(true),
+  exportUserData: () => unused,
+  eraseUserData: () => unused
+})
+
+/** HealthCheck plus the health server on a free loopback port, in the test's scope. */
+const serve = Effect.gen(function*() {
+  const health = layerHealthCheck({ defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
+    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, quietCollector), Layer.succeed(Redactor, passThrough)))
+  )
+  const context = yield* Layer.build(
+    layerHealthServer({ port: 0, host: "127.0.0.1", serviceId: "effect-telemetry-test" }).pipe(Layer.provideMerge(health))
+  )
+  const address = Context.get(context, HttpServer.HttpServer).address
+  if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+  return { health: Context.get(context, HealthCheck), url: `http://127.0.0.1:${address.port}` }
+})
+
+/** A real HTTP request through Node's fetch. */
+const get = (url: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(url)
+    const text = await response.text()
+    return {
+      status: response.status,
+      contentType: response.headers.get("content-type"),
+      cacheControl: response.headers.get("cache-control"),
+      body: text.length > 0 && response.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text
+    }
+  })
+
+/** A check the test turns on and off. */
+const toggle = Effect.map(Ref.make(true), (ok) => ({
+  ok,
+  check: Effect.flatMap(Ref.get(ok), (up) => (up ? Effect.void : Effect.fail(new Error("refused"))))
+}))
+
+describe("HealthRoutes", () => {
+  it.scopedLive("GET /health serves the report as application/health+json: 200 for pass", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serve
+      yield* health.register("db", Effect.void)
+      yield* health.checkNow("db")
+      const response = yield* get(`${url}/health`)
+      expect(response.status).toBe(200)
+      expect(response.contentType).toBe("application/health+json")
+      expect(response.cacheControl).toBe("no-store")
+      expect(response.body).toMatchObject({
+        status: "pass",
+        serviceId: "effect-telemetry-test",
+        checks: {
+          "db:responseTime": [{ componentId: "db", status: "pass", observedUnit: "ms" }],
+          uptime: [{ componentType: "system", status: "pass" }]
+        }
+      })
+    }))
+
+  it.scopedLive("a failing critical service makes /health and /health/ready 503 while /health/live stays 200", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serve
+      const db = yield* toggle
+      yield* health.register("db", db.check)
+      yield* Ref.set(db.ok, false)
+      yield* health.checkNow("db")
+      const [report, ready, live] = [yield* get(`${url}/health`), yield* get(`${url}/health/ready`), yield* get(`${url}/health/live`)]
+      expect(report.status).toBe(503)
+      expect(report.body).toMatchObject({ status: "fail", checks: { "db:responseTime": [{ status: "fail" }] } })
+      expect(report.body.checks["db:responseTime"][0].output).toContain("refused")
+      expect(ready.status).toBe(503)
+      expect(ready.body).toMatchObject({ status: "fail", output: "not ready: db" })
+      expect(live.status).toBe(200)
+      expect(live.body).toMatchObject({ status: "pass", checks: { "health-pollers:running": [{ observedValue: 1 }] } })
+
+      yield* Ref.set(db.ok, true)
+      yield* health.checkNow("db")
+      expect((yield* get(`${url}/health`)).status).toBe(200)
+      expect((yield* get(`${url}/health/ready`)).status).toBe(200)
+    }))
+
+  it.scopedLive("a failing non-critical service warns with 200 and leaves readiness alone", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serve
+      yield* health.register("db", Effect.void)
+      yield* health.register("cache", Effect.fail("evicted"), { critical: false })
+      yield* health.getHealthReport({ refresh: true })
+      const report = yield* get(`${url}/health`)
+      expect(report.status).toBe(200)
+      expect(report.body).toMatchObject({ status: "warn", output: "cache UNHEALTHY" })
+      const ready = yield* get(`${url}/health/ready`)
+      expect(ready.status).toBe(200)
+      expect(Object.keys(ready.body.checks).sort()).toEqual(["db:responseTime", "uptime"])
+    }))
+
+  it.scopedLive("a critical service not checked yet is not ready; unknown paths are 404", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serve
+      yield* health.register("slow", Effect.never, { timeout: "1 minute" })
+      const ready = yield* get(`${url}/health/ready`)
+      expect(ready.status).toBe(503)
+      expect(ready.body).toMatchObject({ status: "fail", output: "not ready: slow" })
+      const report = yield* get(`${url}/health`)
+      expect(report.status).toBe(200)
+      expect(report.body.status).toBe("warn")
+      expect((yield* get(`${url}/nope`)).status).toBe(404)
+    }))
+})

@@ -1,0 +1,621 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Either, Exit, Fiber, Layer, Option, ParseResult, Scope, TestClock } from "effect"
+import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
+import { layerWebVitals, type WebVitalsMetric, type WebVitalsSubscribers } from "../src/layers/WebVitals.js"
+import {
+  InvalidMetricError,
+  MarkNotFoundError,
+  MetricNotFoundError,
+  rateWebVital,
+  type WebVitalName
+} from "../src/schemas/PerformanceEvents.js"
+import { InvalidEventError } from "../src/schemas/errors.js"
+import { EventInput } from "../src/schemas/TelemetryEvent.js"
+import * as PerformanceMetrics from "../src/services/PerformanceMetrics.js"
+import type { EventLoopDelayHistogram, ResourceSources } from "../src/services/performance/resources.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+
+const validateInput = (input: unknown) =>
+  Either.mapLeft(
+    ParseResult.decodeUnknownEither(EventInput, { onExcessProperty: "error", errors: "all" })(input),
+    InvalidEventError.fromParseIssue
+  )
+
+/** A collector that validates like the real one and keeps what was tracked, in order. */
+const recordingCollector = (track?: TelemetryCollector["Type"]["track"]) =>
+  Effect.gen(function*() {
+    // Appended in place: copying the array per event would make bulk tests quadratic.
+    const tracked: Array<EventInput> = []
+    const unused = Effect.dieMessage("not used by PerformanceMetrics")
+    const record: TelemetryCollector["Type"]["track"] = (input) =>
+      Either.match(validateInput(input), {
+        onLeft: (error) => Effect.fail(error),
+        onRight: (valid) => Effect.sync(() => void tracked.push(valid))
+      })
+    const collector: TelemetryCollector["Type"] = {
+      track: track ?? record,
+      trackUnknown: () => unused,
+      flush: Effect.void,
+      stats: unused,
+      startSession: () => unused,
+      currentSession: Effect.succeed({ id: "session-1", startedAt: 0 }),
+      endSession: unused,
+      optIn: Effect.void,
+      optOut: Effect.void,
+      isEnabled: Effect.succeed(true),
+      exportUserData: () => unused,
+      eraseUserData: () => unused
+    }
+    return { collector, tracked: Effect.sync((): ReadonlyArray<EventInput> => [...tracked]) }
+  })
+
+/** Lets forked fibers (the web-vitals consumer) run what they were woken for. */
+const settle = Effect.repeatN(Effect.yieldNow(), 20)
+
+/** The service over a recording collector, in the test's scope. */
+const start = (options: PerformanceMetrics.PerformanceMetricsOptions = {}, track?: TelemetryCollector["Type"]["track"]) =>
+  Effect.gen(function*() {
+    const { collector, tracked } = yield* recordingCollector(track)
+    const metrics = yield* PerformanceMetrics.make({ resourceSources: {}, ...options }).pipe(
+      Effect.provideService(TelemetryCollector, collector)
+    )
+    const ofType = (type: string) => Effect.map(tracked, (all) => all.filter((e) => e.type === type))
+    return { metrics, tracked, ofType }
+  })
+
+describe("PerformanceMetrics", () => {
+  describe("timed", () => {
+    it.scoped("returns the effect's value and records its Clock duration with outcome success", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const fiber = yield* Effect.fork(
+          Effect.sleep("250 millis").pipe(Effect.as(42), metrics.timed("ai.chat", { provider: "openai", stream: true }))
+        )
+        yield* TestClock.adjust("250 millis")
+        expect(yield* Fiber.join(fiber)).toBe(42)
+        expect(yield* metrics.percentiles("ai.chat")).toEqual({
+          count: 1,
+          min: 250,
+          max: 250,
+          mean: 250,
+          p50: 250,
+          p95: 250,
+          p99: 250
+        })
+        expect(yield* ofType("performance.timing")).toEqual([{
+          type: "performance.timing",
+          data: { name: "ai.chat", durationMs: 250, outcome: "success", attributes: { provider: "openai", stream: true } }
+        }])
+      }))
+
+    it.scoped("a failure passes through unchanged and is recorded as a failure", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const fiber = yield* Effect.fork(
+          Effect.exit(Effect.sleep("2 seconds").pipe(Effect.zipRight(Effect.fail("rate limited" as const)), metrics.timed("ai.chat")))
+        )
+        yield* TestClock.adjust("2 seconds")
+        const exit = yield* Fiber.join(fiber)
+        expect(exit).toEqual(Exit.fail("rate limited"))
+        const [event] = yield* ofType("performance.timing")
+        expect(event?.data).toEqual({ name: "ai.chat", durationMs: 2000, outcome: "failure" })
+        const summary = yield* metrics.getSummary
+        expect(summary.timings["ai.chat"]).toEqual({ success: 0, failure: 1, interrupted: 0 })
+      }))
+
+    it.scoped("a defect passes through unchanged and is recorded as a failure", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const exit = yield* Effect.exit(Effect.dieMessage("boom").pipe(metrics.timed("step")))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect((yield* metrics.getSummary).timings["step"]).toEqual({ success: 0, failure: 1, interrupted: 0 })
+      }))
+
+    it.scoped("an interruption is propagated and recorded as interrupted, with the time until then", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const fiber = yield* Effect.fork(Effect.never.pipe(metrics.timed("ai.stream")))
+        yield* TestClock.adjust("300 millis")
+        const exit = yield* Fiber.interrupt(fiber)
+        expect(Exit.isInterrupted(exit)).toBe(true)
+        const [event] = yield* ofType("performance.timing")
+        expect(event?.data).toEqual({ name: "ai.stream", durationMs: 300, outcome: "interrupted" })
+        expect((yield* metrics.getSummary).timings["ai.stream"]).toEqual({ success: 0, failure: 0, interrupted: 1 })
+      }))
+
+    it.scoped("a collector that fails or dies never changes the timed effect's result", () =>
+      Effect.gen(function*() {
+        const dies = yield* start({}, () => Effect.dieMessage("collector broke"))
+        expect(yield* Effect.succeed("ok").pipe(dies.metrics.timed("x"))).toBe("ok")
+        expect(yield* Effect.exit(Effect.fail(7).pipe(dies.metrics.timed("x")))).toEqual(Exit.fail(7))
+        // The metric is still kept locally.
+        expect((yield* dies.metrics.percentiles("x")).count).toBe(2)
+      }))
+
+    it.scoped("an invalid name or attribute is not recorded and does not affect the effect", () =>
+      Effect.gen(function*() {
+        const { metrics, tracked } = yield* start()
+        expect(yield* Effect.succeed(1).pipe(metrics.timed("has spaces"))).toBe(1)
+        expect(yield* Effect.succeed(2).pipe(metrics.timed("ok", { bad: Number.NaN }))).toBe(2)
+        expect(yield* tracked).toEqual([])
+        expect(Object.keys((yield* metrics.getSummary).metrics)).toEqual([])
+      }))
+
+    it.scoped("times each run separately, so one timed effect can be reused", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const call = Effect.sleep("100 millis").pipe(metrics.timed("call"))
+        for (const _ of [1, 2, 3]) {
+          const fiber = yield* Effect.fork(call)
+          yield* TestClock.adjust("100 millis")
+          yield* Fiber.join(fiber)
+        }
+        const p = yield* metrics.percentiles("call")
+        expect(p.count).toBe(3)
+        expect(p.max).toBe(100)
+      }))
+  })
+
+  describe("trackAIOperation", () => {
+    it.scoped("records phases, total and tokens, and tracks performance.ai_operation", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const op = {
+          operation: "chat",
+          provider: "anthropic",
+          model: "claude",
+          totalMs: 1200,
+          contextGatheringMs: 150,
+          compressionMs: 50,
+          apiCallMs: 1000,
+          promptTokens: 900,
+          completionTokens: 300,
+          contextSize: 4000
+        }
+        yield* metrics.trackAIOperation(op)
+        yield* metrics.trackAIOperation({ totalMs: 800, success: false, promptTokens: 100 })
+        expect(yield* ofType("performance.ai_operation")).toEqual([
+          { type: "performance.ai_operation", data: op },
+          { type: "performance.ai_operation", data: { totalMs: 800, success: false, promptTokens: 100 } }
+        ])
+        const summary = yield* metrics.getSummary
+        expect(summary.ai).toEqual({
+          operations: 2,
+          failures: 1,
+          totalMs: 2000,
+          promptTokens: 1000,
+          completionTokens: 300
+        })
+        expect(summary.metrics["ai.total"]).toMatchObject({ count: 2, min: 800, max: 1200, mean: 1000 })
+        expect(summary.metrics["ai.api_call"]).toMatchObject({ count: 1, min: 1000 })
+        expect(summary.metrics["ai.context_gathering"]).toMatchObject({ count: 1, min: 150 })
+        expect(summary.metrics["ai.compression"]).toMatchObject({ count: 1, min: 50 })
+      }))
+
+    it.scoped("invalid input fails with an InvalidMetricError naming the field, recording nothing", () =>
+      Effect.gen(function*() {
+        const { metrics, tracked } = yield* start()
+        const cases: ReadonlyArray<readonly [unknown, string]> = [
+          [{ totalMs: -1 }, "totalMs"],
+          [{ totalMs: Number.POSITIVE_INFINITY }, "totalMs"],
+          [{ totalMs: 10, promptTokens: 1.5 }, "promptTokens"],
+          [{ totalMs: 10, provider: "" }, "provider"],
+          [{}, "totalMs"],
+          [{ totalMs: 10, tokens: 5 }, "tokens"],
+          [{ totalMs: 10, attributes: { n: Number.NaN } }, "attributes.n"],
+          ["fast", "input"]
+        ]
+        for (const [input, field] of cases) {
+          const error = yield* Effect.flip(metrics.trackAIOperation(input as never))
+          expect(error).toBeInstanceOf(InvalidMetricError)
+          expect(error.field).toBe(field)
+        }
+        expect(yield* tracked).toEqual([])
+        expect((yield* metrics.getSummary).ai.operations).toBe(0)
+      }))
+  })
+
+  describe("marks and measures", () => {
+    it.scoped("measures between two marks, and from a mark to now", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        yield* metrics.mark("render:start")
+        yield* TestClock.adjust("120 millis")
+        yield* metrics.mark("render:end")
+        yield* TestClock.adjust("30 millis")
+        expect(yield* metrics.measure("render", { start: "render:start", end: "render:end" })).toBe(120)
+        expect(yield* metrics.measure("render.total", { start: "render:start" })).toBe(150)
+        expect(yield* ofType("performance.measure")).toEqual([
+          {
+            type: "performance.measure",
+            data: { name: "render", start: "render:start", end: "render:end", durationMs: 120 }
+          },
+          { type: "performance.measure", data: { name: "render.total", start: "render:start", durationMs: 150 } }
+        ])
+        expect((yield* metrics.percentiles("render")).count).toBe(1)
+      }))
+
+    it.scoped("a missing mark fails with MarkNotFoundError naming it", () =>
+      Effect.gen(function*() {
+        const { metrics, tracked } = yield* start()
+        yield* metrics.mark("a")
+        expect(yield* Effect.flip(metrics.measure("m", { start: "nope" }))).toEqual(new MarkNotFoundError({ mark: "nope" }))
+        expect(yield* Effect.flip(metrics.measure("m", { start: "a", end: "later" }))).toEqual(
+          new MarkNotFoundError({ mark: "later" })
+        )
+        yield* metrics.clearMarks("a")
+        expect(yield* Effect.flip(metrics.measure("m", { start: "a" }))).toEqual(new MarkNotFoundError({ mark: "a" }))
+        expect(yield* tracked).toEqual([])
+      }))
+
+    it.scoped("an end mark set before the start mark is an InvalidMetricError on range.end", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        yield* metrics.mark("b")
+        yield* TestClock.adjust("10 millis")
+        yield* metrics.mark("a")
+        const error = yield* Effect.flip(metrics.measure("m", { start: "a", end: "b" }))
+        expect(error).toBeInstanceOf(InvalidMetricError)
+        expect((error as InvalidMetricError).field).toBe("range.end")
+      }))
+
+    it.scoped("invalid names are refused with the field named", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        expect((yield* Effect.flip(metrics.mark(""))).field).toBe("name")
+        yield* metrics.mark("ok")
+        expect(((yield* Effect.flip(metrics.measure("bad name", { start: "ok" }))) as InvalidMetricError).field).toBe(
+          "name"
+        )
+        expect(((yield* Effect.flip(metrics.measure("m", { start: "ok", end: "x y" }))) as InvalidMetricError).field)
+          .toBe("range.end")
+      }))
+
+    it.scoped("at most maxMarks marks are kept, the least recently set forgotten first", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({ maxMarks: 2 })
+        yield* metrics.mark("a")
+        yield* metrics.mark("b")
+        yield* metrics.mark("a") // refreshes a
+        yield* metrics.mark("c") // forgets b
+        expect(yield* metrics.measure("ok", { start: "a" })).toBe(0)
+        expect(yield* Effect.flip(metrics.measure("m", { start: "b" }))).toEqual(new MarkNotFoundError({ mark: "b" }))
+      }))
+  })
+
+  describe("web vitals", () => {
+    const boundaries: ReadonlyArray<readonly [WebVitalName, number, string]> = [
+      ["LCP", 2500, "good"],
+      ["LCP", 2501, "needs-improvement"],
+      ["LCP", 4000, "needs-improvement"],
+      ["LCP", 4001, "poor"],
+      ["INP", 200, "good"],
+      ["INP", 201, "needs-improvement"],
+      ["INP", 500, "needs-improvement"],
+      ["INP", 501, "poor"],
+      ["CLS", 0.1, "good"],
+      ["CLS", 0.11, "needs-improvement"],
+      ["CLS", 0.25, "needs-improvement"],
+      ["CLS", 0.26, "poor"],
+      ["FCP", 1800, "good"],
+      ["FCP", 3000, "needs-improvement"],
+      ["FCP", 3001, "poor"],
+      ["TTFB", 800, "good"],
+      ["TTFB", 1800, "needs-improvement"],
+      ["TTFB", 1801, "poor"],
+      ["FID", 100, "good"],
+      ["FID", 300, "needs-improvement"],
+      ["FID", 301, "poor"]
+    ]
+
+    it("rates values with Google's thresholds", () => {
+      for (const [name, value, rating] of boundaries) expect([name, value, rateWebVital(name, value)]).toEqual([name, value, rating])
+    })
+
+    it.scoped("computes the rating when none is given, keeps the caller's, and tracks performance.web_vital", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const lcp = yield* metrics.recordWebVital({ name: "LCP", value: 3100, id: "v5-1", delta: 3100, navigationType: "navigate" })
+        expect(lcp.rating).toBe("needs-improvement")
+        const inp = yield* metrics.recordWebVital({ name: "INP", value: 90, rating: "poor" })
+        expect(inp.rating).toBe("poor")
+        expect((yield* ofType("performance.web_vital")).map((e) => e.data)).toEqual([
+          { name: "LCP", value: 3100, rating: "needs-improvement", id: "v5-1", delta: 3100, navigationType: "navigate" },
+          { name: "INP", value: 90, rating: "poor" }
+        ])
+        const summary = yield* metrics.getSummary
+        expect(summary.webVitals["LCP"]).toEqual(lcp)
+        expect(summary.metrics["web_vital.LCP"]).toMatchObject({ count: 1, min: 3100 })
+      }))
+
+    it.scoped("a repeated report of one id replaces its value instead of adding a sample", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.05, id: "v5-a", delta: 0.05 })
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.3, id: "v5-a", delta: 0.25 })
+        let cls = yield* metrics.percentiles("web_vital.CLS")
+        expect(cls.count).toBe(1)
+        expect(cls.min).toBeGreaterThan(0.29)
+        expect(cls.mean).toBeCloseTo(0.3, 9)
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.02, id: "v5-b", delta: 0.02 })
+        cls = yield* metrics.percentiles("web_vital.CLS")
+        expect(cls.count).toBe(2)
+        expect(cls.mean).toBeCloseTo(0.16, 9)
+        const latest = (yield* metrics.getSummary).webVitals["CLS"]
+        expect(latest).toMatchObject({ id: "v5-b", value: 0.02, rating: "good" })
+        // Every report still goes out, with its id and delta, for the receiver to de-duplicate.
+        expect((yield* ofType("performance.web_vital")).map((e) => e.data?.delta)).toEqual([0.05, 0.25, 0.02])
+      }))
+
+    it.scoped("reports without an id each count", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        yield* metrics.recordWebVital({ name: "TTFB", value: 100 })
+        yield* metrics.recordWebVital({ name: "TTFB", value: 100 })
+        expect((yield* metrics.percentiles("web_vital.TTFB")).count).toBe(2)
+      }))
+
+    it.scoped("an invalid report names its field", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const field = (input: unknown) => Effect.map(Effect.flip(metrics.recordWebVital(input as never)), (e) => e.field)
+        expect(yield* field({ name: "FOO", value: 1 })).toBe("name")
+        expect(yield* field({ name: "LCP", value: -1 })).toBe("value")
+        expect(yield* field({ name: "LCP", value: 1, rating: "great" })).toBe("rating")
+        expect(yield* field({ name: "LCP", value: 1, delta: Number.NaN })).toBe("delta")
+      }))
+
+    const fakeWebVitals = Effect.gen(function*() {
+      const callbacks = new Map<string, (metric: WebVitalsMetric) => void>()
+      const options = new Map<string, unknown>()
+      const subscribe = (name: string) => (report: (metric: WebVitalsMetric) => void, opts?: unknown) => {
+        callbacks.set(name, report)
+        options.set(name, opts)
+      }
+      const subscribers: WebVitalsSubscribers = {
+        onLCP: subscribe("LCP"),
+        onINP: subscribe("INP"),
+        onCLS: subscribe("CLS"),
+        onFCP: subscribe("FCP"),
+        onTTFB: subscribe("TTFB")
+      }
+      const emit = (metric: WebVitalsMetric) => callbacks.get(metric.name)!(metric)
+      return { subscribers, emit, callbacks, options }
+    })
+
+    it.scoped("the web-vitals layer records what the library reports while its scope is open", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const fake = yield* fakeWebVitals
+        const scope = yield* Scope.make()
+        yield* layerWebVitals({ subscribers: fake.subscribers, reportAllChanges: true }).pipe(
+          Layer.buildWithScope(scope),
+          Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics)
+        )
+        expect([...fake.callbacks.keys()].sort()).toEqual(["CLS", "FCP", "INP", "LCP", "TTFB"])
+        expect(fake.options.get("LCP")).toEqual({ reportAllChanges: true })
+
+        const report = { rating: "good", navigationType: "navigate" }
+        fake.emit({ name: "LCP", value: 1800, delta: 1800, id: "v5-lcp", ...report })
+        fake.emit({ name: "CLS", value: 0.01, delta: 0.01, id: "v5-cls", ...report })
+        fake.emit({ name: "CLS", value: 0.04, delta: 0.03, id: "v5-cls", ...report })
+        fake.emit({ name: "INP", value: 650, delta: 650, id: "v5-inp", rating: "poor", navigationType: "navigate" })
+        yield* settle
+        const summary = yield* metrics.getSummary
+        expect(summary.webVitals["LCP"]).toMatchObject({ value: 1800, rating: "good", id: "v5-lcp" })
+        expect(summary.webVitals["INP"]).toMatchObject({ value: 650, rating: "poor" })
+        expect(summary.metrics["web_vital.CLS"]).toMatchObject({ count: 1 })
+        expect(summary.metrics["web_vital.CLS"]!.mean).toBeCloseTo(0.04, 9)
+
+        // Queued reports are recorded when the scope closes; later ones are ignored.
+        fake.emit({ name: "FCP", value: 900, delta: 900, id: "v5-fcp", ...report })
+        yield* Scope.close(scope, Exit.void)
+        fake.emit({ name: "TTFB", value: 100, delta: 100, id: "v5-ttfb", ...report })
+        yield* settle
+        const after = yield* metrics.getSummary
+        expect(after.webVitals["FCP"]).toMatchObject({ value: 900 })
+        expect(after.webVitals["TTFB"]).toBeUndefined()
+      }))
+
+    it.scoped("a report the library sends that is not valid is logged and skipped, the layer keeps going", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const fake = yield* fakeWebVitals
+        yield* Layer.build(layerWebVitals({ subscribers: fake.subscribers })).pipe(
+          Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics)
+        )
+        fake.emit({ name: "LCP", value: Number.NaN, id: "v5-x" })
+        fake.emit({ name: "LCP", value: 1000, id: "v5-y" })
+        yield* settle
+        expect((yield* metrics.getSummary).webVitals["LCP"]).toMatchObject({ value: 1000, id: "v5-y" })
+      }))
+
+    it.scoped("without a browser, subscribing fails quietly and the layer still builds", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        const throwing = () => {
+          throw new ReferenceError("document is not defined")
+        }
+        yield* Layer.build(layerWebVitals({
+          subscribers: { onLCP: throwing, onINP: throwing, onCLS: throwing, onFCP: throwing, onTTFB: throwing }
+        })).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        // And the real library, which cannot subscribe under Node.
+        yield* Layer.build(layerWebVitals()).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        expect((yield* metrics.getSummary).webVitals).toEqual({})
+      }))
+  })
+
+  describe("resources", () => {
+    const fakeHistogram = () => {
+      const calls: Array<string> = []
+      const histogram: EventLoopDelayHistogram = {
+        enable: () => (calls.push("enable"), true),
+        disable: () => (calls.push("disable"), true),
+        reset: () => void calls.push("reset"),
+        mean: 12e6,
+        max: 40e6,
+        count: 5,
+        percentile: (p) => (p === 50 ? 10e6 : 35e6)
+      }
+      return { histogram, calls }
+    }
+
+    it.scoped("on Node: heap, RSS, event-loop delay and utilization; absent browser fields stay absent", () =>
+      Effect.gen(function*() {
+        const { calls, histogram } = fakeHistogram()
+        let utilizationCalls = 0
+        const sources: ResourceSources = {
+          memoryUsage: () => ({ heapUsed: 10, heapTotal: 20, rss: 30, external: 4, arrayBuffers: 5 }),
+          eventLoopUtilization: (current, previous) => {
+            utilizationCalls++
+            return current !== undefined && previous !== undefined
+              ? { idle: 1, active: 1, utilization: 0.25 }
+              : { idle: 0, active: 0, utilization: 0.9 }
+          },
+          monitorEventLoopDelay: () => histogram
+        }
+        const scope = yield* Scope.make()
+        const { metrics, ofType } = yield* start({ resourceSources: sources }).pipe(Scope.extend(scope))
+        expect(calls).toEqual(["enable"])
+        const snapshot = yield* metrics.snapshotResources
+        expect(snapshot).toEqual({
+          memory: { heapUsed: 10, heapTotal: 20, rss: 30, external: 4, arrayBuffers: 5 },
+          eventLoop: { delayMeanMs: 12, delayP50Ms: 10, delayP99Ms: 35, delayMaxMs: 40, utilization: 0.25 }
+        })
+        expect(utilizationCalls).toBeGreaterThan(1)
+        expect(calls).toEqual(["enable", "reset"])
+        expect((yield* ofType("performance.resource")).map((e) => e.data)).toEqual([snapshot])
+        expect((yield* metrics.getSummary).resources).toEqual(snapshot)
+        yield* Scope.close(scope, Exit.void)
+        expect(calls).toEqual(["enable", "reset", "disable"])
+      }))
+
+    it.scoped("in a browser: performance.memory and navigator.connection", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({
+          resourceSources: {
+            browserMemory: () => ({ usedJSHeapSize: 1e6, totalJSHeapSize: 2e6, jsHeapSizeLimit: 4e9 }),
+            connection: () => ({ effectiveType: "4g", downlink: 10, rtt: 50 })
+          }
+        })
+        expect(yield* metrics.snapshotResources).toEqual({
+          memory: { heapUsed: 1e6, heapTotal: 2e6, heapLimit: 4e9 },
+          connection: { effectiveType: "4g", downlinkMbps: 10, rttMs: 50 }
+        })
+      }))
+
+    it.scoped("a runtime that reports nothing gives an empty snapshot, not zeros", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({
+          resourceSources: {
+            browserMemory: () => undefined,
+            connection: () => {
+              throw new Error("detached")
+            }
+          }
+        })
+        expect(yield* metrics.snapshotResources).toEqual({})
+      }))
+
+    it.scoped("the running Node process reports its heap and no connection", () =>
+      Effect.gen(function*() {
+        const { globalResourceSources } = yield* Effect.promise(() => import("../src/services/performance/resources.js"))
+        const { metrics } = yield* start({ resourceSources: globalResourceSources() })
+        const snapshot = yield* metrics.snapshotResources
+        expect(snapshot.memory?.heapUsed).toBeGreaterThan(0)
+        expect(snapshot.memory?.rss).toBeGreaterThan(0)
+        expect(snapshot.memory?.heapLimit).toBeUndefined()
+        expect(snapshot.connection).toBeUndefined()
+      }))
+
+    it.scoped("with resourceInterval, snapshots are taken on that schedule in the layer's scope", () =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const { ofType } = yield* start({
+          resourceInterval: "1 minute",
+          resourceSources: { memoryUsage: () => ({ heapUsed: 1, heapTotal: 2, rss: 3, external: 0, arrayBuffers: 0 }) }
+        }).pipe(Scope.extend(scope))
+        yield* TestClock.adjust("59 seconds")
+        expect(yield* ofType("performance.resource")).toHaveLength(0)
+        yield* TestClock.adjust("121 seconds")
+        expect(yield* ofType("performance.resource")).toHaveLength(3)
+        yield* Scope.close(scope, Exit.void)
+        yield* TestClock.adjust("5 minutes")
+        expect(yield* ofType("performance.resource")).toHaveLength(3)
+      }))
+  })
+
+  describe("percentiles and summary", () => {
+    it.scoped("an unknown metric fails with MetricNotFoundError", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        expect(yield* Effect.flip(metrics.percentiles("nothing"))).toEqual(new MetricNotFoundError({ name: "nothing" }))
+      }))
+
+    it.scoped("timed runs give percentiles within 1 % of the exact ones", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        // (Each TestClock.adjust costs a few real milliseconds, so 300 runs: the sketch's own suite does 100k.)
+        const durations = Array.from({ length: 300 }, (_, i) => 1 + ((i * 7919) % 5000))
+        // Each run moves the TestClock by its duration.
+        for (const ms of durations) yield* TestClock.adjust(ms).pipe(metrics.timed("op"))
+        const sorted = durations.sort((a, b) => a - b)
+        const p = yield* metrics.percentiles("op")
+        for (const [q, value] of [[0.5, p.p50], [0.95, p.p95], [0.99, p.p99]] as const) {
+          const exact = sorted[Math.floor(q * (sorted.length - 1))]!
+          expect(Math.abs(value - exact) / exact).toBeLessThanOrEqual(0.01)
+        }
+        expect([p.count, p.min, p.max]).toEqual([300, Math.min(...durations), Math.max(...durations)])
+      }))
+
+    it.scoped("past maxMetrics names, samples are counted as dropped, not kept", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({ maxMetrics: 2 })
+        for (const name of ["a", "b", "c", "c"]) yield* Effect.void.pipe(metrics.timed(name))
+        const summary = yield* metrics.getSummary
+        expect(Object.keys(summary.metrics).sort()).toEqual(["a", "b"])
+        expect(summary.droppedSamples).toBe(2)
+        expect(Object.keys(summary.timings).sort()).toEqual(["a", "b"])
+      }))
+
+    it.effect("options out of range fail the layer with the option named", () =>
+      Effect.gen(function*() {
+        const { collector } = yield* recordingCollector()
+        for (
+          const [options, field] of [
+            [{ maxMetrics: 0 }, "maxMetrics"],
+            [{ relativeAccuracy: 2 }, "relativeAccuracy"],
+            [{ resourceInterval: "0 seconds" }, "resourceInterval"]
+          ] as const
+        ) {
+          const error = yield* Layer.build(PerformanceMetrics.layer(options)).pipe(
+            Effect.provideService(TelemetryCollector, collector),
+            Effect.scoped,
+            Effect.flip
+          )
+          expect(error.field).toBe(field)
+        }
+      }))
+  })
+
+  it.scoped("over TelemetryTest, performance events are delivered with kind performance", () =>
+    Effect.gen(function*() {
+      const metrics = yield* PerformanceMetrics.PerformanceMetrics
+      const collector = yield* TelemetryCollector
+      yield* Effect.succeed(1).pipe(metrics.timed("ai.chat"))
+      yield* metrics.trackAIOperation({ totalMs: 10 })
+      yield* metrics.recordWebVital({ name: "FCP", value: 1000, id: "v5-1" })
+      yield* collector.flush
+      const delivered = yield* deliveredEvents
+      expect(delivered.map((e) => [e.type, e.kind])).toEqual([
+        ["performance.timing", "performance"],
+        ["performance.ai_operation", "performance"],
+        ["performance.web_vital", "performance"]
+      ])
+      expect(Option.some(delivered[2]?.data)).toEqual(Option.some({ name: "FCP", value: 1000, id: "v5-1", rating: "good" }))
+    }).pipe(
+      // Not `Layer.provideMerge(…, TelemetryTest)`: TelemetryTest is `Layer.fresh`, so that would build two collectors.
+      Effect.provide(PerformanceMetrics.layer({ resourceSources: {} })),
+      Effect.provide(TelemetryTest)
+    ))
+})

@@ -1,0 +1,486 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Exit, Layer, ParseResult, Scope, TestClock } from "effect"
+import { standardError } from "../src/internal/DistinctCounter.js"
+import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
+import { InvalidEventError } from "../src/schemas/errors.js"
+import { EventInput } from "../src/schemas/TelemetryEvent.js"
+import {
+  ConversationNotFoundError,
+  InvalidUsageError,
+  SuggestionNotFoundError,
+  UserSessionNotFoundError
+} from "../src/schemas/UsageEvents.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import * as UsageAnalytics from "../src/services/UsageAnalytics.js"
+
+const validateInput = (input: unknown) =>
+  Either.mapLeft(
+    ParseResult.decodeUnknownEither(EventInput, { onExcessProperty: "error", errors: "all" })(input),
+    InvalidEventError.fromParseIssue
+  )
+
+/** A collector that validates like the real one, keeps what was tracked, and has a session user. */
+const recordingCollector = (sessionUserId?: string) =>
+  Effect.gen(function*() {
+    // Appended in place: copying the array per event would make bulk tests quadratic.
+    const tracked: Array<EventInput> = []
+    const unused = Effect.dieMessage("not used by UsageAnalytics")
+    const collector: TelemetryCollector["Type"] = {
+      track: (input) =>
+        Either.match(validateInput(input), {
+          onLeft: (error) => Effect.fail(error),
+          onRight: (valid) => Effect.sync(() => void tracked.push(valid))
+        }),
+      trackUnknown: () => unused,
+      flush: Effect.void,
+      stats: unused,
+      startSession: () => unused,
+      currentSession: Effect.succeed(
+        sessionUserId === undefined ? { id: "s", startedAt: 0 } : { id: "s", startedAt: 0, userId: sessionUserId }
+      ),
+      endSession: unused,
+      optIn: Effect.void,
+      optOut: Effect.void,
+      isEnabled: Effect.succeed(true),
+      exportUserData: () => unused,
+      eraseUserData: () => unused
+    }
+    return { collector, tracked: Effect.sync((): ReadonlyArray<EventInput> => [...tracked]) }
+  })
+
+/** The service over a recording collector, its retention fiber in the test's scope. */
+const start = (options: UsageAnalytics.UsageAnalyticsOptions = {}, sessionUserId?: string) =>
+  Effect.gen(function*() {
+    const { collector, tracked } = yield* recordingCollector(sessionUserId)
+    const usage = yield* UsageAnalytics.make(options).pipe(Effect.provideService(TelemetryCollector, collector))
+    const ofType = (type: string) => Effect.map(tracked, (all) => all.filter((e) => e.type === type))
+    return { usage, tracked, ofType }
+  })
+
+describe("UsageAnalytics", () => {
+  describe("features", () => {
+    it.scoped("counts uses, distinct users and actions; adoption is feature users over all users seen", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start()
+        yield* TestClock.setTime(5_000)
+        for (const user of ["ann", "bob", "ann", "cy"]) yield* usage.trackFeature("chat", "used", user)
+        yield* usage.trackFeature("chat", "opened", "ann")
+        yield* usage.trackFeature("export", "used", "dee")
+        const chat = yield* usage.featureStats("chat")
+        expect(chat).toEqual({
+          feature: "chat",
+          uses: 5,
+          totalUsers: 3,
+          activeUsers: 3,
+          adoptionRate: 3 / 4,
+          approximate: false,
+          actions: { used: 4, opened: 1 },
+          lastUsedAt: 5_000
+        })
+        expect((yield* usage.featureStats("export")).adoptionRate).toBe(1 / 4)
+        expect((yield* usage.featureAdoption).map((f) => f.feature)).toEqual(["chat", "export"])
+        const [first] = yield* ofType("usage.feature")
+        expect(first).toEqual({ type: "usage.feature", data: { feature: "chat", action: "used" }, userId: "ann" })
+      }))
+
+    it.scoped("without a user id, the collector's session user is used; without either, only uses count", () =>
+      Effect.gen(function*() {
+        const withSession = yield* start({}, "session-user")
+        yield* withSession.usage.trackFeature("chat", "used")
+        expect((yield* withSession.usage.featureStats("chat")).totalUsers).toBe(1)
+        expect((yield* withSession.ofType("usage.feature"))[0]?.userId).toBe("session-user")
+
+        const anonymous = yield* start()
+        yield* anonymous.usage.trackFeature("chat", "used")
+        expect(yield* anonymous.usage.featureStats("chat")).toMatchObject({ uses: 1, totalUsers: 0, adoptionRate: 0 })
+        expect((yield* anonymous.ofType("usage.feature"))[0]?.userId).toBeUndefined()
+      }))
+
+    it.scoped("active users are those within the active window (7 days by default)", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        yield* usage.trackFeature("chat", "used", "early")
+        yield* TestClock.adjust("8 days")
+        yield* usage.trackFeature("chat", "used", "late")
+        expect(yield* usage.featureStats("chat")).toMatchObject({ totalUsers: 2, activeUsers: 1 })
+        const summary = yield* usage.getSummary
+        expect([summary.totalUsers, summary.activeUsers]).toEqual([2, 1])
+      }))
+
+    it.scoped("a feature never used has zero stats", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        expect(yield* usage.featureStats("nothing")).toMatchObject({ uses: 0, totalUsers: 0, adoptionRate: 0 })
+      }))
+
+    it.scoped("invalid input fails with InvalidUsageError naming the argument, recording nothing", () =>
+      Effect.gen(function*() {
+        const { tracked, usage } = yield* start()
+        const field = (effect: Effect.Effect<unknown, InvalidUsageError>) =>
+          Effect.map(Effect.flip(effect), (error) => error.field)
+        expect(yield* field(usage.trackFeature("", "used", "u"))).toBe("feature")
+        expect(yield* field(usage.trackFeature("chat", "x".repeat(129), "u"))).toBe("action")
+        expect(yield* field(usage.trackFeature("chat", "used", ""))).toBe("userId")
+        expect(yield* field(usage.featureStats(""))).toBe("feature")
+        expect(yield* tracked).toEqual([])
+        expect(yield* usage.featureAdoption).toEqual([])
+      }))
+
+    it.scoped("past the exact threshold, counts become HyperLogLog estimates within 3 standard errors", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        for (let i = 0; i < 20_000; i++) {
+          yield* usage.trackFeature("chat", "used", `user-${i}`)
+          if (i % 4 === 0) yield* usage.trackFeature("export", "used", `user-${i}`)
+        }
+        const [chat, exp] = yield* usage.featureAdoption
+        expect(chat!.approximate).toBe(true)
+        expect(Math.abs(chat!.totalUsers - 20_000) / 20_000).toBeLessThan(3 * standardError(13))
+        expect(Math.abs(exp!.totalUsers - 5_000) / 5_000).toBeLessThan(3 * standardError(13))
+        expect(Math.abs(exp!.adoptionRate - 0.25)).toBeLessThan(0.02)
+        expect(chat!.adoptionRate).toBeLessThanOrEqual(1)
+        // Memory: three 5 KiB counters (chat, export, all users) and a session-users counter, not 20k ids.
+        expect((yield* usage.getSummary).storage.approximateBytes).toBeLessThan(24_000)
+      }))
+
+    it.scoped("past maxFeatures, further features are counted together as (other)", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start({ maxFeatures: 2 })
+        for (const feature of ["a", "b", "c", "d"]) yield* usage.trackFeature(feature, "used", "u")
+        expect((yield* usage.featureAdoption).map((f) => [f.feature, f.uses])).toEqual([["(other)", 2], ["a", 1], [
+          "b",
+          1
+        ]])
+      }))
+  })
+
+  describe("conversations", () => {
+    it.scoped("count, completion rate, average length, message length and duration", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start()
+        const first = yield* usage.startConversation({ userId: "ann", provider: "anthropic", model: "claude" })
+        expect(first).toMatch(/^conv-[0-9a-f]{14}$/)
+        yield* usage.trackMessage(first, { role: "user", length: 100 })
+        yield* usage.trackMessage(first, { role: "assistant", length: 300 })
+        yield* TestClock.adjust("10 seconds")
+        const end = yield* usage.endConversation(first)
+        expect(end).toEqual({ conversationId: first, outcome: "completed", messages: 2, durationMs: 10_000 })
+
+        yield* usage.startConversation({ conversationId: "c2" })
+        yield* usage.trackMessage("c2", { role: "user", length: 20 })
+        yield* TestClock.adjust("20 seconds")
+        yield* usage.endConversation("c2", "abandoned")
+        yield* usage.startConversation({ conversationId: "c3" })
+
+        expect(yield* usage.conversationMetrics).toEqual({
+          started: 3,
+          completed: 1,
+          abandoned: 1,
+          open: 1,
+          completionRate: 0.5,
+          averageLength: 1.5,
+          averageMessageLength: 140,
+          averageDurationMs: 15_000,
+          messagesByRole: { user: 2, assistant: 1 }
+        })
+        expect((yield* ofType("usage.conversation.start"))[0]).toEqual({
+          type: "usage.conversation.start",
+          data: { conversationId: first, provider: "anthropic", model: "claude" },
+          userId: "ann"
+        })
+        expect(yield* ofType("usage.conversation.message")).toHaveLength(3)
+        expect((yield* ofType("usage.conversation.end")).map((e) => e.data?.outcome)).toEqual(["completed", "abandoned"])
+      }))
+
+    it.scoped("messages and ends of unknown conversations fail with ConversationNotFoundError", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        expect(yield* Effect.flip(usage.trackMessage("nope", { role: "user", length: 1 }))).toEqual(
+          new ConversationNotFoundError({ conversationId: "nope" })
+        )
+        const id = yield* usage.startConversation()
+        yield* usage.endConversation(id)
+        expect(yield* Effect.flip(usage.endConversation(id))).toEqual(new ConversationNotFoundError({ conversationId: id }))
+      }))
+
+    it.scoped("invalid input names its field; an id already open is refused", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        yield* usage.startConversation({ conversationId: "c1" })
+        const field = (effect: Effect.Effect<unknown, unknown>) =>
+          Effect.map(Effect.flip(effect), (error) => (error as InvalidUsageError).field)
+        expect(yield* field(usage.startConversation({ conversationId: "c1" }))).toBe("conversationId")
+        expect(yield* field(usage.trackMessage("c1", { role: "robot" as never, length: 1 }))).toBe("message.role")
+        expect(yield* field(usage.trackMessage("c1", { role: "user", length: -1 }))).toBe("message.length")
+        expect(yield* field(usage.endConversation("c1", "exploded" as never))).toBe("outcome")
+        expect(yield* field(usage.startConversation({ model: "" }))).toBe("model")
+      }))
+
+    it.scoped("a conversation idle for conversationTimeout is ended as abandoned", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start({ conversationTimeout: "30 minutes" })
+        const id = yield* usage.startConversation()
+        yield* TestClock.adjust("20 minutes")
+        yield* usage.trackMessage(id, { role: "user", length: 5 })
+        yield* TestClock.adjust("29 minutes")
+        expect((yield* usage.conversationMetrics).open).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        expect(yield* usage.conversationMetrics).toMatchObject({ open: 0, abandoned: 1, averageDurationMs: 20 * 60_000 })
+        expect((yield* ofType("usage.conversation.end"))[0]?.data).toEqual({
+          conversationId: id,
+          outcome: "abandoned",
+          messages: 1,
+          durationMs: 20 * 60_000,
+          timedOut: true
+        })
+        expect(yield* Effect.flip(usage.trackMessage(id, { role: "user", length: 1 }))).toBeInstanceOf(
+          ConversationNotFoundError
+        )
+      }))
+
+    it.scoped("past maxOpenConversations, the least recently active is abandoned", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start({ maxOpenConversations: 2 })
+        yield* usage.startConversation({ conversationId: "a" })
+        yield* usage.startConversation({ conversationId: "b" })
+        yield* usage.trackMessage("a", { role: "user", length: 1 })
+        yield* usage.startConversation({ conversationId: "c" })
+        expect(yield* Effect.flip(usage.trackMessage("b", { role: "user", length: 1 }))).toBeInstanceOf(
+          ConversationNotFoundError
+        )
+        yield* usage.trackMessage("a", { role: "user", length: 1 })
+        expect(yield* usage.conversationMetrics).toMatchObject({ open: 2, abandoned: 1 })
+      }))
+  })
+
+  describe("providers", () => {
+    it.scoped("requests, success rate, average and p95 response time, tokens and errors per provider and model", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start()
+        const durations = Array.from({ length: 200 }, (_, i) => 100 + ((i * 37) % 200) * 10)
+        for (const [i, durationMs] of durations.entries()) {
+          yield* usage.trackProviderRequest({
+            provider: "anthropic",
+            model: "claude",
+            durationMs,
+            success: i % 10 !== 0,
+            promptTokens: 10,
+            completionTokens: 5,
+            ...(i % 10 === 0 ? { errorType: i % 20 === 0 ? "rate_limit" : "timeout" } : {})
+          })
+        }
+        yield* usage.trackProviderRequest({ provider: "openai", model: "gpt", durationMs: 50, success: true })
+        const [claude, gpt] = yield* usage.providerStats
+        const sorted = [...durations].sort((a, b) => a - b)
+        const exactP95 = sorted[Math.floor(0.95 * (sorted.length - 1))]!
+        expect(claude).toMatchObject({
+          provider: "anthropic",
+          model: "claude",
+          requests: 200,
+          successes: 180,
+          failures: 20,
+          successRate: 0.9,
+          promptTokens: 2000,
+          completionTokens: 1000,
+          totalTokens: 3000,
+          errorsByType: { rate_limit: 10, timeout: 10 }
+        })
+        expect(claude!.averageResponseMs).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / 200, 9)
+        expect(Math.abs(claude!.p95ResponseMs - exactP95) / exactP95).toBeLessThanOrEqual(0.01)
+        expect(gpt).toMatchObject({ requests: 1, successRate: 1, p95ResponseMs: 50, totalTokens: 0 })
+        expect(yield* ofType("usage.provider.request")).toHaveLength(201)
+      }))
+
+    it.scoped("invalid requests name the field", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        const field = (input: unknown) =>
+          Effect.map(Effect.flip(usage.trackProviderRequest(input as never)), (error) => error.field)
+        expect(yield* field({ provider: "a", model: "b", durationMs: -5, success: true })).toBe("durationMs")
+        expect(yield* field({ provider: "a", model: "b", durationMs: 5 })).toBe("success")
+        expect(yield* field({ provider: "a", model: "b", durationMs: 5, success: true, promptTokens: 0.5 })).toBe(
+          "promptTokens"
+        )
+      }))
+  })
+
+  describe("proactive suggestions", () => {
+    it.scoped("shown, accepted, dismissed, ignored after the timeout; acceptance rate and median time to interact", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start({ suggestionTimeout: "1 minute" })
+        const a = yield* usage.suggestionShown({ kind: "refactor", userId: "ann" })
+        const b = yield* usage.suggestionShown({ kind: "refactor" })
+        const c = yield* usage.suggestionShown({ suggestionId: "c", kind: "doc-link" })
+        yield* usage.suggestionShown({ suggestionId: "d", kind: "doc-link" })
+        yield* TestClock.adjust("2 seconds")
+        yield* usage.suggestionAccepted(a)
+        yield* TestClock.adjust("4 seconds")
+        yield* usage.suggestionAccepted(c)
+        yield* TestClock.adjust("4 seconds")
+        yield* usage.suggestionDismissed(b)
+        expect((yield* usage.suggestionStats()).pending).toBe(1)
+        yield* TestClock.adjust("1 minute")
+        const all = yield* usage.suggestionStats()
+        expect(all).toMatchObject({ shown: 4, accepted: 2, dismissed: 1, ignored: 1, pending: 0, acceptanceRate: 0.5 })
+        // Times to interact 2 s, 6 s, 10 s: the median, from the sketch, within its 0.75 %.
+        expect(Math.abs(all.medianTimeToInteractMs! - 6_000) / 6_000).toBeLessThanOrEqual(0.0075)
+        expect(yield* usage.suggestionStats("doc-link")).toMatchObject({ shown: 2, accepted: 1, ignored: 1 })
+        expect(yield* usage.suggestionStats("unknown-kind")).toMatchObject({ shown: 0, acceptanceRate: 0 })
+        expect((yield* ofType("usage.suggestion.ignored"))[0]?.data).toEqual({
+          suggestionId: "d",
+          kind: "doc-link",
+          outcome: "ignored",
+          timeToInteractMs: 70_000
+        })
+        expect(yield* ofType("usage.suggestion.accepted")).toHaveLength(2)
+        expect(yield* ofType("usage.suggestion.dismissed")).toHaveLength(1)
+      }))
+
+    it.scoped("answering an unknown, answered or timed-out suggestion fails with SuggestionNotFoundError", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        expect(yield* Effect.flip(usage.suggestionAccepted("ghost"))).toEqual(
+          new SuggestionNotFoundError({ suggestionId: "ghost" })
+        )
+        const id = yield* usage.suggestionShown({ kind: "k" })
+        yield* usage.suggestionDismissed(id)
+        expect(yield* Effect.flip(usage.suggestionAccepted(id))).toBeInstanceOf(SuggestionNotFoundError)
+        const late = yield* usage.suggestionShown({ kind: "k" })
+        yield* TestClock.adjust("61 seconds")
+        expect(yield* Effect.flip(usage.suggestionAccepted(late))).toBeInstanceOf(SuggestionNotFoundError)
+        expect((yield* usage.suggestionStats()).ignored).toBe(1)
+      }))
+  })
+
+  describe("user sessions", () => {
+    it.scoped("started, ended with duration, expired after sessionTimeout, distinct users", () =>
+      Effect.gen(function*() {
+        const { ofType, usage } = yield* start({ sessionTimeout: "12 hours" })
+        const s1 = yield* usage.startUserSession({ userId: "ann" })
+        yield* usage.startUserSession({ userId: "ann", sessionId: "s2" })
+        yield* usage.startUserSession({ userId: "bob", sessionId: "s3" })
+        yield* TestClock.adjust("30 minutes")
+        expect(yield* usage.endUserSession(s1)).toBe(30 * 60_000)
+        yield* TestClock.adjust("1 hour")
+        yield* usage.endUserSession("s2")
+        expect(yield* usage.sessionStats).toEqual({
+          started: 3,
+          ended: 2,
+          expired: 0,
+          active: 1,
+          averageDurationMs: 60 * 60_000,
+          users: 2
+        })
+        yield* TestClock.adjust("11 hours")
+        expect(yield* usage.sessionStats).toMatchObject({ active: 0, expired: 1, ended: 2 })
+        expect(yield* Effect.flip(usage.endUserSession("s3"))).toEqual(new UserSessionNotFoundError({ sessionId: "s3" }))
+        expect((yield* ofType("usage.session.start"))[0]).toMatchObject({ userId: "ann", data: { sessionId: s1 } })
+        expect(yield* ofType("usage.session.end")).toHaveLength(3)
+        expect((yield* usage.getSummary).totalUsers).toBe(2)
+      }))
+
+    it.scoped("a session needs a user; an open id is refused", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start()
+        expect((yield* Effect.flip(usage.startUserSession({} as never))).field).toBe("userId")
+        yield* usage.startUserSession({ userId: "u", sessionId: "x" })
+        expect((yield* Effect.flip(usage.startUserSession({ userId: "u", sessionId: "x" }))).field).toBe("sessionId")
+      }))
+  })
+
+  describe("retention", () => {
+    it.scoped("the retention fiber drops aggregates older than 30 days; younger ones stay", () =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const { usage } = yield* start().pipe(Scope.extend(scope))
+        yield* usage.trackFeature("old", "used", "ann")
+        yield* usage.trackProviderRequest({ provider: "p", model: "m", durationMs: 5, success: true })
+        yield* TestClock.adjust("20 days")
+        yield* usage.trackFeature("recent", "used", "bob")
+        expect((yield* usage.getSummary).storage.buckets).toBe(2)
+
+        yield* TestClock.adjust("10 days")
+        // Exactly 30 days: nothing is older than the retention period yet.
+        expect((yield* usage.featureStats("old")).totalUsers).toBe(1)
+        yield* TestClock.adjust("30 minutes")
+        // Past it, reads leave the old bucket out at once...
+        expect((yield* usage.featureStats("old")).totalUsers).toBe(0)
+        expect(yield* usage.providerStats).toEqual([])
+        // ...and the hourly retention pass frees it.
+        expect((yield* usage.getSummary).storage.buckets).toBe(2)
+        yield* TestClock.adjust("30 minutes")
+        const summary = yield* usage.getSummary
+        expect(summary.storage.buckets).toBe(1)
+        expect(summary.features.map((f) => f.feature)).toEqual(["recent"])
+        expect(summary.totalUsers).toBe(1)
+
+        // Closing the scope stops the fiber.
+        yield* Scope.close(scope, Exit.void)
+        yield* TestClock.adjust("30 days")
+        expect((yield* usage.getSummary).storage.buckets).toBe(1)
+      }))
+
+    it.scoped("cleanup reports what it dropped and expired", () =>
+      Effect.gen(function*() {
+        const { usage } = yield* start({ retention: "2 days", cleanupInterval: "100 days" })
+        yield* usage.trackFeature("f", "used", "u")
+        yield* usage.startConversation()
+        yield* usage.suggestionShown({ kind: "k" })
+        yield* usage.startUserSession({ userId: "u" })
+        yield* TestClock.adjust("3 days")
+        expect(yield* usage.cleanup).toEqual({
+          droppedBuckets: 1,
+          abandonedConversations: 1,
+          ignoredSuggestions: 1,
+          expiredSessions: 1
+        })
+        expect(yield* usage.cleanup).toEqual({
+          droppedBuckets: 0,
+          abandonedConversations: 0,
+          ignoredSuggestions: 0,
+          expiredSessions: 0
+        })
+      }))
+  })
+
+  it.effect("options out of range fail the layer with the option named", () =>
+    Effect.gen(function*() {
+      const { collector } = yield* recordingCollector()
+      for (
+        const [options, field] of [
+          [{ retention: "0 days" }, "retention"],
+          [{ precision: 20 }, "precision"],
+          [{ maxFeatures: 0 }, "maxFeatures"],
+          [{ activeWindow: "soon" as never }, "activeWindow"]
+        ] as const
+      ) {
+        const error = yield* Layer.build(UsageAnalytics.layer(options)).pipe(
+          Effect.provideService(TelemetryCollector, collector),
+          Effect.scoped,
+          Effect.flip
+        )
+        expect(error).toBeInstanceOf(InvalidUsageError)
+        expect(error.field).toBe(field)
+      }
+    }))
+
+  it.scoped("over TelemetryTest, usage events are delivered with kind usage", () =>
+    Effect.gen(function*() {
+      const usage = yield* UsageAnalytics.UsageAnalytics
+      const collector = yield* TelemetryCollector
+      yield* usage.trackFeature("chat", "used", "ann")
+      const id = yield* usage.startConversation({ conversationId: "c1" })
+      yield* usage.endConversation(id)
+      yield* collector.flush
+      const delivered = yield* deliveredEvents
+      expect(delivered.map((e) => [e.type, e.kind, e.userId])).toEqual([
+        ["usage.feature", "usage", "ann"],
+        ["usage.conversation.start", "usage", undefined],
+        ["usage.conversation.end", "usage", undefined]
+      ])
+    }).pipe(
+      // Not `Layer.provideMerge(…, TelemetryTest)`: TelemetryTest is `Layer.fresh`, so that would build two collectors.
+      Effect.provide(UsageAnalytics.layer()),
+      Effect.provide(TelemetryTest)
+    ))
+})
