@@ -74,6 +74,7 @@ const nullCollector = Layer.succeed(TelemetryCollector, {
   track: () => Effect.void,
   trackUnknown: () => Effect.void,
   flush: Effect.void,
+  flushSync: () => Effect.void,
   stats: Effect.dieMessage("unused"),
   startSession: () => Effect.dieMessage("unused"),
   currentSession: Effect.succeed({ id: "bench", startedAt: 0 }),

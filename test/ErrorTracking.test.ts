@@ -66,6 +66,7 @@ const recordingCollector = Effect.gen(function*() {
     track,
     trackUnknown: (u) => track(u as EventInput),
     flush: Ref.update(flushes, (n) => n + 1),
+    flushSync: () => Effect.void,
     stats: unused,
     startSession: () => unused,
     currentSession: Effect.map(Ref.get(sessionUser), (userId) =>

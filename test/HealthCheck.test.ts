@@ -37,6 +37,7 @@ const recordingCollector = Effect.gen(function*() {
     track,
     trackUnknown: (u) => track(u as EventInput),
     flush: Effect.void,
+    flushSync: () => Effect.void,
     stats: unused,
     startSession: () => unused,
     currentSession: Effect.succeed({ id: "s1", startedAt: 0 }),

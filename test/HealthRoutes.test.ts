@@ -12,6 +12,7 @@ const quietCollector = TelemetryCollector.of({
   track: () => Effect.void,
   trackUnknown: () => Effect.void,
   flush: Effect.void,
+  flushSync: () => Effect.void,
   stats: unused,
   startSession: () => unused,
   currentSession: Effect.succeed({ id: "s1", startedAt: 0 }),

@@ -36,6 +36,7 @@ const recordingCollector = (track?: TelemetryCollector["Type"]["track"]) =>
       track: track ?? record,
       trackUnknown: () => unused,
       flush: Effect.void,
+      flushSync: () => Effect.void,
       stats: unused,
       startSession: () => unused,
       currentSession: Effect.succeed({ id: "session-1", startedAt: 0 }),

@@ -204,6 +204,22 @@ describe("TelemetryCollector", () => {
       expect(yield* events).toHaveLength(1)
     }))
 
+  it.scoped("flushSync hands batches to a synchronous channel; what it refuses goes to the outbox", () =>
+    Effect.gen(function*() {
+      const { attempts, collector } = yield* start({ maxBatchSize: 3 })
+      for (let i = 0; i < 7; i++) yield* collector.track(chat(i))
+      const beacons: Array<ReadonlyArray<unknown>> = []
+      yield* collector.flushSync((batch) => {
+        beacons.push(batch.events.map((e) => e.data.n))
+        return beacons.length !== 2
+      })
+      expect(beacons).toEqual([[0, 1, 2], [3, 4, 5], [6]])
+      expect(yield* attempts).toHaveLength(0)
+      const s = yield* collector.stats
+      expect(s).toMatchObject({ sent: 4, outboxed: 3, buffered: 0 })
+      balanced(s)
+    }))
+
   it.scoped("a hung transport cannot hold the close past shutdownTimeout; the batch is kept in the outbox", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()

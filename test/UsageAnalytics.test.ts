@@ -33,6 +33,7 @@ const recordingCollector = (sessionUserId?: string) =>
         }),
       trackUnknown: () => unused,
       flush: Effect.void,
+      flushSync: () => Effect.void,
       stats: unused,
       startSession: () => unused,
       currentSession: Effect.succeed(

@@ -101,6 +101,13 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
   readonly trackUnknown: (input: unknown) => Effect.Effect<void, InvalidEventError>
   /** Sends everything buffered now; resolves when done (or when delivery gave up, which `stats` counts). */
   readonly flush: Effect.Effect<void>
+  /**
+   * Hands everything buffered to a synchronous channel such as `navigator.sendBeacon`, for a page being
+   * unloaded: a batch the channel accepts counts as sent, one it refuses goes to the outbox. Runs
+   * without waiting for a flush under way, so it can run inside an event handler with `runSync` (over
+   * a synchronous outbox store such as localStorage).
+   */
+  readonly flushSync: (send: (batch: Batch) => boolean) => Effect.Effect<void>
   /** The accounting of every event so far. */
   readonly stats: Effect.Effect<CollectorStats>
   /** Ends the current session (if any) and starts a new one, tracking `session.start`. */
@@ -428,6 +435,25 @@ export const make = (options: CollectorOptions) =>
     /** Sends (or, offline, stores) everything buffered. */
     const flush = drain(1)
 
+    const flushSync = (sendNow: (batch: Batch) => boolean): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (buffer.length === 0) return Effect.void
+        const batch: Batch = { batchId: crypto.randomUUID(), events: buffer.take(options.maxBatchSize).map(materialize) }
+        let accepted = false
+        try {
+          accepted = sendNow(batch)
+        } catch {
+          accepted = false
+        }
+        const settled = accepted
+          ? Effect.sync(() => {
+            state.sent += batch.events.length
+            state.batches++
+          })
+          : store(batch)
+        return Effect.zipRight(settled, flushSync(sendNow))
+      }).pipe(Effect.uninterruptible)
+
     /** Moves everything left in the buffer to the outbox, for the next start. */
     const spillAll: Effect.Effect<void> = Effect.suspend(() =>
       buffer.length === 0 ? Effect.void : Effect.zipRight(flushFromBuffer(true), spillAll)
@@ -571,6 +597,7 @@ export const make = (options: CollectorOptions) =>
       track,
       trackUnknown: track,
       flush,
+      flushSync,
       stats,
       startSession,
       currentSession: Effect.sync(() => state.session),
