@@ -1,0 +1,196 @@
+import { FileSystem, KeyValueStore } from "@effect/platform"
+import { SystemError } from "@effect/platform/Error"
+import { NodeContext, NodeKeyValueStore } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Layer, Option, Ref } from "effect"
+import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { fromOptions } from "../src/schemas/TelemetryConfig.js"
+import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import * as Outbox from "../src/services/Outbox.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { makeScripted } from "./support/ScriptedTransport.js"
+
+const event = (id: string, userId?: string): TelemetryEvent => ({
+  id,
+  type: "chat.message",
+  kind: "custom",
+  timestamp: 1,
+  sessionId: "s",
+  data: { id },
+  ...(userId === undefined ? {} : { userId })
+})
+
+const batch = (batchId: string, size: number, userId?: string): Batch => ({
+  batchId,
+  events: Array.from({ length: size }, (_, i) => event(`${batchId}-${i}`, userId))
+})
+
+const prefix = "effect-telemetry-outbox:"
+
+/** An outbox over a memory store the test can also reach, to corrupt it. */
+const withStore = (options: Partial<Outbox.OutboxOptions> = {}) =>
+  Effect.gen(function*() {
+    const store = yield* KeyValueStore.KeyValueStore
+    const outbox = yield* Effect.provideService(
+      Outbox.make({ ...Outbox.defaultOptions, ...options }),
+      KeyValueStore.KeyValueStore,
+      KeyValueStore.prefix(store, prefix)
+    )
+    return { outbox, store }
+  })
+
+const drainIds = (outbox: Outbox.Outbox["Type"]) =>
+  Effect.gen(function*() {
+    const ids: Array<string> = []
+    while (true) {
+      const { batch: found } = yield* outbox.oldest
+      if (Option.isNone(found)) return ids
+      ids.push(found.value.batchId)
+      yield* outbox.remove(found.value.batchId)
+    }
+  })
+
+describe("Outbox", () => {
+  it.effect("keeps batches oldest first, with their ids, until removed", () =>
+    Effect.gen(function*() {
+      const { outbox } = yield* withStore()
+      yield* outbox.put(batch("a", 2))
+      yield* outbox.put(batch("b", 3))
+      yield* outbox.put(batch("front", 1), "oldest")
+      expect(yield* outbox.size).toMatchObject({ batches: 3, events: 6 })
+      const { batch: oldest } = yield* outbox.oldest
+      expect(Option.getOrThrow(oldest)).toEqual(batch("front", 1))
+      expect(yield* drainIds(outbox)).toEqual(["front", "a", "b"])
+      expect(yield* outbox.size).toMatchObject({ batches: 0, events: 0, bytes: 0 })
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("past maxEvents the oldest batches are evicted and reported", () =>
+    Effect.gen(function*() {
+      const { outbox } = yield* withStore({ maxEvents: 10 })
+      expect(yield* outbox.put(batch("a", 4))).toEqual({ stored: true, evicted: 0, refused: 0 })
+      yield* outbox.put(batch("b", 4))
+      expect(yield* outbox.put(batch("c", 4))).toEqual({ stored: true, evicted: 4, refused: 0 })
+      expect(yield* drainIds(outbox)).toEqual(["b", "c"])
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("past maxBytes too; a batch larger than the bounds is refused, not stored", () =>
+    Effect.gen(function*() {
+      const oneBatch = JSON.stringify(batch("a", 3)).length
+      const { outbox } = yield* withStore({ maxBytes: oneBatch * 2 + 10 })
+      yield* outbox.put(batch("a", 3))
+      yield* outbox.put(batch("b", 3))
+      expect((yield* outbox.put(batch("c", 3))).evicted).toBe(3)
+      expect(yield* outbox.put(batch("huge", 50))).toEqual({ stored: false, evicted: 0, refused: 50 })
+      expect(yield* drainIds(outbox)).toEqual(["b", "c"])
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("a corrupt or missing entry is skipped, counted and removed; the next one is returned", () =>
+    Effect.gen(function*() {
+      const { outbox, store } = yield* withStore()
+      yield* outbox.put(batch("garbled", 2))
+      yield* outbox.put(batch("missing", 3))
+      yield* outbox.put(batch("fine", 1))
+      yield* store.set(`${prefix}batch-garbled`, "{\"batchId\": \"garbled\", \"events\": [tru")
+      yield* store.remove(`${prefix}batch-missing`)
+      const result = yield* outbox.oldest
+      expect(result.corrupted).toBe(5)
+      expect(Option.getOrThrow(result.batch).batchId).toBe("fine")
+      expect(yield* outbox.size).toMatchObject({ batches: 1, events: 1 })
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("a torn index write falls back to the other slot", () =>
+    Effect.gen(function*() {
+      const first = yield* withStore()
+      yield* first.outbox.put(batch("a", 1))
+      yield* first.outbox.put(batch("b", 1))
+      // the last write went to one slot; tear it, as a crash mid-write would
+      const slots = ["index-a", "index-b"]
+      const texts = yield* Effect.forEach(slots, (slot) => first.store.get(`${prefix}${slot}`))
+      const newest = texts.map((t) => Option.map(t, (s) => JSON.parse(s).seq as number)).map(Option.getOrElse(() => -1))
+      const torn = slots[newest[0]! > newest[1]! ? 0 : 1]!
+      yield* first.store.set(`${prefix}${torn}`, "{\"seq\": 99, \"entr")
+      const reopened = yield* withStore()
+      expect(yield* drainIds(reopened.outbox)).toEqual(["a"])
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("a failing write (a storage quota) evicts the oldest and retries; with nothing left it refuses", () =>
+    Effect.gen(function*() {
+      const quota = yield* Ref.make(2)
+      const memory = yield* Effect.provide(KeyValueStore.KeyValueStore, KeyValueStore.layerMemory)
+      // a store that refuses a batch write whenever more than `quota` batches are stored
+      const limited = KeyValueStore.make({
+        ...memory,
+        set: (key, value) =>
+          Effect.gen(function*() {
+            if (key.includes("batch-")) {
+              const stored = yield* memory.size
+              const limit = yield* Ref.get(quota)
+              // the two index slots are stored too
+              if (stored - 2 >= limit && !(yield* memory.has(key))) {
+                return yield* Effect.fail(
+                  new SystemError({ reason: "Unknown", module: "KeyValueStore", method: "set", description: "QuotaExceededError" })
+                )
+              }
+            }
+            return yield* memory.set(key, value)
+          })
+      })
+      const outbox = yield* Outbox.make(Outbox.defaultOptions).pipe(
+        Effect.provideService(KeyValueStore.KeyValueStore, limited)
+      )
+      yield* outbox.put(batch("a", 1))
+      yield* outbox.put(batch("b", 1))
+      expect(yield* outbox.put(batch("c", 1))).toEqual({ stored: true, evicted: 1, refused: 0 })
+      yield* Ref.set(quota, 0)
+      expect(yield* outbox.put(batch("d", 4))).toMatchObject({ stored: false, refused: 4 })
+      expect(yield* outbox.size).toMatchObject({ events: 0 })
+    }))
+
+  it.effect("erase removes a user's events and keeps the rest of their batches", () =>
+    Effect.gen(function*() {
+      const { outbox } = yield* withStore()
+      yield* outbox.put({ batchId: "mixed", events: [event("1", "alice"), event("2", "bob"), event("3", "alice")] })
+      yield* outbox.put(batch("bobs", 2, "bob"))
+      expect((yield* outbox.eventsOf("alice")).map((e) => e.id)).toEqual(["1", "3"])
+      expect(yield* outbox.erase("alice")).toBe(2)
+      expect(yield* outbox.eventsOf("alice")).toEqual([])
+      expect(yield* outbox.size).toMatchObject({ events: 3 })
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.scoped("on the real file-system store, a new outbox over the same folder finds what the last one stored", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const open = Effect.provide(
+        Effect.flatMap(KeyValueStore.KeyValueStore, (store) =>
+          Outbox.make(Outbox.defaultOptions).pipe(Effect.provideService(KeyValueStore.KeyValueStore, store))),
+        NodeKeyValueStore.layerFileSystem(dir)
+      )
+      const first = yield* open
+      yield* first.put(batch("a", 2))
+      yield* first.put(batch("b", 2))
+      yield* first.remove("a")
+      const second = yield* open
+      expect(yield* second.size).toMatchObject({ batches: 1, events: 2 })
+      expect(Option.getOrThrow((yield* second.oldest).batch)).toEqual(batch("b", 2))
+      // one unreadable file never stops start-up or delivery
+      yield* fs.writeFileString(`${dir}/batch-b`, "\u0000\u0001 not json")
+      const third = yield* open
+      expect(yield* third.oldest).toEqual({ batch: Option.none(), corrupted: 2 })
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("a collector started over a non-empty outbox counts it as restored and re-sends it at once", () =>
+    Effect.gen(function*() {
+      const store = yield* Effect.provide(KeyValueStore.KeyValueStore, KeyValueStore.layerMemory)
+      const outboxLayer = Outbox.layer().pipe(Layer.provide(Layer.succeed(KeyValueStore.KeyValueStore, store)))
+      const seeded = yield* Effect.provide(Outbox.Outbox, outboxLayer)
+      yield* seeded.put(batch("left-by-last-run", 3))
+      const scripted = yield* makeScripted
+      const config = yield* Effect.orDie(fromOptions({}))
+      const context = yield* Layer.build(layerWithTransport(config, scripted.layer, outboxLayer))
+      const collector = Context.get(context, TelemetryCollector)
+      yield* Effect.repeatN(Effect.yieldNow(), 50)
+      expect((yield* scripted.batches).map((b) => b.batchId)).toEqual(["left-by-last-run"])
+      expect(yield* collector.stats).toMatchObject({ restored: 3, accepted: 3, sent: 3, outboxed: 0 })
+    }))
+})
