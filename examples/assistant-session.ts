@@ -1,13 +1,24 @@
 /**
- * A simulated AI-assistant session: a few hundred chat, provider and error events — some carrying
- * e-mail addresses and card numbers — tracked through `TelemetryLive` into the embedded default sink,
- * an NDJSON file under `.telemetry/`. Set TELEMETRY_* variables to send them elsewhere.
+ * A simulated AI-assistant session through every service of `TelemetryLive`: chats, provider calls with
+ * varying latency timed by `PerformanceMetrics.timed`, a few provider failures captured by
+ * `ErrorTracking`, usage analytics, a health check — a few hundred events, some carrying e-mail addresses
+ * and card numbers — into the embedded default sink, an NDJSON file under `.telemetry/`. Set TELEMETRY_*
+ * variables to send them elsewhere.
  *
  *   npm start
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { ConfigProvider, Console, Effect, Layer, Random } from "effect"
-import { TelemetryCollector, TelemetryLive } from "../src/index.js"
+import { ConfigProvider, Console, Data, Effect, Layer, Random } from "effect"
+import {
+  ErrorTracking,
+  HealthCheck,
+  PerformanceMetrics,
+  TelemetryCollector,
+  TelemetryLive,
+  UsageAnalytics
+} from "../src/index.js"
+
+class ProviderError extends Data.TaggedError("ProviderError")<{ readonly status: number; readonly provider: string }> {}
 
 const providers = [
   { provider: "openai", model: "gpt-4o", meanLatencyMs: 900 },
@@ -23,43 +34,77 @@ const prompts = [
   "Call me at +1 415 555 0132 tomorrow"
 ]
 
+/** A provider call: sleeps 1/100 of its simulated latency so the example stays quick; fails 5 % of the time. */
+const callProvider = (provider: string, latencyMs: number) =>
+  Effect.gen(function*() {
+    yield* Effect.sleep(latencyMs / 100)
+    if ((yield* Random.next) < 0.05) return yield* new ProviderError({ status: 503, provider })
+    return { completionTokens: 150 + Math.round(latencyMs / 10) }
+  })
+
 const conversation = (user: string, turns: number) =>
   Effect.gen(function*() {
     const telemetry = yield* TelemetryCollector
+    const performance = yield* PerformanceMetrics
+    const usage = yield* UsageAnalytics
+    const errors = yield* ErrorTracking
     yield* telemetry.startSession({ userId: user })
-    yield* telemetry.track({ type: "chat.opened", data: { surface: "sidebar" } })
+    const conversationId = yield* usage.startConversation({ userId: user })
+    yield* usage.trackFeature("chat", "open", user)
     for (let turn = 0; turn < turns; turn++) {
       const prompt = prompts[yield* Random.nextIntBetween(0, prompts.length)]!
       const { meanLatencyMs, model, provider } = providers[yield* Random.nextIntBetween(0, providers.length)]!
       const latencyMs = Math.round(meanLatencyMs * (0.5 + (yield* Random.next)))
-      const failed = (yield* Random.next) < 0.05
       yield* telemetry.track({ type: "chat.message", data: { role: "user", prompt, length: prompt.length } })
-      yield* telemetry.track({
-        type: "provider.request",
-        data: { provider, model, latencyMs, prompt_tokens: prompt.length * 2, max_tokens: 1_024, ok: !failed }
+      yield* usage.trackMessage(conversationId, { role: "user", length: prompt.length })
+      const answer = yield* callProvider(provider, latencyMs).pipe(
+        performance.timed("provider.call", { provider, model }),
+        errors.captureErrors,
+        Effect.either
+      )
+      yield* usage.trackProviderRequest({
+        provider,
+        model,
+        durationMs: latencyMs,
+        success: answer._tag === "Right",
+        promptTokens: prompt.length * 2,
+        ...(answer._tag === "Right" ? { completionTokens: answer.right.completionTokens } : { errorType: "unavailable" })
       })
-      if (failed) {
-        yield* telemetry.track({
-          type: "error.provider",
-          data: { provider, message: `upstream 503 for ${user}@example.com`, status: 503 }
-        })
-      } else {
-        yield* telemetry.track({ type: "chat.message", data: { role: "assistant", length: 200 + turn } })
+      if (answer._tag === "Right") {
+        yield* usage.trackMessage(conversationId, { role: "assistant", length: 200 + turn })
+        if (turn % 3 === 0) yield* usage.trackFeature("code-explain", "use", user)
       }
     }
+    yield* usage.endConversation(conversationId, "completed")
     yield* telemetry.endSession
   })
 
 const program = Effect.gen(function*() {
   const telemetry = yield* TelemetryCollector
+  const performance = yield* PerformanceMetrics
+  const usage = yield* UsageAnalytics
+  const errors = yield* ErrorTracking
+  const health = yield* HealthCheck
+  yield* health.register("provider-gateway", Effect.void, { interval: "10 seconds" })
   for (let user = 0; user < 12; user++) yield* conversation(`user-${user}`, 8)
+  const latency = yield* performance.percentiles("provider.call")
+  const adoption = yield* usage.featureAdoption
+  const groups = yield* errors.groups
+  const report = yield* health.getHealthReport({ refresh: true })
   yield* telemetry.flush
   const stats = yield* telemetry.stats
+  const sink = process.env.TELEMETRY_TRANSPORT === undefined
+    ? "file .telemetry/events.ndjson (e-mails and card numbers redacted)"
+    : process.env.TELEMETRY_TRANSPORT
   yield* Console.log(
     [
-      "effect-telemetry example: one simulated assistant session",
-      `  tracked ${stats.tracked}, sent ${stats.sent} in ${stats.batches} batches, buffered ${stats.buffered}, dropped ${stats.dropped.total}`,
-      `  sink: ${process.env.TELEMETRY_TRANSPORT ?? "file"} ${process.env.TELEMETRY_TRANSPORT === undefined ? "→ .telemetry/events.ndjson (e-mails and card numbers redacted)" : ""}`
+      "effect-telemetry example: 12 simulated assistant conversations",
+      `  events: tracked ${stats.tracked}, sent ${stats.sent} in ${stats.batches} batches, buffered ${stats.buffered}, dropped ${stats.dropped.total}`,
+      `  provider.call (simulated ms / 100): p50 ${latency.p50.toFixed(1)}, p95 ${latency.p95.toFixed(1)}, p99 ${latency.p99.toFixed(1)} over ${latency.count} calls`,
+      `  adoption: ${adoption.map((f) => `${f.feature} ${(f.adoptionRate * 100).toFixed(0)} %`).join(", ")}`,
+      `  error groups: ${groups.map((g) => `${g.type} (${g.category}) ×${g.count}, ${g.affectedUsers} users`).join(", ") || "none"}`,
+      `  health: ${report.status}`,
+      `  sink: ${sink}`
     ].join("\n")
   )
 })
