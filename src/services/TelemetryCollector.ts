@@ -180,7 +180,6 @@ export const make = (options: CollectorOptions) =>
       sessionStarted: false,
       sessions: [] as Array<Session>,
       seq: 0,
-      idPrefix: idPrefix(),
       inFlight: [] as Array<{ readonly events: ReadonlyArray<BufferedEvent>; readonly batch: Batch }>,
       /** While offline: when to probe the receiver again, and the current backoff. */
       offlineUntil: undefined as number | undefined,
@@ -204,7 +203,8 @@ export const make = (options: CollectorOptions) =>
     const buffer = new BoundedBuffer<BufferedEvent>(options.maxBufferSize)
     const flushRequests = yield* Queue.sliding<void>(1)
 
-    const idOf = (seq: number): string => state.idPrefix + seq.toString(16).padStart(12, "0")
+    const ids = idPrefix()
+    const idOf = (seq: number): string => ids + seq.toString(16).padStart(12, "0")
 
     const materialize = (e: BufferedEvent): TelemetryEvent => {
       const event: { -readonly [K in keyof TelemetryEvent]: TelemetryEvent[K] } = {
