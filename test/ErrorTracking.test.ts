@@ -21,7 +21,6 @@ import { layerWithTransport } from "../src/layers/TelemetryLive.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import type { ErrorCapturedData, ErrorRecoveryData, ErrorRepeatedData } from "../src/schemas/ErrorEvents.js"
-import type { EventInput } from "../src/schemas/TelemetryEvent.js"
 import { classify } from "../src/services/errors/Classification.js"
 import {
   captureErrors,
@@ -32,10 +31,10 @@ import {
   make as makeErrorTracking
 } from "../src/services/ErrorTracking.js"
 import { layerRedactor, Redactor } from "../src/services/Redactor.js"
-import { validateEvent } from "../src/schemas/EventValidation.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { layerMemoryTransport } from "../src/services/Transport.js"
 import { findUser, loadFromCache, loadFromDisk, thrownBy } from "./fixtures/errors/callSites.js"
+import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
 // ---- harness ---------------------------------------------------------------------------------------
 
@@ -48,58 +47,20 @@ const testRedactor = Redactor.of({
     JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? v.replace(email, "[EMAIL]") : v))
 })
 
-const unused = Effect.dieMessage("not used by ErrorTracking tests")
-
-/** A collector that records what it is given; `failing` makes `track` fail. */
-const recordingCollector = Effect.gen(function*() {
-  const tracked = yield* Ref.make<ReadonlyArray<EventInput>>([])
-  const failing = yield* Ref.make(false)
-  const flushes = yield* Ref.make(0)
-  const sessionUser = yield* Ref.make<string | undefined>(undefined)
-  const track = (input: EventInput) =>
-    Effect.flatMap(Ref.get(failing), (fail) => {
-      if (fail) return Effect.die(new Error("collector is down"))
-      const valid = validateEvent(input)
-      return Either.isLeft(valid) ? Effect.fail(valid.left) : Ref.update(tracked, (all) => [...all, input])
-    })
-  const collector = TelemetryCollector.of({
-    track,
-    trackUnknown: (u) => track(u as EventInput),
-    flush: Ref.update(flushes, (n) => n + 1),
-    flushSync: () => Effect.void,
-    stats: unused,
-    startSession: () => unused,
-    currentSession: Effect.map(Ref.get(sessionUser), (userId) =>
-      userId === undefined ? { id: "s1", startedAt: 0 } : { id: "s1", startedAt: 0, userId }),
-    endSession: unused,
-    optIn: unused,
-    optOut: unused,
-    isEnabled: Effect.succeed(true),
-    exportUserData: () => unused,
-    eraseUserData: () => unused
-  })
-  return { collector, tracked, failing, flushes, sessionUser }
-})
-
 /** ErrorTracking over the recording collector and the test Redactor, in the test's scope. */
 const start = (options: ErrorTrackingOptions = {}) =>
   Effect.gen(function*() {
-    const recording = yield* recordingCollector
+    const recording = yield* makeRecordingCollector()
     const tracking = yield* makeErrorTracking(options).pipe(
       Effect.provideService(TelemetryCollector, recording.collector),
       Effect.provideService(Redactor, testRedactor)
     )
-    const events = <A>(type: string) =>
-      Effect.map(
-        Ref.get(recording.tracked),
-        (all) => all.filter((e) => e.type === type).map((e) => e.data as unknown as A)
-      )
     return {
       ...recording,
       tracking,
-      captured: events<ErrorCapturedData>("error.captured"),
-      repeated: events<ErrorRepeatedData>("error.repeated"),
-      recoveries: events<ErrorRecoveryData>("error.recovery")
+      captured: recording.dataOf<ErrorCapturedData>("error.captured"),
+      repeated: recording.dataOf<ErrorRepeatedData>("error.repeated"),
+      recoveries: recording.dataOf<ErrorRecoveryData>("error.recovery")
     }
   })
 
@@ -284,7 +245,7 @@ describe("ErrorTracking capture", () => {
       yield* Ref.set(sessionUser, "session-user")
       const { fingerprint } = yield* tracking.captureError(new Error("e"))
       yield* tracking.captureError(new Error("e"), { userId: "explicit" })
-      expect((yield* Ref.get(tracked)).map((e) => e.userId)).toEqual(["session-user", "explicit"])
+      expect((yield* tracked).map((e) => e.userId)).toEqual(["session-user", "explicit"])
       expect((yield* tracking.group(fingerprint)).pipe(Option.map((g) => g.affectedUsers))).toEqual(Option.some(2))
     }))
 })
@@ -721,7 +682,7 @@ describe("GlobalErrorHandlers", () => {
 
   it.scoped("the ErrorTracking layer builds over the collector and Redactor tags", () =>
     Effect.gen(function*() {
-      const { collector } = yield* recordingCollector
+      const { collector } = yield* makeRecordingCollector()
       const context = yield* Layer.build(
         layerErrorTracking().pipe(
           Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(Redactor, testRedactor)))

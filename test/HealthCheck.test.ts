@@ -1,7 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, type Duration, Effect, Either, Exit, Layer, Ref, Scope, TestClock } from "effect"
 import type { HealthRecoveredData, HealthStatusChangedData } from "../src/schemas/HealthEvents.js"
-import type { EventInput } from "../src/schemas/TelemetryEvent.js"
 import * as Machine from "../src/services/health/StatusMachine.js"
 import { toHealthJson } from "../src/services/health/HealthJson.js"
 import {
@@ -16,6 +15,7 @@ import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { layerMemoryTransport } from "../src/services/Transport.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
 // ---- harness ---------------------------------------------------------------------------------------
 
@@ -25,46 +25,18 @@ const testRedactor = Redactor.of({
   redact: <A>(value: A): A => value
 })
 
-const unused = Effect.dieMessage("not used by HealthCheck tests")
-
-const recordingCollector = Effect.gen(function*() {
-  const tracked = yield* Ref.make<ReadonlyArray<EventInput>>([])
-  const failing = yield* Ref.make(false)
-  const track = (input: EventInput) =>
-    Effect.flatMap(Ref.get(failing), (fail) =>
-      fail ? Effect.die(new Error("collector is down")) : Ref.update(tracked, (all) => [...all, input]))
-  const collector = TelemetryCollector.of({
-    track,
-    trackUnknown: (u) => track(u as EventInput),
-    flush: Effect.void,
-    flushSync: () => Effect.void,
-    stats: unused,
-    startSession: () => unused,
-    currentSession: Effect.succeed({ id: "s1", startedAt: 0 }),
-    endSession: unused,
-    optIn: unused,
-    optOut: unused,
-    isEnabled: Effect.succeed(true),
-    exportUserData: () => unused,
-    eraseUserData: () => unused
-  })
-  return { collector, tracked, failing }
-})
-
 const start = (options: HealthCheckLayerOptions = {}) =>
   Effect.gen(function*() {
-    const recording = yield* recordingCollector
+    const recording = yield* makeRecordingCollector()
     const health = yield* makeHealthCheck(options).pipe(
       Effect.provideService(TelemetryCollector, recording.collector),
       Effect.provideService(Redactor, testRedactor)
     )
-    const events = <A>(type: string) =>
-      Effect.map(Ref.get(recording.tracked), (all) => all.filter((e) => e.type === type).map((e) => e.data as unknown as A))
     return {
       ...recording,
       health,
-      changes: events<HealthStatusChangedData>("health.status_changed"),
-      recoveries: events<HealthRecoveredData>("health.recovered")
+      changes: recording.dataOf<HealthStatusChangedData>("health.status_changed"),
+      recoveries: recording.dataOf<HealthRecoveredData>("health.recovered")
     }
   })
 
@@ -388,7 +360,7 @@ describe("HealthCheck", () => {
     Effect.gen(function*() {
       const a = yield* switchable
       const scope = yield* Scope.make()
-      const recording = yield* recordingCollector
+      const recording = yield* makeRecordingCollector()
       const context = yield* Layer.buildWithScope(
         layerHealthCheck().pipe(
           Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, recording.collector), Layer.succeed(Redactor, testRedactor)))

@@ -5,29 +5,13 @@ import { layerHealthServer } from "../src/layers/HealthRoutes.js"
 import { HealthCheck, layer as layerHealthCheck } from "../src/services/HealthCheck.js"
 import { Redactor } from "../src/services/Redactor.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-
-const passThrough = Redactor.of({ redact: (value) => value, redactString: (s) => s })
-const unused = Effect.dieMessage("not used by HealthRoutes tests")
-const quietCollector = TelemetryCollector.of({
-  track: () => Effect.void,
-  trackUnknown: () => Effect.void,
-  flush: Effect.void,
-  flushSync: () => Effect.void,
-  stats: unused,
-  startSession: () => unused,
-  currentSession: Effect.succeed({ id: "s1", startedAt: 0 }),
-  endSession: unused,
-  optIn: unused,
-  optOut: unused,
-  isEnabled: Effect.succeed(true),
-  exportUserData: () => unused,
-  eraseUserData: () => unused
-})
+import { makeRecordingCollector, passThroughRedactor } from "./support/RecordingCollector.js"
 
 /** HealthCheck plus the health server on a free loopback port, in the test's scope. */
 const serve = Effect.gen(function*() {
+  const { collector } = yield* makeRecordingCollector()
   const health = layerHealthCheck({ defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
-    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, quietCollector), Layer.succeed(Redactor, passThrough)))
+    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(Redactor, passThroughRedactor)))
   )
   const context = yield* Layer.build(
     layerHealthServer({ port: 0, host: "127.0.0.1", serviceId: "effect-telemetry-test" }).pipe(Layer.provideMerge(health))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Either, Exit, Fiber, Layer, Option, ParseResult, Scope, TestClock } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
 import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
 import { layerWebVitals, type WebVitalsMetric, type WebVitalsSubscribers } from "../src/layers/WebVitals.js"
 import {
@@ -9,46 +9,10 @@ import {
   rateWebVital,
   type WebVitalName
 } from "../src/schemas/PerformanceEvents.js"
-import { InvalidEventError } from "../src/schemas/errors.js"
-import { EventInput } from "../src/schemas/TelemetryEvent.js"
 import * as PerformanceMetrics from "../src/services/PerformanceMetrics.js"
 import type { EventLoopDelayHistogram, ResourceSources } from "../src/services/performance/resources.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-
-const validateInput = (input: unknown) =>
-  Either.mapLeft(
-    ParseResult.decodeUnknownEither(EventInput, { onExcessProperty: "error", errors: "all" })(input),
-    InvalidEventError.fromParseIssue
-  )
-
-/** A collector that validates like the real one and keeps what was tracked, in order. */
-const recordingCollector = (track?: TelemetryCollector["Type"]["track"]) =>
-  Effect.gen(function*() {
-    // Appended in place: copying the array per event would make bulk tests quadratic.
-    const tracked: Array<EventInput> = []
-    const unused = Effect.dieMessage("not used by PerformanceMetrics")
-    const record: TelemetryCollector["Type"]["track"] = (input) =>
-      Either.match(validateInput(input), {
-        onLeft: (error) => Effect.fail(error),
-        onRight: (valid) => Effect.sync(() => void tracked.push(valid))
-      })
-    const collector: TelemetryCollector["Type"] = {
-      track: track ?? record,
-      trackUnknown: () => unused,
-      flush: Effect.void,
-      flushSync: () => Effect.void,
-      stats: unused,
-      startSession: () => unused,
-      currentSession: Effect.succeed({ id: "session-1", startedAt: 0 }),
-      endSession: unused,
-      optIn: Effect.void,
-      optOut: Effect.void,
-      isEnabled: Effect.succeed(true),
-      exportUserData: () => unused,
-      eraseUserData: () => unused
-    }
-    return { collector, tracked: Effect.sync((): ReadonlyArray<EventInput> => [...tracked]) }
-  })
+import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
 /** Lets forked fibers (the web-vitals consumer) run what they were woken for. */
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
@@ -56,11 +20,10 @@ const settle = Effect.repeatN(Effect.yieldNow(), 20)
 /** The service over a recording collector, in the test's scope. */
 const start = (options: PerformanceMetrics.PerformanceMetricsOptions = {}, track?: TelemetryCollector["Type"]["track"]) =>
   Effect.gen(function*() {
-    const { collector, tracked } = yield* recordingCollector(track)
+    const { collector, ofType, tracked } = yield* makeRecordingCollector({ track })
     const metrics = yield* PerformanceMetrics.make({ resourceSources: {}, ...options }).pipe(
       Effect.provideService(TelemetryCollector, collector)
     )
-    const ofType = (type: string) => Effect.map(tracked, (all) => all.filter((e) => e.type === type))
     return { metrics, tracked, ofType }
   })
 
@@ -581,7 +544,7 @@ describe("PerformanceMetrics", () => {
 
     it.effect("options out of range fail the layer with the option named", () =>
       Effect.gen(function*() {
-        const { collector } = yield* recordingCollector()
+        const { collector } = yield* makeRecordingCollector()
         for (
           const [options, field] of [
             [{ maxMetrics: 0 }, "maxMetrics"],

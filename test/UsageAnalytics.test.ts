@@ -1,9 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Exit, Layer, ParseResult, Scope, TestClock } from "effect"
+import { Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { standardError } from "../src/internal/DistinctCounter.js"
 import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
-import { InvalidEventError } from "../src/schemas/errors.js"
-import { EventInput } from "../src/schemas/TelemetryEvent.js"
 import {
   ConversationNotFoundError,
   InvalidUsageError,
@@ -12,49 +10,13 @@ import {
 } from "../src/schemas/UsageEvents.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import * as UsageAnalytics from "../src/services/UsageAnalytics.js"
-
-const validateInput = (input: unknown) =>
-  Either.mapLeft(
-    ParseResult.decodeUnknownEither(EventInput, { onExcessProperty: "error", errors: "all" })(input),
-    InvalidEventError.fromParseIssue
-  )
-
-/** A collector that validates like the real one, keeps what was tracked, and has a session user. */
-const recordingCollector = (sessionUserId?: string) =>
-  Effect.gen(function*() {
-    // Appended in place: copying the array per event would make bulk tests quadratic.
-    const tracked: Array<EventInput> = []
-    const unused = Effect.dieMessage("not used by UsageAnalytics")
-    const collector: TelemetryCollector["Type"] = {
-      track: (input) =>
-        Either.match(validateInput(input), {
-          onLeft: (error) => Effect.fail(error),
-          onRight: (valid) => Effect.sync(() => void tracked.push(valid))
-        }),
-      trackUnknown: () => unused,
-      flush: Effect.void,
-      flushSync: () => Effect.void,
-      stats: unused,
-      startSession: () => unused,
-      currentSession: Effect.succeed(
-        sessionUserId === undefined ? { id: "s", startedAt: 0 } : { id: "s", startedAt: 0, userId: sessionUserId }
-      ),
-      endSession: unused,
-      optIn: Effect.void,
-      optOut: Effect.void,
-      isEnabled: Effect.succeed(true),
-      exportUserData: () => unused,
-      eraseUserData: () => unused
-    }
-    return { collector, tracked: Effect.sync((): ReadonlyArray<EventInput> => [...tracked]) }
-  })
+import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
 /** The service over a recording collector, its retention fiber in the test's scope. */
 const start = (options: UsageAnalytics.UsageAnalyticsOptions = {}, sessionUserId?: string) =>
   Effect.gen(function*() {
-    const { collector, tracked } = yield* recordingCollector(sessionUserId)
+    const { collector, ofType, tracked } = yield* makeRecordingCollector({ sessionUserId })
     const usage = yield* UsageAnalytics.make(options).pipe(Effect.provideService(TelemetryCollector, collector))
-    const ofType = (type: string) => Effect.map(tracked, (all) => all.filter((e) => e.type === type))
     return { usage, tracked, ofType }
   })
 
@@ -446,7 +408,7 @@ describe("UsageAnalytics", () => {
 
   it.effect("options out of range fail the layer with the option named", () =>
     Effect.gen(function*() {
-      const { collector } = yield* recordingCollector()
+      const { collector } = yield* makeRecordingCollector()
       for (
         const [options, field] of [
           [{ retention: "0 days" }, "retention"],
