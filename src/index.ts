@@ -1,102 +1,10 @@
 /**
- * effect-telemetry: product telemetry for Effect programs.
+ * effect-telemetry: product telemetry for Effect programs. Everything of the browser entry, plus what
+ * needs Node: `TelemetryLive`, the file-system outbox, the file transport and the health server.
  */
-export * from "./schemas/ErrorEvents.js"
-export * from "./schemas/errors.js"
-export { maxEventBytes, validateEvent } from "./schemas/EventValidation.js"
-export * from "./schemas/TelemetryConfig.js"
-export * from "./schemas/HealthEvents.js"
-export * from "./schemas/PerformanceEvents.js"
-export * from "./schemas/TelemetryEvent.js"
-export * from "./schemas/UsageEvents.js"
-
-export {
-  type CollectorOptions,
-  type CollectorStats,
-  type Session,
-  TelemetryCollector,
-  type UserDataExport
-} from "./services/TelemetryCollector.js"
-export { classify as classifyError } from "./services/errors/Classification.js"
-export { fingerprint as errorFingerprint, normalizeMessage } from "./services/errors/Fingerprint.js"
-export { parseStack } from "./services/errors/StackTrace.js"
-export {
-  type BreadcrumbInput,
-  captureError,
-  captureErrors,
-  type CaptureOptions,
-  defaultErrorTrackingOptions,
-  ErrorTracking,
-  type ErrorTrackingOptions,
-  layer as layerErrorTracking,
-  layerBreadcrumbsFromEvents,
-  type RecoveryReport
-} from "./services/ErrorTracking.js"
-export { healthJsonContentType, type HealthJson, type HealthJsonInfo, type IetfStatus, toHealthJson } from "./services/health/HealthJson.js"
-export {
-  defaultHealthCheckOptions,
-  getHealthReport,
-  HealthCheck,
-  type HealthCheckLayerOptions,
-  type HealthCheckOptions,
-  layer as layerHealthCheck,
-  register as registerHealthCheck,
-  type ServiceCheck
-} from "./services/HealthCheck.js"
-export {
-  layer as layerOutbox,
-  layerMemory as layerOutboxMemory,
-  type OldestResult,
-  Outbox,
-  type OutboxOptions,
-  type PutResult
-} from "./services/Outbox.js"
-export {
-  type EventLoopDelayHistogram,
-  type EventLoopUtilization,
-  globalResourceSources,
-  type ResourceSources
-} from "./services/performance/resources.js"
-export {
-  layer as layerPerformanceMetrics,
-  make as makePerformanceMetrics,
-  PerformanceMetrics,
-  type PerformanceMetricsOptions
-} from "./services/PerformanceMetrics.js"
-export {
-  layerRedactor,
-  layerRedactorDisabled,
-  make as makeRedactor,
-  Redactor,
-  type RedactorOptions
-} from "./services/Redactor.js"
-export {
-  layer as layerSampler,
-  layerAlways as layerSamplerAlways,
-  Sampler,
-  type SamplerOptions,
-  SamplingPolicy
-} from "./services/Sampler.js"
-export {
-  layerConsoleTransport,
-  layerFunctionTransport,
-  layerMemoryTransport,
-  MemoryTransport,
-  Transport
-} from "./services/Transport.js"
-
-export {
-  type CleanupResult,
-  layer as layerUsageAnalytics,
-  make as makeUsageAnalytics,
-  UsageAnalytics,
-  type UsageAnalyticsOptions
-} from "./services/UsageAnalytics.js"
-
-export { telemetryMetrics } from "./internal/metrics.js"
+export * from "./browser.js"
 
 export { layerFileTransport } from "./layers/FileTransport.js"
-export { type GlobalErrorHandlersOptions, layerGlobalErrorHandlers } from "./layers/GlobalErrorHandlers.js"
 export {
   healthRouter,
   type HealthRouteOptions,
@@ -104,26 +12,4 @@ export {
   layerHealthServer,
   makeHealthRouter
 } from "./layers/HealthRoutes.js"
-export {
-  type HttpTransportOptions,
-  layerHttpTransport,
-  makeHttpTransport,
-  maxBatchBytes,
-  parseRetryAfter
-} from "./layers/HttpTransport.js"
-export {
-  layerFromConfig,
-  layerNodeOutbox,
-  layerTelemetry,
-  layerWithTransport,
-  TelemetryLive,
-  type TelemetryServices
-} from "./layers/TelemetryLive.js"
-export { deliveredBatches, deliveredEvents, layerTelemetryTest, TelemetryTest } from "./layers/TelemetryTest.js"
-export {
-  layerWebVitals,
-  type WebVitalsMetric,
-  type WebVitalsOptions,
-  type WebVitalsSubscribe,
-  type WebVitalsSubscribers
-} from "./layers/WebVitals.js"
+export { layerFromConfig, layerNodeOutbox, layerTelemetry, TelemetryLive } from "./layers/TelemetryLive.js"

@@ -5,7 +5,7 @@
 import { HttpClient, HttpClientRequest, type HttpClientError, type HttpClientResponse } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Layer, Schema } from "effect"
 import { TransportError } from "../schemas/errors.js"
-import { BatchPayload } from "../schemas/TelemetryEvent.js"
+import { type Batch, BatchPayload } from "../schemas/TelemetryEvent.js"
 import { Transport } from "../services/Transport.js"
 
 /** Settings of the HTTP transport. */
@@ -112,9 +112,22 @@ const causeCode = (cause: Error): string => {
   return typeof code === "string" ? ` (${code})` : ""
 }
 
+const encodePayload = Schema.encodeEither(Schema.parseJson(BatchPayload))
+
 /** Builds the HTTP transport over the `HttpClient` in context. */
 export const makeHttpTransport = (
   options: HttpTransportOptions
+): Effect.Effect<Transport["Type"], never, HttpClient.HttpClient> =>
+  makePostTransport(options, (batch, sentAt) =>
+    Either.mapLeft(encodePayload({ batchId: batch.batchId, sentAt, events: batch.events }), (error) => error.message))
+
+/**
+ * A transport POSTing each batch as JSON, encoded by `encode` (the text, or why it cannot be encoded),
+ * with this module's timeout, status classification and `Retry-After` handling. Shared by the OTLP transport.
+ */
+export const makePostTransport = (
+  options: HttpTransportOptions,
+  encode: (batch: Batch, sentAt: number) => Either.Either<string, string>
 ): Effect.Effect<Transport["Type"], never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     // The transport's own requests are not traced: a tracer that records spans as telemetry would
@@ -122,7 +135,6 @@ export const makeHttpTransport = (
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const timeout = Duration.decode(options.timeout ?? defaults.timeout)
     const capMillis = Duration.toMillis(options.maxRetryAfter ?? defaults.maxRetryAfter)
-    const encodePayload = Schema.encodeEither(Schema.parseJson(BatchPayload))
     const encoder = new TextEncoder()
     const url = options.url
 
@@ -153,13 +165,12 @@ export const makeHttpTransport = (
       send: (batch) =>
         Effect.gen(function*() {
           const sentAt = yield* Clock.currentTimeMillis
-          const encoded = encodePayload({ batchId: batch.batchId, sentAt, events: batch.events })
+          const encoded = encode(batch, sentAt)
           if (Either.isLeft(encoded)) {
             return yield* new TransportError({
               reason: "encode",
               retryable: false,
-              message: `cannot encode batch ${batch.batchId}: ${encoded.left.message}`,
-              cause: encoded.left
+              message: `cannot encode batch ${batch.batchId}: ${encoded.left}`
             })
           }
           const body = encoder.encode(encoded.right)

@@ -8,7 +8,7 @@ import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { layerMemoryTransport, MemoryTransport } from "../services/Transport.js"
-import { layerWithTransport, type TelemetryServices } from "./TelemetryLive.js"
+import { layerWithTransport, type TelemetryServices } from "./TelemetryLayers.js"
 
 /** Every service over the memory transport, with `options` over the defaults. */
 export const layerTelemetryTest = (

@@ -6,7 +6,7 @@ import { Config, ConfigProvider, Duration, Effect, Option, Schema } from "effect
 import type { ConfigError } from "effect/ConfigError"
 
 /** Transports `TelemetryLive` can build from configuration. */
-export const TransportKind = Schema.Literal("console", "http", "file", "memory")
+export const TransportKind = Schema.Literal("console", "http", "otlp", "file", "memory")
 export type TransportKind = typeof TransportKind.Type
 
 /** Sampling policies selectable from configuration. */
@@ -40,12 +40,14 @@ const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallb
 const settings = {
   /** `TELEMETRY_ENABLED` — collect at all; default `true`. */
   enabled: boolean("TELEMETRY_ENABLED", true),
-  /** `TELEMETRY_TRANSPORT` — `console` (default), `http`, `file` or `memory`. */
+  /** `TELEMETRY_TRANSPORT` — `console` (default), `http`, `otlp`, `file` or `memory`. */
   transport: literal("TELEMETRY_TRANSPORT", TransportKind, "console"),
-  /** `TELEMETRY_ENDPOINT` — the URL the `http` transport POSTs to; required for it. */
+  /** `TELEMETRY_ENDPOINT` — the URL the `http` and `otlp` transports POST to (`…/v1/logs` for OTLP); required for them. */
   endpoint: Config.option(Schema.Config("TELEMETRY_ENDPOINT", Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, {
     message: () => "Expected an http(s) URL"
   })))),
+  /** `TELEMETRY_SERVICE_NAME` — `service.name` of the `otlp` transport's resource; default `effect-telemetry`. */
+  serviceName: Config.string("TELEMETRY_SERVICE_NAME").pipe(Config.withDefault("effect-telemetry")),
   /** `TELEMETRY_MAX_BATCH_SIZE` — events per batch; default 50. */
   maxBatchSize: integer("TELEMETRY_MAX_BATCH_SIZE", 1, 10_000, 50),
   /** `TELEMETRY_FLUSH_INTERVAL` — time between scheduled flushes; default 30 seconds. */
@@ -89,6 +91,7 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   enabled: "TELEMETRY_ENABLED",
   transport: "TELEMETRY_TRANSPORT",
   endpoint: "TELEMETRY_ENDPOINT",
+  serviceName: "TELEMETRY_SERVICE_NAME",
   maxBatchSize: "TELEMETRY_MAX_BATCH_SIZE",
   flushInterval: "TELEMETRY_FLUSH_INTERVAL",
   maxBufferSize: "TELEMETRY_MAX_BUFFER_SIZE",
@@ -114,8 +117,8 @@ export type TelemetryConfig = Config.Config.Success<typeof TelemetryConfig>
 /** Reads the configuration through Effect `Config` (the environment by default); fails naming the variable. */
 export const TelemetryConfig = Config.all(settings).pipe(
   Config.validate({
-    message: "TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is http",
-    validation: (c) => c.transport !== "http" || Option.isSome(c.endpoint)
+    message: "TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is http or otlp",
+    validation: (c) => (c.transport !== "http" && c.transport !== "otlp") || Option.isSome(c.endpoint)
   })
 )
 

@@ -1,7 +1,8 @@
 /**
  * A real `node:http` server on 127.0.0.1 for transport tests. Each request is recorded (method, path,
  * headers, body parsed as JSON when it is JSON) and answered from a script the test sets: a status
- * with headers and body, a hang that never answers, or a connection reset. It closes with its scope.
+ * with headers and body, a hang that never answers, or a connection reset. It can also be taken down
+ * (nothing listens: connections are refused) and brought back on the same port. It closes with its scope.
  */
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -39,6 +40,8 @@ export interface ReceivedRequest {
   readonly json: unknown
   /** How the server answered it. */
   readonly reply: Reply["_tag"]
+  /** The status it answered with, when it answered. */
+  readonly status?: number
 }
 
 export interface TestServer {
@@ -52,6 +55,12 @@ export interface TestServer {
   readonly always: (reply: Reply) => Effect.Effect<void>
   /** Succeeds once the client has closed every connection the server left hanging. */
   readonly hungRequestsAbandoned: Effect.Effect<void>
+  /** Requests being left unanswered (a `hang`) whose connection is still open. */
+  readonly hanging: Effect.Effect<ReadonlyArray<ReceivedRequest>>
+  /** Stops listening and drops every connection: from now on, connecting is refused. */
+  readonly down: Effect.Effect<void>
+  /** Listens again, on the same port. */
+  readonly up: Effect.Effect<void>
 }
 
 const parseJson = (text: string): unknown => {
@@ -70,6 +79,7 @@ export const make: Effect.Effect<TestServer, never, Scope.Scope> = Effect.gen(fu
   let queue: ReadonlyArray<Reply> = []
   let fallback: Reply = respond(200)
   const hungClosed: Array<Promise<void>> = []
+  const hungOpen = new Set<ReceivedRequest>()
 
   const nextReply = (): Reply => {
     const [head, ...rest] = queue
@@ -84,21 +94,29 @@ export const make: Effect.Effect<TestServer, never, Scope.Scope> = Effect.gen(fu
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8")
       const reply = nextReply()
-      received.push({
+      const request: ReceivedRequest = {
         method: req.method ?? "",
         path: req.url ?? "",
         headers: req.headers,
         text,
         json: parseJson(text),
-        reply: reply._tag
-      })
+        reply: reply._tag,
+        ...(reply._tag === "respond" ? { status: reply.status } : {})
+      }
+      received.push(request)
       switch (reply._tag) {
         case "respond":
           res.writeHead(reply.status, reply.headers ?? {})
           res.end(reply.body ?? "")
           return
         case "hang":
-          hungClosed.push(new Promise((resolve) => res.on("close", () => resolve())))
+          hungOpen.add(request)
+          hungClosed.push(new Promise((resolve) =>
+            res.on("close", () => {
+              hungOpen.delete(request)
+              resolve()
+            })
+          ))
           return
         case "reset":
           req.socket.destroy()
@@ -107,23 +125,32 @@ export const make: Effect.Effect<TestServer, never, Scope.Scope> = Effect.gen(fu
     })
   })
 
-  const port = yield* Effect.acquireRelease(
+  const listen = (port: number) =>
     Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-    }),
-    () =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
+      const onError = (error: Error) => resume(Effect.die(error))
+      server.once("error", onError)
+      server.listen(port, "127.0.0.1", () => {
+        server.off("error", onError)
+        resume(Effect.succeed((server.address() as AddressInfo).port))
       })
-  )
+    })
+  // `close` answers (with an error we ignore) even when the server is already down.
+  const close = Effect.async<void>((resume) => {
+    server.close(() => resume(Effect.void))
+    server.closeAllConnections()
+  })
+
+  const port = yield* Effect.acquireRelease(listen(0), () => close)
 
   return {
     url: `http://127.0.0.1:${port}`,
     received: Effect.sync(() => [...received]),
     script: (...replies) => Effect.sync(() => { queue = replies }),
     always: (reply) => Effect.sync(() => { fallback = reply }),
-    hungRequestsAbandoned: Effect.promise(() => Promise.all(hungClosed).then(() => undefined))
+    hungRequestsAbandoned: Effect.promise(() => Promise.all(hungClosed).then(() => undefined)),
+    hanging: Effect.sync(() => [...hungOpen]),
+    down: close,
+    up: Effect.asVoid(listen(port))
   }
 })
 

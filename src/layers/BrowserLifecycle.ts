@@ -1,0 +1,303 @@
+/**
+ * The browser side of zero-loss delivery. A page can be closed, navigated away from or discarded while
+ * hidden without warning, and no asynchronous flush survives that: on `pagehide` and on
+ * `visibilitychange` to hidden, what is buffered is handed synchronously to `navigator.sendBeacon`
+ * (or a `keepalive` fetch), and what the browser refuses goes to an outbox in localStorage, re-sent on
+ * the next page load.
+ */
+import { FetchHttpClient } from "@effect/platform"
+import { BrowserKeyValueStore } from "@effect/platform-browser"
+import { Cause, Effect, Exit, Layer, Runtime } from "effect"
+import type { ConfigError } from "effect/ConfigError"
+import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
+import type { Batch } from "../schemas/TelemetryEvent.js"
+import * as Outbox from "../services/Outbox.js"
+import { TelemetryCollector } from "../services/TelemetryCollector.js"
+import { layerHttpTransport } from "./HttpTransport.js"
+import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
+
+// ---- page lifecycle -----------------------------------------------------------------------------
+
+/** Settings of `layerPageLifecycle`. */
+export interface PageLifecycleOptions {
+  /** The endpoint beacons are sent to: the HTTP transport's URL, absolute or relative to the page. */
+  readonly url: string
+  /**
+   * Body bytes one page hide may hand to the browser, all beacons together; default 64,000. Browsers
+   * keep at most 64 KiB of beacon and `keepalive` bodies in flight per page and refuse the rest.
+   */
+  readonly maxBytes?: number
+  /**
+   * Also hand the buffer over when the page becomes hidden, not only on `pagehide`; default `true`.
+   * A hidden page, on mobile especially, may be discarded later without any further event.
+   */
+  readonly onHidden?: boolean
+}
+
+/** Default of `PageLifecycleOptions.maxBytes`: under the 64 KiB browsers allow in flight. */
+export const defaultBeaconBytes = 64_000
+
+/** A synchronous delivery channel for `TelemetryCollector.flushSync`. */
+type Channel = (batch: Batch) => boolean
+
+/** The bytes of `text` encoded as UTF-8, without encoding it. */
+const utf8Length = (text: string): number => {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    // A surrogate pair is two units and four bytes; JSON.stringify leaves no lone surrogate.
+    if (code >= 0x80) bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
+  }
+  return bytes
+}
+
+/** A beacon body in the wire format of the HTTP transport, and how many of the batch's events it holds. */
+interface BeaconBody {
+  readonly batchId: string
+  readonly text: string
+  readonly bytes: number
+  readonly events: number
+}
+
+const envelope = (batchId: string, sentAt: number) => `{"batchId":${JSON.stringify(batchId)},"sentAt":${sentAt},"events":[`
+
+/**
+ * The wire-format body `{ batchId, sentAt, events }` of the longest prefix of `batch` that fits in
+ * `budget` bytes (no events when not even one fits). A prefix shorter than the batch gets its own batch
+ * id, `<batchId>.0-<n>`, so a receiver deduplicating by batch id never mistakes it for the whole batch
+ * re-sent later from the outbox.
+ */
+export const beaconBody = (batch: Batch, sentAt: number, budget: number): BeaconBody => {
+  const events = batch.events.map((event) => JSON.stringify(event))
+  const sizes = events.map(utf8Length)
+  const fitting = (batchId: string) => {
+    let bytes = utf8Length(envelope(batchId, sentAt)) + 2 // and "]}"
+    let count = 0
+    for (const size of sizes) {
+      bytes += size + (count === 0 ? 0 : 1)
+      if (bytes > budget) break
+      count++
+    }
+    return count
+  }
+  const body = (batchId: string, count: number): BeaconBody => {
+    const text = `${envelope(batchId, sentAt)}${events.slice(0, count).join(",")}]}`
+    return { batchId, text, bytes: utf8Length(text), events: count }
+  }
+  if (fitting(batch.batchId) === events.length) return body(batch.batchId, events.length)
+  // Fitted under the longest prefix id, so the actual (no longer) one fits too.
+  const count = fitting(`${batch.batchId}.0-${events.length}`)
+  return count === 0 ? { batchId: batch.batchId, text: "", bytes: 0, events: 0 } : body(`${batch.batchId}.0-${count}`, count)
+}
+
+interface BeaconNavigator {
+  sendBeacon?: (url: string, data?: BodyInit | null) => boolean
+}
+
+/**
+ * One page hide's channel: each batch goes out as one beacon when it fits in what is left of `maxBytes`.
+ * A batch that does not fit entirely is refused, so the collector keeps it whole in the outbox; the
+ * prefix that fits is sent anyway, since a visitor who never returns would otherwise lose it all (its
+ * events may then arrive twice, with the same ids).
+ */
+const beaconChannel = (url: string, maxBytes: number, sentAt: number, keepalive: KeepaliveBudget): Channel => {
+  let budget = maxBytes
+  return (batch) => {
+    const nav = (globalThis as { readonly navigator?: BeaconNavigator }).navigator
+    const hasBeacon = typeof nav?.sendBeacon === "function"
+    const available = hasBeacon ? budget : Math.min(budget, maxBytes - keepalive.inFlight)
+    const body = beaconBody(batch, sentAt, available)
+    if (body.events === 0) return false
+    const handed = hasBeacon
+      ? nav.sendBeacon!(url, new Blob([body.text], { type: "application/json" }))
+      : keepalivePost(url, body, keepalive)
+    if (!handed) {
+      budget = 0 // the browser's quota is spent: the rest of this page hide goes to the outbox
+      return false
+    }
+    budget -= body.bytes
+    return body.events === batch.events.length
+  }
+}
+
+/** `keepalive` bodies this layer has in flight: the fetch fallback cannot be told synchronously that it is over quota. */
+interface KeepaliveBudget {
+  inFlight: number
+}
+
+const keepalivePost = (url: string, body: BeaconBody, keepalive: KeepaliveBudget): boolean => {
+  if (typeof globalThis.fetch !== "function") return false
+  keepalive.inFlight += body.bytes
+  globalThis.fetch(url, {
+    method: "POST",
+    keepalive: true,
+    headers: { "content-type": "application/json", "idempotency-key": body.batchId },
+    body: body.text
+  }).then(
+    () => {
+      keepalive.inFlight -= body.bytes
+    },
+    () => {
+      keepalive.inFlight -= body.bytes
+    }
+  )
+  return true
+}
+
+/** A batch refused outright: the receiver is known to be down, so it goes to the outbox unsent. */
+const refuse: Channel = () => false
+
+interface PageTargets {
+  readonly window: EventTarget
+  readonly document: EventTarget & { readonly visibilityState: DocumentVisibilityState }
+}
+
+const pageTargets = (): PageTargets | undefined => {
+  const g = globalThis as { readonly window?: EventTarget; readonly document?: PageTargets["document"] }
+  return typeof g.window?.addEventListener === "function" && typeof g.document?.addEventListener === "function"
+    ? { window: g.window, document: g.document }
+    : undefined
+}
+
+/**
+ * For the life of its scope, listens to `pagehide` and `visibilitychange` (to hidden) and hands
+ * everything buffered to `navigator.sendBeacon` — or `fetch` with `keepalive` where there is no
+ * `sendBeacon` — through `TelemetryCollector.flushSync`, synchronously inside the event. Batches the
+ * browser refuses, and every batch while the collector knows the receiver is down, go to the outbox.
+ * Outside a browser it installs nothing and says so.
+ */
+export const layerPageLifecycle = (options: PageLifecycleOptions): Layer.Layer<never, never, TelemetryCollector> =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const collector = yield* TelemetryCollector
+    // Event listeners are plain callbacks: they run the hand-over through the layer's runtime, and must
+    // finish before returning, since the page may be gone right after.
+    const runtime = yield* Effect.runtime<never>()
+    const clock = yield* Effect.clock
+    const page = pageTargets()
+    if (page === undefined) {
+      return yield* Effect.logWarning("telemetry page lifecycle: no window or document; nothing installed")
+    }
+    const maxBytes = options.maxBytes ?? defaultBeaconBytes
+    const keepalive: KeepaliveBudget = { inFlight: 0 }
+
+    const handOver = Effect.flatMap(collector.stats, (stats) =>
+      collector.flushSync(
+        stats.offline ? refuse : beaconChannel(options.url, maxBytes, clock.unsafeCurrentTimeMillis(), keepalive)
+      ))
+
+    const handOverNow = () => {
+      const exit = Runtime.runSyncExit(runtime)(handOver)
+      // Only when a store had to wait (another fiber held the outbox): the hand-over finishes on its own.
+      if (Exit.isFailure(exit)) {
+        Runtime.runFork(runtime)(
+          Effect.logWarning("telemetry page hide: hand-over did not finish synchronously", Cause.pretty(exit.cause))
+        )
+      }
+    }
+    const onPageHide = () => handOverNow()
+    const onVisibilityChange = () => {
+      if (page.document.visibilityState === "hidden") handOverNow()
+    }
+    const onHidden = options.onHidden ?? true
+
+    yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        page.window.addEventListener("pagehide", onPageHide)
+        if (onHidden) page.document.addEventListener("visibilitychange", onVisibilityChange)
+      }),
+      () =>
+        Effect.sync(() => {
+          page.window.removeEventListener("pagehide", onPageHide)
+          page.document.removeEventListener("visibilitychange", onVisibilityChange)
+        })
+    )
+  }))
+
+// ---- localStorage outbox ------------------------------------------------------------------------
+
+/**
+ * Default bounds of the browser outbox: 10,000 events and 2,000,000 characters, well inside the ~5 MB
+ * localStorage gives an origin, leaving room for the page's own data.
+ */
+export const defaultBrowserOutboxOptions: Outbox.OutboxOptions = { maxEvents: 10_000, maxBytes: 2_000_000 }
+
+/**
+ * The collector's outbox in localStorage (keys prefixed `effect-telemetry-outbox:`), so batches that
+ * could not be delivered survive the page and are re-sent when the next page starts. A full storage
+ * quota evicts the oldest batches to make room; without usable localStorage (disabled, sandboxed) the
+ * outbox is kept in memory, with a warning.
+ */
+export const layerBrowserOutbox = (options: Partial<Outbox.OutboxOptions> = {}): Layer.Layer<Outbox.Outbox> => {
+  const bounds = { ...defaultBrowserOutboxOptions, ...options }
+  return Outbox.layer(bounds).pipe(
+    Layer.provide(BrowserKeyValueStore.layerLocalStorage),
+    Layer.catchAllCause((cause) =>
+      Layer.effectDiscard(
+        Effect.logWarning("telemetry outbox: localStorage unusable; keeping the outbox in memory", Cause.pretty(cause))
+      ).pipe(Layer.provideMerge(Outbox.layerMemory(bounds)))
+    )
+  )
+}
+
+// ---- everything for a page ----------------------------------------------------------------------
+
+/** Settings of `layerTelemetryBrowser`: those of `layerTelemetry`, with the endpoint required. */
+export interface BrowserTelemetryOptions extends Omit<TelemetryOptions, "transport" | "endpoint" | "filePath" | "outboxDir"> {
+  /** Where batches are POSTed and beacons sent: absolute, or relative to the page. */
+  readonly endpoint: string
+  /** Extra headers of the POST requests, e.g. `authorization`; beacons cannot carry headers. */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Body bytes one page hide may hand to the browser; default 64,000 (see `PageLifecycleOptions`). */
+  readonly beaconMaxBytes?: number
+}
+
+/**
+ * Request bodies up to this size are sent with `keepalive`, so a batch in flight when the page goes
+ * away is still delivered; larger ones would be refused by the browser's 64 KiB keepalive quota.
+ */
+const keepaliveRequestBytes = 32_000
+
+const keepaliveFetch: typeof globalThis.fetch = (input, init) =>
+  globalThis.fetch(
+    input,
+    init?.body instanceof Uint8Array && init.body.byteLength <= keepaliveRequestBytes ? { ...init, keepalive: true } : init
+  )
+
+/** `FetchHttpClient` whose small requests outlive the page. */
+const layerKeepaliveFetchClient = FetchHttpClient.layer.pipe(
+  Layer.provide(Layer.succeed(FetchHttpClient.Fetch, keepaliveFetch))
+)
+
+const resolveEndpoint = (endpoint: string): string => {
+  const base = (globalThis as { readonly location?: { readonly href: string } }).location?.href
+  try {
+    return new URL(endpoint, base).href
+  } catch {
+    return endpoint // left to the configuration's validation to report
+  }
+}
+
+/**
+ * Every telemetry service for a browser page: the HTTP transport over `fetch`, the outbox in
+ * localStorage (re-sent at start-up), and the page lifecycle hand-over to `sendBeacon`. Unset
+ * settings take `layerTelemetry`'s defaults, except the outbox bounds (`defaultBrowserOutboxOptions`).
+ */
+export const layerTelemetryBrowser = (options: BrowserTelemetryOptions): Layer.Layer<TelemetryServices, ConfigError> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const { beaconMaxBytes, endpoint, headers, ...settings } = options
+    const url = resolveEndpoint(endpoint)
+    const config = yield* fromOptions({
+      outboxMaxEvents: defaultBrowserOutboxOptions.maxEvents,
+      outboxMaxBytes: defaultBrowserOutboxOptions.maxBytes,
+      ...settings,
+      transport: "http",
+      endpoint: url
+    })
+    const transport = layerHttpTransport(
+      headers === undefined ? { url, timeout: config.requestTimeout } : { url, timeout: config.requestTimeout, headers }
+    ).pipe(Layer.provide(layerKeepaliveFetchClient))
+    const services = layerWithTransport(config, transport, layerBrowserOutbox(outboxOptions(config)))
+    const lifecycle = layerPageLifecycle(beaconMaxBytes === undefined ? { url } : { url, maxBytes: beaconMaxBytes })
+    // The lifecycle listeners are built after the services and removed before the collector's final flush.
+    return lifecycle.pipe(Layer.provideMerge(services))
+  }))

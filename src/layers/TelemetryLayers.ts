@@ -1,0 +1,69 @@
+/**
+ * Every telemetry service over a transport and an outbox given as layers, with nothing tied to a
+ * platform: `TelemetryLive` (Node), `layerTelemetryBrowser` and `TelemetryTest` each supply their own.
+ */
+import { Layer } from "effect"
+import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
+import * as ErrorTracking from "../services/ErrorTracking.js"
+import * as HealthCheck from "../services/HealthCheck.js"
+import * as Outbox from "../services/Outbox.js"
+import * as PerformanceMetrics from "../services/PerformanceMetrics.js"
+import * as Redactor from "../services/Redactor.js"
+import * as Sampler from "../services/Sampler.js"
+import * as TelemetryCollector from "../services/TelemetryCollector.js"
+import type { Transport } from "../services/Transport.js"
+import * as UsageAnalytics from "../services/UsageAnalytics.js"
+
+/** The services `TelemetryLive` and `TelemetryTest` provide. */
+export type TelemetryServices =
+  | TelemetryCollector.TelemetryCollector
+  | PerformanceMetrics.PerformanceMetrics
+  | UsageAnalytics.UsageAnalytics
+  | ErrorTracking.ErrorTracking
+  | HealthCheck.HealthCheck
+
+/** The sampling policy a configuration names. */
+export const samplerOptions = (config: TelemetryConfig): Sampler.SamplerOptions => {
+  switch (config.sampling) {
+    case "always":
+      return { policy: Sampler.SamplingPolicy.Always() }
+    case "never":
+      return { policy: Sampler.SamplingPolicy.Never() }
+    case "probabilistic":
+      return { policy: Sampler.SamplingPolicy.Probabilistic({ rate: config.samplingRate }) }
+    case "throttled":
+      return {
+        policy: Sampler.SamplingPolicy.Throttled({ limit: config.throttleLimit, window: config.throttleWindow })
+      }
+  }
+}
+
+/** The outbox bounds a configuration names. */
+export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => ({
+  maxEvents: config.outboxMaxEvents,
+  maxBytes: config.outboxMaxBytes
+})
+
+/**
+ * Every service over the given transport and outbox layers (by default an outbox in memory). The
+ * collector is built first and released last, so what the other services report while closing is
+ * still flushed.
+ */
+export const layerWithTransport = <E, R>(
+  config: TelemetryConfig,
+  transport: Layer.Layer<Transport, E, R>,
+  outbox: Layer.Layer<Outbox.Outbox> = Outbox.layerMemory(outboxOptions(config))
+): Layer.Layer<TelemetryServices, E, R> => {
+  const redactor = config.redactPII ? Redactor.layerRedactor() : Redactor.layerRedactorDisabled
+  const collector = TelemetryCollector.layer(config).pipe(
+    Layer.provide(Layer.mergeAll(transport, outbox, Sampler.layer(samplerOptions(config)), redactor))
+  )
+  // The services' options have valid defaults, so their option errors cannot occur here.
+  const services = Layer.mergeAll(
+    Layer.orDie(PerformanceMetrics.layer()),
+    Layer.orDie(UsageAnalytics.layer()),
+    Layer.orDie(ErrorTracking.layer()),
+    HealthCheck.layer()
+  )
+  return services.pipe(Layer.provideMerge(collector), Layer.provide(redactor))
+}
