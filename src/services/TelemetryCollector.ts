@@ -18,7 +18,7 @@ import {
   Schema
 } from "effect"
 import { BoundedBuffer } from "../internal/BoundedBuffer.js"
-import { type InvalidEventError, TransportError } from "../schemas/errors.js"
+import { InvalidEventError, TransportError } from "../schemas/errors.js"
 import { isValidEvent, validateEvent } from "../schemas/EventValidation.js"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import {
@@ -250,8 +250,14 @@ export const make = (options: CollectorOptions) =>
 
     const track = (input: unknown): Effect.Effect<void, InvalidEventError> =>
       Effect.suspend(() => {
-        if (isValidEvent(input)) return ingest(input)
-        const valid = validateEvent(input)
+        let valid: Either.Either<EventInput, InvalidEventError> | undefined
+        try {
+          if (!isValidEvent(input)) valid = validateEvent(input)
+        } catch (thrown) {
+          // A getter or a Proxy trap that throws makes the input invalid, not the caller's program defective.
+          valid = Either.left(unreadableInput(thrown))
+        }
+        if (valid === undefined) return ingest(input as EventInput)
         if (Either.isLeft(valid)) {
           state.invalid++
           return Effect.fail(valid.left)
@@ -291,10 +297,11 @@ export const make = (options: CollectorOptions) =>
         const doubled = state.offlineDelay === 0 ? baseDelayMillis : Math.min(state.offlineDelay * 2, maxDelayMillis)
         state.offlineDelay = Math.max(doubled, Math.min(error.retryAfterMillis ?? 0, maxDelayMillis))
         state.offlineUntil = clock.unsafeCurrentTimeMillis() + state.offlineDelay
+        return state.offlineDelay
       }).pipe(
-        Effect.zipRight(
+        Effect.flatMap((retryInMillis) =>
           Effect.logWarning("telemetry receiver unreachable; storing batches in the outbox").pipe(
-            Effect.annotateLogs({ reason: error.message, retryInMillis: state.offlineDelay })
+            Effect.annotateLogs({ reason: error.message, retryInMillis })
           )
         )
       )
@@ -325,7 +332,9 @@ export const make = (options: CollectorOptions) =>
 
     const send = (batch: Batch, retry: boolean): Effect.Effect<void, TransportError> =>
       retry
-        ? Effect.suspend(() => {
+        // A signal raised after an earlier retry took its own (while `retrying` was still set) is stale:
+        // left in the queue, it would abandon this send at once and take the collector offline.
+        ? Effect.zipRight(Queue.takeAll(pressure), Effect.suspend(() => {
           state.retrying = true
           return transport.send(batch).pipe(
             Effect.retry(retryPolicy),
@@ -334,7 +343,7 @@ export const make = (options: CollectorOptions) =>
               state.retrying = false
             }))
           )
-        })
+        }))
         : transport.send(batch)
 
     /**
@@ -622,6 +631,17 @@ export const layer = (
 
 /** A batch is settled once sent or rejected for good; failed when it still could not be delivered. */
 type Outcome = "settled" | "failed"
+
+/** The error for input that throws when read. */
+const unreadableInput = (thrown: unknown): InvalidEventError => {
+  let reason = "an exception"
+  try {
+    reason = thrown instanceof Error ? thrown.message : String(thrown)
+  } catch {
+    // a thrown value that cannot even be described
+  }
+  return new InvalidEventError({ issues: [{ path: [], message: `input cannot be read: ${reason}` }] })
+}
 
 /** Sessions remembered per user for `exportUserData`. */
 const maxRememberedSessions = 1_000
