@@ -3,27 +3,13 @@
  * p50/p95/p99 on 100k samples of four distributions (against the exact sorted quantiles), the heap one
  * sketch holds once its bucket bound is reached, and the cost of adding a sample.
  */
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
+import { mulberry32 } from "../src/internal/mulberry32.js"
+import { heap } from "./heap.js"
 import { DistinctCounter } from "../src/internal/DistinctCounter.js"
 import { QuantileSketch } from "../src/internal/QuantileSketch.js"
 
-v8.setFlagsFromString("--expose-gc")
-const gc = vm.runInNewContext("gc") as () => void
-const heap = () => {
-  gc()
-  gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.arrayBuffers
-}
 
-/** A seeded generator (mulberry32). */
-const seeded = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const seeded = mulberry32
 const random = seeded(7)
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
 

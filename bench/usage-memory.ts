@@ -12,8 +12,8 @@
  * with the service alive, minus the same before it was built. Last, the worst feature's adoption error
  * over `--seeds` other user populations, computed on the counters directly.
  */
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
+import { mulberry32 } from "../src/internal/mulberry32.js"
+import { heap } from "./heap.js"
 import { Clock, Context, Duration, Effect, Exit, Layer, Scope } from "effect"
 import { defaultPrecision, DistinctCounter, hashString, standardError } from "../src/internal/DistinctCounter.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
@@ -29,24 +29,10 @@ const features = 20
 const rates = Array.from({ length: features }, (_, k) => 0.02 + (0.48 * k) / (features - 1))
 const day = 86_400_000
 
-v8.setFlagsFromString("--expose-gc")
-const gc = vm.runInNewContext("gc") as () => void
 /** Keeps the exact answers reachable until the end, so the GC never frees them between two readings. */
 const truth: Array<unknown> = []
-const heap = () => {
-  gc()
-  gc()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.arrayBuffers
-}
 
-/** A seeded generator (mulberry32), so every run sees the same users. */
-const seeded = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-}
+const seeded = mulberry32
 
 /** A clock the bench moves by hand. */
 class ManualClock implements Clock.Clock {

@@ -3,6 +3,7 @@
  * the caller overrides that.
  */
 import { Context, Data, Duration, Effect, Layer, Random } from "effect"
+import { mulberry32 } from "../internal/mulberry32.js"
 
 /** Keep every event, no event, a random share, or at most `limit` events per type per `window`. */
 export type SamplingPolicy = Data.TaggedEnum<{
@@ -70,17 +71,6 @@ export const make = (options: SamplerOptions): Effect.Effect<Sampler["Type"]> =>
     const unsafeShouldSample = (type: string) => rules.lookup(type)(type)
     return { unsafeShouldSample, shouldSample: (type) => Effect.sync(() => unsafeShouldSample(type)) }
   })
-
-/** A small, fast 32-bit generator (Mulberry32), uniform on [0, 1). */
-const mulberry32 = (seed: number): () => number => {
-  let state = seed | 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 /** A sampler as a layer. */
 export const layer = (options: SamplerOptions): Layer.Layer<Sampler> => Layer.effect(Sampler, make(options))
