@@ -142,14 +142,10 @@ const maxBreadcrumbMessage = 1_000
 /** Event data is kept under this many bytes so the collector never refuses it (its limit is 32 KiB). */
 const eventBudget = maxEventBytes - 4 * 1024
 
-interface Counters {
-  readonly captured: number
-  readonly sent: number
-  readonly suppressed: number
-  readonly ignored: number
-  readonly droppedByBeforeSend: number
-  readonly trackFailures: number
-}
+type Counters = Pick<
+  ErrorTrackingStats,
+  "captured" | "sent" | "suppressed" | "ignored" | "droppedByBeforeSend" | "trackFailures"
+>
 
 /** Occurrences of one fingerprint inside one duplicate window. */
 interface DuplicateWindow {
