@@ -70,6 +70,7 @@ export {
   layerRedactorDisabled,
   make as makeRedactor,
   Redactor,
+  type RedactorInput,
   type RedactorOptions
 } from "./services/Redactor.js"
 export {
@@ -99,10 +100,12 @@ export { telemetryMetrics } from "./internal/metrics.js"
 
 export { type GlobalErrorHandlersOptions, layerGlobalErrorHandlers } from "./layers/GlobalErrorHandlers.js"
 export {
+  HttpTransportConfigError,
   type HttpTransportOptions,
   layerHttpTransport,
   makeHttpTransport,
   maxBatchBytes,
+  maxResponseBytes,
   parseRetryAfter
 } from "./layers/HttpTransport.js"
 export { layerOtlpTransport, makeOtlpTransport, type OtlpTransportOptions, toExportLogsRequest } from "./layers/OtlpTransport.js"

@@ -1,12 +1,20 @@
+import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Schema } from "effect"
+import * as fc from "fast-check"
+import * as Http from "node:http"
+import type { AddressInfo } from "node:net"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, type Scope, TestClock } from "effect"
 import {
+  HttpTransportConfigError,
   type HttpTransportOptions,
+  layerHttpTransport,
   makeHttpTransport,
+  makePostTransport,
   maxBatchBytes,
   parseRetryAfter
 } from "../src/layers/HttpTransport.js"
+import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as TestServer from "./support/TestServer.js"
 
@@ -138,7 +146,7 @@ describe("HttpTransport", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   const retryable = [408, 429, 500, 502, 503, 504, 599]
-  const permanent = [400, 401, 403, 404, 409, 422, 501, 505]
+  const permanent = [400, 404, 409, 422, 501, 505]
   for (const status of [...retryable, ...permanent]) {
     const expected = retryable.includes(status)
     it.scopedLive(`a ${status} fails as a status error that is ${expected ? "" : "not "}retryable`, () =>
@@ -224,6 +232,346 @@ describe("HttpTransport", () => {
       expect(error).toMatchObject({ reason: "encode", retryable: false })
       expect(yield* server.received).toHaveLength(0)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+/** How a `streamingServer` answers: a status, then `bytes` of body; it ends the body only when `end` is set. */
+interface StreamingReply {
+  readonly status: number
+  readonly bytes: number
+  readonly end: boolean
+  /** Send nothing until `release`. */
+  readonly hold?: boolean
+}
+
+/** A `node:http` server answering every request with a streamed body, counting what it managed to write. */
+interface StreamingServer {
+  readonly url: string
+  /** Succeeds once a request has arrived. */
+  readonly requested: Effect.Effect<void>
+  /** Lets a held answer go out. */
+  readonly release: Effect.Effect<void>
+  /** Body bytes handed to the socket so far. */
+  readonly written: Effect.Effect<number>
+  /** Whether the whole body was written and ended. */
+  readonly finished: Effect.Effect<boolean>
+  /** Succeeds once the answer's connection has closed. */
+  readonly closed: Effect.Effect<void>
+}
+
+const mib = 1024 * 1024
+
+const streamingServer = (reply: StreamingReply): Effect.Effect<StreamingServer, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    // Node's callbacks run outside any fiber: plain fields, read through Effect.sync.
+    let written = 0
+    let finished = false
+    let onRequest = () => {}
+    let onRelease = () => {}
+    let onClose = () => {}
+    const requested = new Promise<void>((resolve) => (onRequest = resolve))
+    const released = new Promise<void>((resolve) => (onRelease = resolve))
+    const closed = new Promise<void>((resolve) => (onClose = resolve))
+    const chunk = Buffer.alloc(64 * 1024, "overloaded ")
+    const server = Http.createServer((req, res) => {
+      req.resume()
+      req.on("end", async () => {
+        onRequest()
+        res.on("close", onClose)
+        if (reply.hold === true) await released
+        res.writeHead(reply.status, { "content-type": "text/plain" })
+        const pump = (): void => {
+          while (!res.destroyed && written < reply.bytes) {
+            const piece = chunk.subarray(0, Math.min(chunk.length, reply.bytes - written))
+            written += piece.length
+            if (!res.write(piece)) return void res.once("drain", pump)
+          }
+          if (reply.end && !res.destroyed) {
+            finished = true
+            res.end()
+          }
+        }
+        pump()
+      })
+    })
+    const port = yield* Effect.acquireRelease(
+      Effect.async<number>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          onRelease()
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        })
+    )
+    return {
+      url: `http://127.0.0.1:${port}/v1/events`,
+      requested: Effect.promise(() => requested),
+      release: Effect.sync(onRelease),
+      written: Effect.sync(() => written),
+      finished: Effect.sync(() => finished),
+      closed: Effect.promise(() => closed)
+    }
+  })
+
+/** Fails with `what` if `effect` has not ended within 20 s of real time: a hang guard, not a timing assertion. */
+const within = (what: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  effect.pipe(
+    Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(what) }),
+    Effect.withClock(Clock.make())
+  )
+
+describe("HttpTransport response bodies", () => {
+  // Far above the 64 KiB read plus the loopback socket buffers (~4 MB measured), far below what an unbounded
+  // read pulls in (the whole 200 MB, or the 96 MB the endless server stops at).
+  const bound = 24 * mib
+
+  it.scopedLive("an endless 200 body is read only up to 64 KiB: the send returns and the client closes the connection", () =>
+    Effect.gen(function*() {
+      // The server stops at 96 MB without ending, so an unbounded reader is held until the guard fails it.
+      const server = yield* streamingServer({ status: 200, bytes: 96 * mib, end: false })
+      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      yield* transport.send(batch).pipe(within("the send was still reading the endless body"))
+      yield* server.closed.pipe(within("the client never closed the connection"))
+      expect(yield* server.written).toBeLessThan(bound)
+      expect(yield* server.finished).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a 503 with a 200 MB body fails with its status and an excerpt, reading only a bounded prefix", () =>
+    Effect.gen(function*() {
+      const server = yield* streamingServer({ status: 503, bytes: 200 * mib, end: true })
+      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      const error = yield* Effect.flip(transport.send(batch)).pipe(within("the send was still reading the 200 MB body"))
+      expect(error).toMatchObject({ reason: "status", retryable: true, status: 503 })
+      expect(error.message).toContain("answered 503: overloaded overloaded")
+      expect(error.message.length).toBeLessThan(400)
+      yield* server.closed.pipe(within("the client never closed the connection"))
+      expect(yield* server.written).toBeLessThan(bound)
+      expect(yield* server.finished).toBe(false)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("the same bound holds over the node:http client", () =>
+    Effect.gen(function*() {
+      const server = yield* streamingServer({ status: 200, bytes: 96 * mib, end: false })
+      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      yield* transport.send(batch).pipe(within("the send was still reading the endless body"))
+      yield* server.closed.pipe(within("the client never closed the connection"))
+      expect(yield* server.written).toBeLessThan(bound)
+    }).pipe(Effect.provide(NodeHttpClient.layer)))
+
+  it.scoped("one deadline covers the request and its body: a body still arriving when it passes ends the attempt with the status", () =>
+    Effect.gen(function*() {
+      const server = yield* streamingServer({ status: 503, bytes: 7, end: false, hold: true })
+      const answered = yield* Deferred.make<void>()
+      const client = (yield* HttpClient.HttpClient).pipe(HttpClient.tap(() => Deferred.succeed(answered, undefined)))
+      const transport = yield* makeHttpTransport({ url: server.url, timeout: "10 seconds" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, client)
+      )
+      const sending = yield* Effect.fork(Effect.flip(transport.send(batch)))
+      yield* server.requested
+      yield* TestClock.adjust("6 seconds")
+      yield* server.release
+      yield* Deferred.await(answered)
+      // 11 s after the send began, 5 s after the status arrived, the body still open: the deadline has passed.
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(sending).pipe(within("the body held the send past its deadline"))
+      expect(error).toMatchObject({ reason: "status", retryable: true, status: 503 })
+      yield* server.closed.pipe(within("the client never closed the connection"))
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+describe("HttpTransport credentials", () => {
+  for (const status of [401, 403, 407]) {
+    it.scopedLive(`a ${status} fails as a retryable unauthorized error carrying the status, so the batch is kept`, () =>
+      Effect.gen(function*() {
+        const error = yield* failureFor(TestServer.respond(status, {}, "invalid token"))
+        expect(error).toMatchObject({ reason: "unauthorized", retryable: true, status })
+        expect(error.message).toContain(`answered ${status}`)
+        expect(error.message).toContain("invalid token")
+      }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+  }
+
+  it.scopedLive("a failure names the endpoint without its user-info or secret query values, in the message and the error", () =>
+    Effect.gen(function*() {
+      const url = yield* TestServer.closedUrl
+      const withSecrets = `${url.replace("http://", "http://admin:hunter2@")}/v1/events?api_key=k-123456&region=eu`
+      const transport = yield* makeHttpTransport({ url: withSecrets, timeout: "2 seconds" })
+      const error = yield* Effect.flip(transport.send(batch))
+      expect(error).toMatchObject({ reason: "network", retryable: true })
+      expect(error.message).toContain(`POST ${url}/v1/events?api_key=[REDACTED]&region=eu failed`)
+      for (const secret of ["admin", "hunter2", "k-123456"]) {
+        expect(error.message).not.toContain(secret)
+        expect(JSON.stringify(error)).not.toContain(secret)
+      }
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a status failure names the endpoint without its credentials", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make
+      yield* server.always(TestServer.respond(503))
+      const transport = yield* makeHttpTransport({
+        url: `${server.url.replace("http://", "http://admin:hunter2@")}/v1/events?token=t-123456`,
+        timeout: "2 seconds"
+      })
+      const error = yield* Effect.flip(transport.send(batch))
+      expect(error.message).toBe(`POST ${server.url}/v1/events?token=[REDACTED] answered 503`)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("credentials in the URL are sent as a Basic authorization header, not in the request line", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make
+      const url = `${server.url.replace("http://", "http://admin:hunter%32@")}/v1/events`
+      yield* (yield* makeHttpTransport({ url })).send(batch)
+      // A configured authorization header wins over the URL's credentials.
+      yield* (yield* makeHttpTransport({ url, headers: { Authorization: "Bearer t-1" } })).send(batch)
+      const [fromUrl, configured] = yield* server.received
+      expect(fromUrl?.path).toBe("/v1/events")
+      expect(fromUrl?.headers["authorization"]).toBe(`Basic ${Buffer.from("admin:hunter2").toString("base64")}`)
+      expect(configured?.headers["authorization"]).toBe("Bearer t-1")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("an error body echoing our credentials or forging log lines is quoted without them", () =>
+    Effect.gen(function*() {
+      const token = "sk-live-0123456789abcdef"
+      const echo = `bad token Bearer ${token} for http://admin:hunter2@example.com/x\r\nlevel=INFO msg=forged`
+      const error = yield* failureFor(TestServer.respond(401, {}, echo), { headers: { authorization: `Bearer ${token}` } })
+      expect(error.message).toContain("bad token [REDACTED] for http://example.com/x level=INFO msg=forged")
+      for (const leaked of [token, "hunter2", "\r", "\n"]) expect(error.message).not.toContain(leaked)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
+
+/** An `HttpClient` answering 200 to everything without a network, recording the requests. */
+const answeringClient = (requests: Array<{ readonly headers: Readonly<Record<string, string>> }> = []) =>
+  Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.sync(() => {
+        requests.push({ headers: request.headers })
+        return HttpClientResponse.fromWeb(request, new Response(null, { status: 200 }))
+      })
+    )
+  )
+
+describe("HttpTransport configuration", () => {
+  const refused: ReadonlyArray<readonly [string, Readonly<Record<string, string>>, string, RegExp]> = [
+    ["a CR LF in its value", { "x-api-key": "k-123456\r\nx-injected: 1" }, "x-api-key", /line break \(CR or LF\)/],
+    ["a lone LF in its value", { authorization: "Bearer abc\ndef" }, "authorization", /line break/],
+    ["a NUL in its value", { "x-token": "abc\u0000def" }, "x-token", /control character U\+0000/],
+    ["a character beyond Latin-1 in its value", { "x-user": "Zoë €uro" }, "x-user", /U\+20AC/],
+    ["a space in its name", { "x api key": "v" }, "\"x api key\"", /not a valid header name/],
+    ["a CR LF in its name", { "x-a\r\nx-b": "v" }, "\"x-a\\r\\nx-b\"", /not a valid header name/],
+    ["an empty name", { "": "v" }, "\"\"", /not a valid header name/],
+    ["a framing header", { "Content-Length": "5" }, "Content-Length", /managed by the HTTP client/],
+    ["transfer-encoding", { "transfer-encoding": "chunked" }, "transfer-encoding", /managed by the HTTP client/]
+  ]
+  for (const [what, headers, header, problem] of refused) {
+    it.effect(`a header with ${what} fails the build with HttpTransportConfigError naming the header, never its value`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(makeHttpTransport({ url: "http://127.0.0.1:9/v1/events", headers }))
+        expect(error).toBeInstanceOf(HttpTransportConfigError)
+        expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header })
+        expect(error.message).toMatch(problem)
+        for (const value of Object.values(headers)) if (value.length > 1) expect(error.message).not.toContain(value)
+      }).pipe(Effect.provide(answeringClient())))
+  }
+
+  const badUrls: ReadonlyArray<readonly [string, string]> = [
+    ["ftp://admin:hunter2@example.com/logs", "ftp://example.com/logs uses ftp:, not http: or https:"],
+    ["not a url", "not a url is not an absolute http(s) URL"],
+    ["/v1/events", "/v1/events is not an absolute http(s) URL"],
+    ["http://admin:hunter2@:::/x?token=t-1", "http://:::/x?token=[REDACTED] is not an absolute http(s) URL"]
+  ]
+  for (const [url, message] of badUrls) {
+    it.effect(`the URL ${JSON.stringify(url)} fails the build with HttpTransportConfigError, credentials hidden`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(makeHttpTransport({ url }))
+        expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "url", message })
+      }).pipe(Effect.provide(answeringClient())))
+  }
+
+  it.effect("layerHttpTransport fails to build with the configuration error", () =>
+    Effect.gen(function*() {
+      const layer = layerHttpTransport({ url: "http://127.0.0.1:9/", headers: { "x-key": "a\r\nb" } })
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
+      expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header: "x-key" })
+    }).pipe(Effect.provide(answeringClient())))
+
+  it.scopedLive("valid headers are sent as given: tokens, Latin-1 text, surrounding spaces, a Host override", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make
+      const headers = { authorization: "Bearer a.b-c_d~e+f/g=", "x-note": "café", "x-padded": "  kept  ", host: "example.test" }
+      yield* (yield* makeHttpTransport({ url: server.url, headers })).send(batch)
+      const [request] = yield* server.received
+      expect(request?.headers["authorization"]).toBe("Bearer a.b-c_d~e+f/g=")
+      expect(request?.headers["x-padded"]).toBe("kept")
+      expect(request?.headers["host"]).toBe("example.test")
+      expect(request?.headers["x-note"]).toBe("café")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  for (const [name, client] of [["undici", NodeHttpClient.layerUndici], ["node:http", NodeHttpClient.layer]] as const) {
+    it.scopedLive(`a batch id holding CR LF (an edited outbox) is sent with a percent-encoded idempotency-key over ${name}`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer.make
+        const transport = yield* makeHttpTransport({ url: server.url, timeout: "2 seconds" })
+        const exit = yield* Effect.exit(transport.send({ batchId: "b-1\r\nx: é", events: batch.events }))
+        expect(exit).toStrictEqual(Exit.void)
+        expect((yield* server.received).map((r) => r.headers["idempotency-key"])).toEqual(["b-1%0D%0Ax:%20%C3%A9"])
+      }).pipe(Effect.provide(client)))
+  }
+})
+
+describe("HttpTransport encoding", () => {
+  /** The send's exit: a success or a TransportError failure, never a defect. */
+  const expectTyped = (exit: Exit.Exit<void, TransportError>) => {
+    if (Exit.isFailure(exit)) {
+      const failure = Cause.failureOption(exit.cause)
+      expect(Option.isSome(failure) && failure.value instanceof TransportError, Cause.pretty(exit.cause)).toBe(true)
+      expect(Cause.isDie(exit.cause)).toBe(false)
+    }
+  }
+
+  it.effect("an encoder that throws fails the send with encode, naming the batch, never as a defect", () =>
+    Effect.gen(function*() {
+      const transport = yield* makePostTransport({ url: "http://127.0.0.1:9/" }, () => {
+        throw new RangeError("The number 1e+309 cannot be converted to a BigInt")
+      })
+      const exit = yield* Effect.exit(transport.send(batch))
+      expectTyped(exit)
+      const error = yield* Effect.flip(transport.send(batch))
+      expect(error).toMatchObject({ reason: "encode", retryable: false })
+      expect(error.message).toBe("cannot encode batch batch-1: RangeError: The number 1e+309 cannot be converted to a BigInt")
+    }).pipe(Effect.provide(answeringClient())))
+
+  it("no batch, whatever its timestamps, numbers, ids or strings, makes the send throw or die", async () => {
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom(null, true, NaN, Infinity, -Infinity, -0, 1e306, Number.MAX_VALUE, 2 ** 64),
+        fc.double(),
+        fc.string(),
+        fc.array(tie("value"), { maxLength: 3 }),
+        fc.dictionary(fc.string(), tie("value"), { maxKeys: 3 })
+      )
+    })).value
+    const anyEvent = fc.record({
+      id: fc.string(),
+      type: fc.string(),
+      kind: fc.constantFrom("custom", "error", "performance"),
+      timestamp: fc.oneof(fc.double(), fc.constantFrom(1e306, -1, NaN, Infinity, 8.64e15)),
+      sessionId: fc.string(),
+      data: fc.dictionary(fc.string(), json, { maxKeys: 4 })
+    })
+    const transport = await Effect.runPromise(
+      makeHttpTransport({ url: "http://127.0.0.1:9/" }).pipe(Effect.provide(answeringClient()))
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.array(anyEvent, { maxLength: 4 }), async (batchId, events) => {
+        const exit = await Effect.runPromiseExit(transport.send({ batchId, events: events as never }))
+        expectTyped(exit)
+      }),
+      { numRuns: 300 }
+    )
+  })
 })
 
 describe("parseRetryAfter", () => {

@@ -1,15 +1,20 @@
+import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
+import * as fc from "fast-check"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { Cause, ConfigProvider, Effect, Exit, Layer, Option } from "effect"
 import { TelemetryLive } from "../src/layers/TelemetryLive.js"
-import { toExportLogsRequest } from "../src/layers/OtlpTransport.js"
+import { makeOtlpTransport, toExportLogsRequest } from "../src/layers/OtlpTransport.js"
+import { TransportError } from "../src/schemas/errors.js"
+import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import * as TestServer from "./support/TestServer.js"
 
 interface LogRecord {
   readonly timeUnixNano: string
+  readonly observedTimeUnixNano: string
   readonly severityNumber: number
   readonly eventName: string
   readonly body: { readonly kvlistValue: { readonly values: ReadonlyArray<{ key: string; value: unknown }> } }
@@ -81,5 +86,138 @@ describe("OTLP/HTTP transport", () => {
       events: [{ id: "1", type: "error.captured", kind: "error", timestamp: 0, sessionId: "s", data: { severity: "CRITICAL" } }]
     }, 0)
     expect(request.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]).toMatchObject({ severityNumber: 21, severityText: "FATAL" })
+  })
+})
+
+const otlpEvent = (overrides: Partial<TelemetryEvent> = {}): TelemetryEvent => ({
+  id: "e1",
+  type: "chat.message",
+  kind: "custom",
+  timestamp: 1_700_000_000_000,
+  sessionId: "s",
+  data: {},
+  ...overrides
+})
+
+/** An `HttpClient` answering 200 to everything without a network, counting the requests. */
+const answeringClient = (sent: { count: number }) =>
+  Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.sync(() => {
+        sent.count++
+        return HttpClientResponse.fromWeb(request, new Response(null, { status: 200 }))
+      })
+    )
+  )
+
+/** The send's exit is a success or a TransportError failure, never a defect. */
+const expectTyped = (exit: Exit.Exit<void, TransportError>) => {
+  if (Exit.isFailure(exit)) {
+    expect(Cause.isDie(exit.cause), Cause.pretty(exit.cause)).toBe(false)
+    const failure = Cause.failureOption(exit.cause)
+    expect(Option.isSome(failure) && failure.value instanceof TransportError, Cause.pretty(exit.cause)).toBe(true)
+  }
+}
+
+describe("OTLP encoding", () => {
+  const unencodable: ReadonlyArray<readonly [string, number]> = [
+    ["1e306 ms", 1e306],
+    ["after 2554 (beyond 64-bit nanoseconds)", 1.9e13],
+    ["negative", -1],
+    ["NaN", NaN],
+    ["Infinity", Infinity]
+  ]
+  for (const [what, timestamp] of unencodable) {
+    it.effect(`a timestamp OTLP cannot hold (${what}) fails the send with encode naming batch and event, unsent, never a defect`, () =>
+      Effect.gen(function*() {
+        const sent = { count: 0 }
+        const transport = yield* makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs" }).pipe(
+          Effect.provide(answeringClient(sent))
+        )
+        const batch: Batch = { batchId: "b-7", events: [otlpEvent(), otlpEvent({ id: "e-bad", timestamp })] }
+        const exit = yield* Effect.exit(transport.send(batch))
+        expectTyped(exit)
+        const error = yield* Effect.flip(exit)
+        expect(error).toMatchObject({ _tag: "TransportError", reason: "encode", retryable: false })
+        expect(error.message).toBe(
+          `cannot encode batch b-7: RangeError: event e-bad: timestamp ${timestamp} ms is outside OTLP's unsigned 64-bit nanoseconds`
+        )
+        expect(sent.count).toBe(0)
+      }))
+  }
+
+  it("the epoch and a time in 2540 still encode, to the nanosecond string", () => {
+    const request = toExportLogsRequest({
+      batchId: "b",
+      events: [otlpEvent({ timestamp: 0 }), otlpEvent({ timestamp: 1.8e13 })]
+    }, 1_700_000_000_123)
+    const [first, last] = request.resourceLogs[0]!.scopeLogs[0]!.logRecords
+    expect(first!.timeUnixNano).toBe("0")
+    expect(last!.timeUnixNano).toBe("18000000000000000000")
+    expect(last!.observedTimeUnixNano).toBe("1700000000123000000")
+  })
+
+  it("non-finite numbers in data are exported as proto3 JSON strings, not as null", () => {
+    const request = toExportLogsRequest({
+      batchId: "b",
+      events: [otlpEvent({ data: { up: Infinity, down: -Infinity, none: NaN, big: 1e306 } as never })]
+    }, 0)
+    const wire = JSON.parse(JSON.stringify(request)) as ExportLogsRequest
+    expect(wire.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body.kvlistValue.values).toEqual([
+      { key: "up", value: { doubleValue: "Infinity" } },
+      { key: "down", value: { doubleValue: "-Infinity" } },
+      { key: "none", value: { doubleValue: "NaN" } },
+      { key: "big", value: { doubleValue: 1e306 } }
+    ])
+  })
+
+  it("a data.severity naming an Object.prototype member is INFO, not a crash", () => {
+    for (const severity of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+      const request = toExportLogsRequest({ batchId: "b", events: [otlpEvent({ data: { severity } })] }, 0)
+      expect(request.resourceLogs[0]!.scopeLogs[0]!.logRecords[0], severity).toMatchObject({
+        severityNumber: 9,
+        severityText: "INFO"
+      })
+    }
+  })
+
+  it.effect("makeOtlpTransport refuses a header holding CR LF at build, naming the header", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs", headers: { "x-api-key": "k\r\nx: 1" } })
+      )
+      expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header: "x-api-key" })
+    }).pipe(Effect.provide(answeringClient({ count: 0 }))))
+
+  it("no batch, whatever its timestamps, numbers, ids or strings, makes the OTLP send throw or die", async () => {
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.constantFrom(null, true, NaN, Infinity, -Infinity, -0, 1e306, Number.MAX_VALUE, 2 ** 64),
+        fc.double(),
+        fc.string(),
+        fc.array(tie("value"), { maxLength: 3 }),
+        fc.dictionary(fc.string(), tie("value"), { maxKeys: 3 })
+      )
+    })).value
+    const anyEvent = fc.record({
+      id: fc.string(),
+      type: fc.string(),
+      kind: fc.constantFrom("custom", "error", "performance"),
+      timestamp: fc.oneof(fc.double(), fc.constantFrom(1e306, -1, NaN, Infinity, 8.64e15)),
+      sessionId: fc.string(),
+      data: fc.dictionary(fc.oneof(fc.string(), fc.constant("severity")), json, { maxKeys: 4 }),
+      tags: fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 })
+    })
+    const transport = await Effect.runPromise(
+      makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs" }).pipe(Effect.provide(answeringClient({ count: 0 })))
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.string(), fc.array(anyEvent, { maxLength: 4 }), async (batchId, events) => {
+        expectTyped(await Effect.runPromiseExit(transport.send({ batchId, events: events as never })))
+      }),
+      { numRuns: 300 }
+    )
   })
 })

@@ -13,7 +13,7 @@ import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.j
 import type { Batch } from "../schemas/TelemetryEvent.js"
 import * as Outbox from "../services/Outbox.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
-import { layerHttpTransport } from "./HttpTransport.js"
+import { type HttpTransportConfigError, layerHttpTransport } from "./HttpTransport.js"
 import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 // ---- page lifecycle -----------------------------------------------------------------------------
@@ -277,12 +277,26 @@ const resolveEndpoint = (endpoint: string): string => {
   }
 }
 
+/** The endpoint for beacons: `sendBeacon` and `fetch` refuse URLs with user-info, and cannot send it as a header. */
+const withoutUserInfo = (url: string): string => {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ""
+    parsed.password = ""
+    return parsed.href
+  } catch {
+    return url
+  }
+}
+
 /**
  * Every telemetry service for a browser page: the HTTP transport over `fetch`, the outbox in
  * localStorage (re-sent at start-up), and the page lifecycle hand-over to `sendBeacon`. Unset
  * settings take `layerTelemetry`'s defaults, except the outbox bounds (`defaultBrowserOutboxOptions`).
  */
-export const layerTelemetryBrowser = (options: BrowserTelemetryOptions): Layer.Layer<TelemetryServices, ConfigError> =>
+export const layerTelemetryBrowser = (
+  options: BrowserTelemetryOptions
+): Layer.Layer<TelemetryServices, ConfigError | HttpTransportConfigError> =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const { beaconMaxBytes, endpoint, headers, ...settings } = options
     const url = resolveEndpoint(endpoint)
@@ -297,7 +311,10 @@ export const layerTelemetryBrowser = (options: BrowserTelemetryOptions): Layer.L
       headers === undefined ? { url, timeout: config.requestTimeout } : { url, timeout: config.requestTimeout, headers }
     ).pipe(Layer.provide(layerKeepaliveFetchClient))
     const services = layerWithTransport(config, transport, layerBrowserOutbox(outboxOptions(config)))
-    const lifecycle = layerPageLifecycle(beaconMaxBytes === undefined ? { url } : { url, maxBytes: beaconMaxBytes })
+    const beaconUrl = withoutUserInfo(url)
+    const lifecycle = layerPageLifecycle(
+      beaconMaxBytes === undefined ? { url: beaconUrl } : { url: beaconUrl, maxBytes: beaconMaxBytes }
+    )
     // The lifecycle listeners are built after the services and removed before the collector's final flush.
     return lifecycle.pipe(Layer.provideMerge(services))
   }))

@@ -3,9 +3,9 @@
  * the examples, and a simple way to keep telemetry on disk.
  */
 import { FileSystem, Path } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect, Either, Layer } from "effect"
 import { TransportError } from "../schemas/errors.js"
-import { Transport } from "../services/Transport.js"
+import { encodeJsonLines, Transport } from "../services/Transport.js"
 
 /** Builds a transport appending NDJSON to `file`, creating its folder if needed. */
 export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"], never, FileSystem.FileSystem | Path.Path> =>
@@ -16,13 +16,19 @@ export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"]
     const ioError = (cause: unknown) =>
       new TransportError({ reason: "io", retryable: true, message: `cannot append to ${file}: ${String(cause)}`, cause })
     return Transport.of({
+      // The whole batch is encoded before anything is written: one bad event appends nothing, so the
+      // collector can isolate it and re-send the rest without duplicates.
       send: (batch) =>
-        fs.makeDirectory(directory, { recursive: true }).pipe(
-          Effect.zipRight(
-            fs.writeFileString(file, batch.events.map((event) => JSON.stringify(event) + "\n").join(""), { flag: "a" })
-          ),
-          Effect.mapError(ioError)
-        )
+        Effect.suspend(() => {
+          const lines = encodeJsonLines(batch)
+          return Either.isLeft(lines) ? Effect.fail(lines.left) : Effect.mapError(
+            Effect.zipRight(
+              fs.makeDirectory(directory, { recursive: true }),
+              fs.writeFileString(file, lines.right.map((line) => line + "\n").join(""), { flag: "a" })
+            ),
+            ioError
+          )
+        })
     })
   })
 

@@ -8,7 +8,7 @@ import { Either, Layer } from "effect"
 import type { Effect } from "effect"
 import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { Transport } from "../services/Transport.js"
-import { type HttpTransportOptions, makePostTransport } from "./HttpTransport.js"
+import { type HttpTransportConfigError, type HttpTransportOptions, makePostTransport } from "./HttpTransport.js"
 
 /** Settings of the OTLP transport: the HTTP ones, plus the resource's service name. */
 export interface OtlpTransportOptions extends HttpTransportOptions {
@@ -23,7 +23,7 @@ type AnyValue =
   | { readonly stringValue: string }
   | { readonly boolValue: boolean }
   | { readonly intValue: string }
-  | { readonly doubleValue: number }
+  | { readonly doubleValue: number | "NaN" | "Infinity" | "-Infinity" }
   | { readonly arrayValue: { readonly values: ReadonlyArray<AnyValue> } }
   | { readonly kvlistValue: { readonly values: ReadonlyArray<KeyValue> } }
   | {}
@@ -41,7 +41,10 @@ const anyValue = (value: Json): AnyValue => {
     case "boolean":
       return { boolValue: value }
     case "number":
-      return Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value }
+      return Number.isSafeInteger(value)
+        ? { intValue: String(value) }
+        // JSON has no NaN or Infinity (JSON.stringify would write null): proto3 JSON spells them as strings.
+        : { doubleValue: Number.isFinite(value) ? value : Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity" }
     default:
       return Array.isArray(value)
         ? { arrayValue: { values: value.map(anyValue) } }
@@ -65,13 +68,31 @@ const severities: Readonly<Record<string, readonly [number, string]>> = {
 
 const severityOf = (event: TelemetryEvent): readonly [number, string] => {
   const declared = event.data.severity
-  if (typeof declared === "string" && severities[declared] !== undefined) return severities[declared]
+  // Own keys only: `"constructor"` or `"__proto__"` must not reach Object.prototype.
+  if (typeof declared === "string" && Object.hasOwn(severities, declared)) return severities[declared]!
   return event.kind === "error" ? [17, "ERROR"] : [9, "INFO"]
 }
 
-const nanos = (millis: number): string => (BigInt(Math.round(millis * 1_000)) * 1_000n).toString()
+/** The largest OTLP time: `timeUnixNano` is an unsigned 64-bit count of nanoseconds. */
+const maxNanos = 2n ** 64n - 1n
 
-/** A batch as an OTLP `ExportLogsServiceRequest` in JSON. */
+/**
+ * Epoch milliseconds as OTLP's unsigned 64-bit nanoseconds (a decimal string, microsecond precision);
+ * throws a `RangeError` naming `what` for a time OTLP cannot hold (negative, not finite, after 2554).
+ */
+const nanos = (millis: number, what: string): string => {
+  const micros = Math.round(millis * 1_000)
+  const value = Number.isFinite(micros) && micros >= 0 ? BigInt(micros) * 1_000n : undefined
+  if (value === undefined || value > maxNanos) {
+    throw new RangeError(`${what} ${millis} ms is outside OTLP's unsigned 64-bit nanoseconds`)
+  }
+  return value.toString()
+}
+
+/**
+ * A batch as an OTLP `ExportLogsServiceRequest` in JSON. Throws a `RangeError` naming the event for a
+ * timestamp OTLP cannot hold (the transport turns it into an `encode` failure of that batch).
+ */
 export const toExportLogsRequest = (
   batch: Batch,
   sentAt: number,
@@ -89,8 +110,8 @@ export const toExportLogsRequest = (
       logRecords: batch.events.map((event) => {
         const [severityNumber, severityText] = severityOf(event)
         return {
-          timeUnixNano: nanos(event.timestamp),
-          observedTimeUnixNano: nanos(sentAt),
+          timeUnixNano: nanos(event.timestamp, `event ${event.id}: timestamp`),
+          observedTimeUnixNano: nanos(sentAt, "sentAt"),
           severityNumber,
           severityText,
           eventName: event.type,
@@ -109,12 +130,17 @@ export const toExportLogsRequest = (
   }]
 })
 
-/** Builds the OTLP/HTTP transport over the `HttpClient` in context; `url` is the logs endpoint (`…/v1/logs`). */
+/**
+ * Builds the OTLP/HTTP transport over the `HttpClient` in context; `url` is the logs endpoint (`…/v1/logs`).
+ * Fails when the URL or headers cannot be used; a batch it cannot encode fails its `send` with `encode`.
+ */
 export const makeOtlpTransport = (
   options: OtlpTransportOptions
-): Effect.Effect<Transport["Type"], never, HttpClient.HttpClient> =>
+): Effect.Effect<Transport["Type"], HttpTransportConfigError, HttpClient.HttpClient> =>
   makePostTransport(options, (batch, sentAt) => Either.right(JSON.stringify(toExportLogsRequest(batch, sentAt, options))))
 
 /** The OTLP/HTTP transport as a layer, over the `HttpClient` in context. */
-export const layerOtlpTransport = (options: OtlpTransportOptions): Layer.Layer<Transport, never, HttpClient.HttpClient> =>
+export const layerOtlpTransport = (
+  options: OtlpTransportOptions
+): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> =>
   Layer.effect(Transport, makeOtlpTransport(options))

@@ -2,7 +2,8 @@
  * Where batches of events go. The collector owns batching, retries and accounting; a transport makes
  * one delivery attempt and says, through `TransportError.retryable`, whether another may help.
  */
-import { Console, Context, Effect, Layer, Ref } from "effect"
+import { Console, Context, Effect, Either, Layer, Ref } from "effect"
+import { redactUrlsIn } from "../internal/url.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { TransportError } from "../schemas/errors.js"
 
@@ -51,29 +52,95 @@ export const layerMemoryTransport: Layer.Layer<Transport | MemoryTransport> = La
     Context.make(Transport, transport).pipe(Context.add(MemoryTransport, inspector)))
 )
 
-/** A transport that prints each event as one JSON line through Effect's `Console`. */
-export const layerConsoleTransport: Layer.Layer<Transport> = Layer.succeed(Transport, {
-  send: (batch) =>
-    Effect.forEach(batch.events, (event) => Console.log(JSON.stringify(event)), { discard: true })
-})
+/**
+ * A thrown value as text for a failure message, an `Error` as `name: message` (or its message alone);
+ * never throws itself, as `String(Object.create(null))` does.
+ *
+ * @internal
+ */
+export const describeThrown = (thrown: unknown, withName = true): string => {
+  try {
+    return thrown instanceof Error ? (withName ? `${thrown.name}: ${thrown.message}` : thrown.message) : String(thrown)
+  } catch {
+    return "an unprintable value"
+  }
+}
 
 /**
- * A transport that calls your function with each batch. A rejected promise or a thrown error counts as a
- * retryable failure; fail with a `TransportError` yourself to say otherwise.
+ * A batch or event id for a failure message: as is when it is short printable ASCII (a UUID), else
+ * JSON-quoted and cut short, so an id from an edited outbox cannot break or forge a log line.
+ *
+ * @internal
+ */
+export const showId = (id: unknown): string => {
+  if (typeof id === "string" && /^[\x21-\x7e]{1,100}$/.test(id)) return id
+  let shown: string
+  try {
+    shown = JSON.stringify(id) ?? String(id)
+  } catch {
+    shown = describeThrown(id)
+  }
+  return shown.length > 100 ? `${shown.slice(0, 100)}…` : shown
+}
+
+/**
+ * A batch as JSON lines, one per event, or an `encode` failure naming the batch and the first event that
+ * cannot be written as JSON. Never throws (a `BigInt`, a cycle or a throwing getter included).
+ *
+ * @internal
+ */
+export const encodeJsonLines = (batch: Batch): Either.Either<ReadonlyArray<string>, TransportError> => {
+  const lines: Array<string> = []
+  for (const event of batch.events) {
+    try {
+      lines.push(JSON.stringify(event))
+    } catch (cause) {
+      return Either.left(
+        new TransportError({
+          reason: "encode",
+          retryable: false,
+          message: `cannot encode batch ${showId(batch.batchId)}: event ${showId(event?.id)}: ${describeThrown(cause)}`,
+          cause
+        })
+      )
+    }
+  }
+  return Either.right(lines)
+}
+
+/** A transport that prints each event as one JSON line through Effect's `Console`; an unencodable batch prints nothing. */
+export const layerConsoleTransport: Layer.Layer<Transport> = Layer.succeed(Transport, {
+  send: (batch) =>
+    Effect.suspend(() => {
+      const lines = encodeJsonLines(batch)
+      return Either.isLeft(lines)
+        ? Effect.fail(lines.left)
+        : Effect.forEach(lines.right, (line) => Console.log(line), { discard: true })
+    })
+})
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
+
+/**
+ * A transport that calls your function with each batch. A rejected promise (or thenable), a thrown value or
+ * a defect counts as a retryable `io` failure; fail with a `TransportError` yourself to say otherwise.
  */
 export const layerFunctionTransport = (
-  send: (batch: Batch) => Effect.Effect<void, TransportError> | Promise<void> | void
+  send: (batch: Batch) => Effect.Effect<void, TransportError> | PromiseLike<void> | void
 ): Layer.Layer<Transport> =>
   Layer.succeed(Transport, {
     send: (batch) =>
-      Effect.suspend(() => {
-        const result = send(batch)
+      Effect.suspend((): Effect.Effect<void, unknown> => {
+        const result: unknown = send(batch)
         return Effect.isEffect(result)
-          ? result
-          : result instanceof Promise
-          ? Effect.tryPromise({ try: () => result, catch: customFailure })
+          ? Effect.asVoid(result as Effect.Effect<unknown, unknown>)
+          : isPromiseLike(result)
+          ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
           : Effect.void
       }).pipe(
+        // Plain-JS callers can fail with anything: whatever it is becomes a TransportError.
+        Effect.mapError(customFailure),
         Effect.catchAllDefect((defect) => Effect.fail(customFailure(defect)))
       )
   })
@@ -82,6 +149,7 @@ const customFailure = (cause: unknown): TransportError =>
   cause instanceof TransportError ? cause : new TransportError({
     reason: "io",
     retryable: true,
-    message: `custom transport failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    // The function's own error may quote a URL it called, credentials and all.
+    message: `custom transport failed: ${redactUrlsIn(describeThrown(cause, false))}`,
     cause
   })

@@ -1,0 +1,33 @@
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Cause, Effect, Exit } from "effect"
+import { makeFileTransport } from "../src/layers/FileTransport.js"
+import type { TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+
+const event = (id: string, data: TelemetryEvent["data"] = { n: 1 }): TelemetryEvent => ({
+  id,
+  type: "chat.message",
+  kind: "custom",
+  timestamp: 1_700_000_000_000,
+  sessionId: "s",
+  data
+})
+
+describe("FileTransport", () => {
+  it.effect("a batch holding an event JSON cannot write fails with encode, appending none of the batch", () =>
+    Effect.gen(function*() {
+      const file = Path.join(Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-telemetry-file-")), "events.ndjson")
+      const transport = yield* makeFileTransport(file)
+      yield* transport.send({ batchId: "b-1", events: [event("e1")] })
+
+      const bad = { batchId: "b-2", events: [event("e2"), event("e3", { n: 1n } as never)] }
+      const exit = yield* Effect.exit(transport.send(bad))
+      expect(Exit.isFailure(exit) && !Cause.isDie(exit.cause), String(exit)).toBe(true)
+      expect(yield* Effect.flip(exit)).toMatchObject({ reason: "encode", retryable: false })
+      expect((yield* Effect.flip(exit)).message).toContain("cannot encode batch b-2: event e3: TypeError")
+      expect(Fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line).id)).toEqual(["e1"])
+    }).pipe(Effect.provide(NodeContext.layer)))
+})
