@@ -2,9 +2,25 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as fc from "fast-check"
 import { isValidEvent, maxEventBytes, validateEvent } from "../src/schemas/EventValidation.js"
+import { maxTimestamp } from "../src/schemas/TelemetryEvent.js"
+
+/** Event types holding a card number, an API key, an SSN: refused, since types reach the wire unredacted. */
+const piiTypes = [
+  "payment.4111111111111111",
+  "card_4111111111111111",
+  "checkout/4111-1111-1111-1111",
+  "order-5555555555554444.paid",
+  "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t1",
+  "openai_sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t1",
+  "key-sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+  "AKIAIOSFODNN7EXAMPLE",
+  "aws.AKIAIOSFODNN7EXAMPLE.used",
+  "ssn.123-45-6789"
+]
 
 const eventType = fc.oneof(
   fc.constantFrom("chat.message", "error.timeout", "a", "x".repeat(128), "x".repeat(129), "", "has space", "é"),
+  fc.constantFrom(...piiTypes),
   fc.string({ maxLength: 140 })
 )
 const jsonData = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 4 }), { maxKeys: 6 })
@@ -19,7 +35,12 @@ const input = fc.record(
     data: anyData,
     userId: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
     tags: fc.oneof(fc.dictionary(fc.string(), fc.string({ maxLength: 1100 }), { maxKeys: 40 }), fc.anything()),
-    timestamp: fc.oneof(fc.double(), fc.nat(), fc.constantFrom(-0, -1, Number.NaN, Infinity)),
+    timestamp: fc.oneof(
+      fc.double(),
+      fc.nat(),
+      fc.constantFrom(-0, -1, Number.NaN, Infinity, maxTimestamp, maxTimestamp + 1, 8.64e15, 1e306, Number.MAX_VALUE),
+      fc.double({ min: maxTimestamp - 2, max: maxTimestamp + 2, noNaN: true })
+    ),
     extra: fc.anything()
   },
   { requiredKeys: [] }
@@ -43,7 +64,7 @@ describe("EventValidation", () => {
           data: jsonData,
           userId: fc.string({ minLength: 1, maxLength: 256 }),
           tags: fc.dictionary(fc.string(), fc.string({ maxLength: 100 }), { maxKeys: 5 }),
-          timestamp: fc.nat()
+          timestamp: fc.oneof(fc.nat(), fc.integer({ min: 0, max: maxTimestamp }), fc.constant(maxTimestamp))
         }, { requiredKeys: ["type"] }),
         (u) => {
           expect(Either.isRight(validateEvent(u))).toBe(true)
@@ -70,5 +91,73 @@ describe("EventValidation", () => {
     expect(paths).toContainEqual(["type"])
     expect(paths).toContainEqual(["userId"])
     expect(paths).toContainEqual(["data", "deep", "f"])
+  })
+
+  it("a timestamp past what OTLP's 64-bit nanoseconds hold is refused at path timestamp, by both paths", () => {
+    for (const timestamp of [1e306, Number.MAX_VALUE, 8.64e15, maxTimestamp + 1, maxTimestamp + 0.5]) {
+      const input = { type: "x", timestamp }
+      expect(isValidEvent(input)).toBe(false)
+      const result = validateEvent(input)
+      expect(Either.isLeft(result)).toBe(true)
+      if (Either.isLeft(result)) {
+        expect(new Set(result.left.issues.map((i) => i.path.join(".")))).toEqual(new Set(["timestamp"]))
+        expect(result.left.message).toContain(`from 0 to ${maxTimestamp}`)
+      }
+    }
+    // The last encodable millisecond, as OTLP nanoseconds: within 2^64 - 1.
+    expect(BigInt(maxTimestamp) * 1_000_000n <= 2n ** 64n - 1n).toBe(true)
+    expect(BigInt(maxTimestamp + 1) * 1_000_000n > 2n ** 64n - 1n).toBe(true)
+    for (const timestamp of [0, 1_700_000_000_000, maxTimestamp]) {
+      expect(isValidEvent({ type: "x", timestamp })).toBe(true)
+      expect(Either.isRight(validateEvent({ type: "x", timestamp }))).toBe(true)
+    }
+  })
+
+  it.each(piiTypes)("the event type %s is refused at path type, with a message that does not repeat it", (type) => {
+    expect(isValidEvent({ type })).toBe(false)
+    // Twice: a refused type is never cached as known.
+    expect(isValidEvent({ type })).toBe(false)
+    const result = validateEvent({ type })
+    expect(Either.isLeft(result)).toBe(true)
+    if (Either.isLeft(result)) {
+      expect(new Set(result.left.issues.map((i) => i.path.join(".")))).toEqual(new Set(["type"]))
+      expect(result.left.message).toMatch(/personal data or a secret \((card-number|api-key|us-ssn)\)/)
+      expect(result.left.message).not.toMatch(/4111|5555|Ab3dEf|4eC39|IOSFODNN|6789/)
+    }
+  })
+
+  const ordinaryTypes = [
+    "chat.message", "v2.page_view", "http.status.503", "release.1.2.3", "build-2024-01-15", "epoch.1700000000000",
+    "order-ORD-2024-000123", "task-1234567890abcdefghij", "session.550e8400-e29b-41d4-a716-446655440000",
+    "auth:login", "token:refresh", "api_key.rotated", "error.E1234", "sk-learn-tutorial", "commit.9fceb02d0ae598e95dc970b74767f19372d61af8"
+  ]
+
+  it.each(ordinaryTypes)("the ordinary event type %s is accepted by both paths", (type) => {
+    expect(Either.isRight(validateEvent({ type }))).toBe(true)
+    expect(isValidEvent({ type })).toBe(true)
+  })
+})
+
+describe("InvalidEventError", () => {
+  it("never quotes the refused value, which may be personal data", () => {
+    const result = validateEvent({ type: "x", userId: `ann@example.com${"x".repeat(300)}`, tags: { a: "b".repeat(2_000) } })
+    expect(Either.isLeft(result)).toBe(true)
+    const error = Either.isLeft(result) ? result.left : undefined
+    expect(error!.issues.map((i) => i.path)).toContainEqual(["userId"])
+    expect(error!.issues.map((i) => i.path)).toContainEqual(["tags", "a"])
+    expect(error!.message).not.toContain("ann@example.com")
+    expect(error!.message).not.toContain("bbbb")
+    expect(error!.message).toContain("actual a string of 315 characters")
+  })
+})
+
+describe("tags", () => {
+  it("a tag name longer than 128 characters is refused by both paths, naming the tag", () => {
+    const input = { type: "x", tags: { ["k".repeat(129)]: "v" } }
+    expect(isValidEvent(input)).toBe(false)
+    const result = validateEvent(input)
+    expect(Either.isLeft(result)).toBe(true)
+    expect(Either.isLeft(result) && result.left.issues.some((i) => i.path[0] === "tags")).toBe(true)
+    expect(isValidEvent({ type: "x", tags: { ["k".repeat(128)]: "v" } })).toBe(true)
   })
 })

@@ -9,8 +9,8 @@ import {
   layer as layerHealthCheck,
   make as makeHealthCheck
 } from "../src/services/HealthCheck.js"
-import { layerRedactor, Redactor } from "../src/services/Redactor.js"
-import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { layerRedactor, make as makeRedactor, Redactor } from "../src/services/Redactor.js"
+import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { layerMemoryTransport } from "../src/services/Transport.js"
@@ -22,15 +22,16 @@ import { makeRecordingCollector } from "./support/RecordingCollector.js"
 const email = /[a-z]{1,20}@example\.com/g
 const testRedactor = Redactor.of({
   redactString: (s) => s.replace(email, "[EMAIL]"),
-  redact: <A>(value: A): A => value
+  redact: <A>(value: A): A => value,
+  pseudonymize: (userId) => userId
 })
 
-const start = (options: HealthCheckLayerOptions = {}) =>
+const start = (options: HealthCheckLayerOptions = {}, redactor: Redactor["Type"] = testRedactor) =>
   Effect.gen(function*() {
     const recording = yield* makeRecordingCollector()
     const health = yield* makeHealthCheck(options).pipe(
       Effect.provideService(TelemetryCollector, recording.collector),
-      Effect.provideService(Redactor, testRedactor)
+      Effect.provideService(Redactor, redactor)
     )
     return {
       ...recording,
@@ -410,6 +411,44 @@ describe("HealthCheck", () => {
       yield* tick("1 second")
       expect(yield* statusOf(health, "db")).toBe("UNHEALTHY")
       expect(yield* health.liveness).toMatchObject({ alive: true, polling: 1 })
+    }))
+
+  /** An error as a driver reports it: a file path in the message, then its stack. */
+  const driverError = () =>
+    new Error(
+      "connect failed\n    at Socket.connect (/srv/app/node_modules/pg/lib/client.js:132:7)\n" +
+        "    at file:///home/ann/app/main.mjs:3:1\ncannot read '/srv/app/config/db.json' for ops@example.com"
+    )
+
+  it.scoped("a check's error keeps no stack frames or file-system paths in the report or in events by default", () =>
+    Effect.gen(function*() {
+      const { changes, health } = yield* start()
+      yield* health.register("db", Effect.fail(driverError()), { failureThreshold: 1 })
+      yield* settle
+      const expected = "Error: connect failed\ncannot read '[path]' for [EMAIL]"
+      expect((yield* health.getHealthReport()).services["db"]!.lastError).toBe(expected)
+      expect((yield* changes).map((c) => c.lastError)).toEqual([expected])
+    }))
+
+  it.scoped("exposeErrorDetails keeps a check's stack frames and paths, still redacted", () =>
+    Effect.gen(function*() {
+      const { health } = yield* start({ exposeErrorDetails: true })
+      yield* health.register("db", Effect.fail(driverError()), { failureThreshold: 1 })
+      yield* settle
+      const lastError = (yield* health.getHealthReport()).services["db"]!.lastError
+      expect(lastError).toContain("at Socket.connect (/srv/app/node_modules/pg/lib/client.js:132:7)")
+      expect(lastError).toContain("'/srv/app/config/db.json' for [EMAIL]")
+    }))
+
+  it.scoped("key=value secrets in a check's error are redacted by the real redactor, in the report and in events", () =>
+    Effect.gen(function*() {
+      const { changes, health } = yield* start({}, makeRedactor())
+      const failure = new Error("login refused: user=app pass=hunter2 token: abc123 for ann%40example.com")
+      yield* health.register("db", Effect.fail(failure), { failureThreshold: 1 })
+      yield* settle
+      const expected = "Error: login refused: user=app pass=[REDACTED] token: [REDACTED] for [REDACTED]"
+      expect((yield* health.getHealthReport()).services["db"]!.lastError).toBe(expected)
+      expect((yield* changes).map((c) => c.lastError)).toEqual([expected])
     }))
 
   it.scoped("the report renders as health+json: pass/warn/fail and component:measurement keys", () =>

@@ -2,16 +2,19 @@ import { HttpServer } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Ref } from "effect"
 import { layerHealthServer } from "../src/layers/HealthRoutes.js"
-import { HealthCheck, layer as layerHealthCheck } from "../src/services/HealthCheck.js"
-import { Redactor } from "../src/services/Redactor.js"
+import { type HealthCheckLayerOptions, HealthCheck, layer as layerHealthCheck } from "../src/services/HealthCheck.js"
+import { layerRedactor, Redactor } from "../src/services/Redactor.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector, passThroughRedactor } from "./support/RecordingCollector.js"
 
 /** HealthCheck plus the health server on a free loopback port, in the test's scope. */
-const serve = Effect.gen(function*() {
+const serveWith = (
+  options: Omit<HealthCheckLayerOptions, "defaults"> = {},
+  redactor: Layer.Layer<Redactor> = Layer.succeed(Redactor, passThroughRedactor)
+) => Effect.gen(function*() {
   const { collector } = yield* makeRecordingCollector()
-  const health = layerHealthCheck({ defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
-    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(Redactor, passThroughRedactor)))
+  const health = layerHealthCheck({ ...options, defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
+    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), redactor))
   )
   const context = yield* Layer.build(
     layerHealthServer({ port: 0, host: "127.0.0.1", serviceId: "effect-telemetry-test" }).pipe(Layer.provideMerge(health))
@@ -20,6 +23,8 @@ const serve = Effect.gen(function*() {
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
   return { health: Context.get(context, HealthCheck), url: `http://127.0.0.1:${address.port}` }
 })
+
+const serve = serveWith()
 
 /** A real HTTP request through Node's fetch. */
 const get = (url: string) =>
@@ -107,5 +112,42 @@ describe("HealthRoutes", () => {
       expect(report.status).toBe(200)
       expect(report.body.status).toBe("warn")
       expect((yield* get(`${url}/nope`)).status).toBe(404)
+    }))
+
+  /** A check failing as a misconfigured driver does: a secret, a path and a stack in its error. */
+  const leakyCheck = Effect.fail(
+    new Error(
+      "login refused: pass=hunter2 token: abc123 reading /srv/app/config/db.json\n" +
+        "    at Socket.connect (/srv/app/node_modules/pg/lib/client.js:132:7)"
+    )
+  )
+
+  it.scopedLive("what /health and /health/ready serve of a failing check holds no secret, stack frame or path", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serveWith({}, layerRedactor())
+      yield* health.register("db", leakyCheck)
+      yield* health.checkNow("db")
+      for (const path of ["/health", "/health/ready"]) {
+        const response = yield* get(`${url}${path}`)
+        expect(response.status).toBe(503)
+        const text = JSON.stringify(response.body)
+        for (const leak of ["hunter2", "abc123", "/srv/app", "client.js", "Socket.connect"]) expect(text).not.toContain(leak)
+        // The poll started by `register` and `checkNow` may both have run: one or two failures.
+        expect(response.body.checks["db:responseTime"][0].output).toMatch(
+          /^\d consecutive failures? \(threshold 1\): Error: login refused: pass=\[REDACTED\] token: \[REDACTED\] reading \[path\]$/
+        )
+      }
+    }))
+
+  it.scopedLive("with exposeErrorDetails /health serves the failing check's stack and paths, secrets still redacted", () =>
+    Effect.gen(function*() {
+      const { health, url } = yield* serveWith({ exposeErrorDetails: true }, layerRedactor())
+      yield* health.register("db", leakyCheck)
+      yield* health.checkNow("db")
+      const text = JSON.stringify((yield* get(`${url}/health`)).body)
+      expect(text).toContain("/srv/app/config/db.json")
+      expect(text).toContain("at Socket.connect (/srv/app/node_modules/pg/lib/client.js:132:7)")
+      expect(text).not.toContain("hunter2")
+      expect(text).not.toContain("abc123")
     }))
 })

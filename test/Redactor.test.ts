@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Redacted } from "effect"
 import fc from "fast-check"
+import { createHmac } from "node:crypto"
 import { layerRedactor, layerRedactorDisabled, make, Redactor } from "../src/services/Redactor.js"
 
 const redactor = make()
@@ -70,7 +71,27 @@ describe("Redactor", () => {
         `postgres://${R}@db.example.com:5432/app`
       ],
       ["URL user name", "clone https://deploy@git.example.com/x.git", `clone https://${R}@git.example.com/x.git`],
-      ["several kinds at once", "ann@example.com 123-45-6789 10.1.2.3", `${R} ${R} ${R}`]
+      ["several kinds at once", "ann@example.com 123-45-6789 10.1.2.3", `${R} ${R} ${R}`],
+      ["URL-encoded e-mail", "GET /users?email=ann%40example.com&a=1", `GET /users?email=${R}&a=1`],
+      ["URL-encoded e-mail with +", "ref=ann.lee%2Btag%40example.co.uk", `ref=${R}`],
+      ["e-mail with + before an encoded @", "ref=ann+tag%40example.com;", `ref=${R};`],
+      ["doubly URL-encoded e-mail", "q=ann%2540example.com", `q=${R}`],
+      ["fully URL-encoded e-mail", "to=ann%2Elee%40example%2Ecom", `to=${R}`],
+      ["e-mail as an HTML entity", "<a>ann&#64;example.com</a> bob&#x40;example.org", `<a>${R}</a> ${R}`],
+      ["e-mail as a JSON escape", "\"to\":\"ann\\u0040example.com\"", `"to":"${R}"`],
+      ["pass=", "connect failed: pass=hunter2 host=db", `connect failed: pass=${R} host=db`],
+      ["password=", "postgres password=hunter2&user=app", `postgres password=${R}&user=app`],
+      ["token: value", "refresh failed, token: abc123", `refresh failed, token: ${R}`],
+      ["secret=", "SECRET=s3cr3t-value", `SECRET=${R}`],
+      ["api_key=", "GET /v1?api_key=k9x8c7v6&q=1", `GET /v1?api_key=${R}&q=1`],
+      ["x-api-key header", "x-api-key: k-12345", `x-api-key: ${R}`],
+      ["CLI flag", "ran tool --password=hunter2 --user=x", `ran tool --password=${R} --user=x`],
+      ["quoted value", "DB_PASSWORD='p w' loaded", `DB_PASSWORD='${R}' loaded`],
+      ["JSON text", "{\"user\":\"app\",\"password\":\"hunter 2\"}", `{"user":"app","password":"${R}"}`],
+      ["escaped JSON text", "{\\\"token\\\":\\\"abc\\\"}", `{\\"token\\":\\"${R}\\"}`],
+      ["Authorization: Basic", "Authorization: Basic dXNlcjpwYXNzd29yZA==", `Authorization: Basic ${R}`],
+      ["short Authorization: Bearer", "authorization: Bearer abcdefgh", `authorization: Bearer ${R}`],
+      ["client_secret in a form", "client_secret=xyz&grant_type=client_credentials", `client_secret=${R}&grant_type=client_credentials`]
     ]
 
     it.each(positives)("%s is replaced and the text around it kept", (_name, input, expected) => {
@@ -114,7 +135,16 @@ describe("Redactor", () => {
       "4111111111111112", // fails Luhn
       "1234567890", // ten bare digits
       "postgres://db.example.com:5432/app",
-      "prompt_tokens=50 max_tokens=1024"
+      "prompt_tokens=50 max_tokens=1024",
+      "scopes auth:read auth:write token:refresh",
+      "tests pass: 10 fail: 2",
+      "Missing key: user_id",
+      "password_length=12 token_count=5 max_token=7",
+      "primaryKey=42 cacheKey=users:1",
+      "50%40off and width: 100%",
+      "keyboard: qwerty",
+      "the password was changed",
+      "mailto:%40 and 100%40"
     ]
 
     it.each(negatives)("%s is kept", (input) => {
@@ -181,6 +211,98 @@ describe("Redactor", () => {
         fresh_token: R,
         fresh_count: R
       })
+    })
+  })
+
+  describe("field and tag names", () => {
+    const names = [
+      "card_4111111111111111", "order-4111111111111111", "4111111111111111_card", "openai_sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t1",
+      "key-sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8t1", "stripe-sk_live_4eC39HqLyjWDarjtT1zdp7dc", "user_ann%40example.com"
+    ]
+
+    it.each(names)("a tag named %s is renamed, with `_` and `-` taken as separators", (name) => {
+      const tags = { [name]: "v", region: "eu" }
+      expect(redactor.redact(tags)).toEqual({ [R]: "v", region: "eu" })
+      // Again, past the field-name cache.
+      expect(redactor.redact(tags)).toEqual({ [R]: "v", region: "eu" })
+    })
+
+    it("tag values are searched and sensitive tag names replace their values", () => {
+      expect(redactor.redact({ contact: "ann%40example.com", api_key: "k", env: "prod" })).toEqual({
+        contact: R,
+        api_key: R,
+        env: "prod"
+      })
+    })
+
+    it("a safe field keeps its value, but PII in its name is still replaced", () => {
+      const r = make({ safeFields: ["debug 4111111111111111", "debug"] })
+      expect(r.redact({ debug_4111111111111111: "kept", debug: "ann@example.com" })).toEqual({
+        [R]: "kept",
+        debug: "ann@example.com"
+      })
+    })
+
+    it("a field whose name ends in pass has text replaced; a count or flag named pass is kept", () => {
+      expect(redactor.redact({ db_pass: "hunter2", smtpPass: "x", pass: true, passes: 3, pass_rate: "0.9" })).toEqual({
+        db_pass: R,
+        smtpPass: R,
+        pass: true,
+        passes: 3,
+        pass_rate: "0.9"
+      })
+      expect(redactor.redact({ pass: 12 })).toEqual({ pass: 12 })
+    })
+  })
+
+  describe("user ids", () => {
+    const libraryKey = "effect-telemetry/user-id/v1"
+    const expected = (id: string, key = libraryKey) =>
+      `u_${createHmac("sha256", key).update(id, "utf8").digest("hex").slice(0, 32)}`
+    const piiIds = [
+      "ann@example.com", "ann%40example.com", "Ann.Lee+tag@example.co.uk", "+14155552671", "415-555-2671",
+      "4111111111111111", "user_4111111111111111", "google|ann@example.com", "10.1.2.3"
+    ]
+    const plainIds = [
+      "user-42", "42", "550e8400-e29b-41d4-a716-446655440000", "auth0|5f7c8ec7c33c6c004bbafe82",
+      "google-oauth2|104589343249234938842", "1456789012345678901", "ann", "u_1"
+    ]
+
+    it.each(piiIds)("the PII-shaped user id %s becomes u_ + 32 hex of HMAC-SHA-256 under the library key", (id) => {
+      expect(redactor.pseudonymize(id)).toBe(expected(id))
+      expect(redactor.pseudonymize(id)).toMatch(/^u_[0-9a-f]{32}$/)
+    })
+
+    it.each(plainIds)("the user id %s holds no PII and is kept as it is", (id) => {
+      expect(redactor.pseudonymize(id)).toBe(id)
+    })
+
+    it("a pseudonym is stable across calls, other ids in between and redactors, and is itself kept", () => {
+      const first = redactor.pseudonymize("ann@example.com")
+      for (const id of ["bob@example.com", "user-1", "ann@example.com", "+14155552671"]) redactor.pseudonymize(id)
+      expect(redactor.pseudonymize("ann@example.com")).toBe(first)
+      expect(make().pseudonymize("ann@example.com")).toBe(first)
+      expect(redactor.pseudonymize("bob@example.com")).not.toBe(first)
+      expect(redactor.pseudonymize(first)).toBe(first)
+    })
+
+    it("userIdKey changes every pseudonym, given as a string or a Redacted", () => {
+      const own = make({ userIdKey: "our secret" })
+      expect(own.pseudonymize("ann@example.com")).toBe(expected("ann@example.com", "our secret"))
+      expect(make({ userIdKey: Redacted.make("our secret") }).pseudonymize("ann@example.com")).toBe(
+        own.pseudonymize("ann@example.com")
+      )
+      expect(own.pseudonymize("ann@example.com")).not.toBe(redactor.pseudonymize("ann@example.com"))
+      // `undefined` takes the default, so a missing setting can be passed straight through.
+      expect(make({ userIdKey: undefined }).pseudonymize("ann@example.com")).toBe(expected("ann@example.com"))
+    })
+
+    it("extraPatterns count as PII in user ids too", () => {
+      expect(make({ extraPatterns: [/ACCT-\d{6}/] }).pseudonymize("ACCT-123456")).toBe(expected("ACCT-123456"))
+    })
+
+    it("pseudonymizeUserIds: false keeps every id", () => {
+      expect(make({ pseudonymizeUserIds: false }).pseudonymize("ann@example.com")).toBe("ann@example.com")
     })
   })
 
@@ -328,7 +450,14 @@ describe("Redactor", () => {
         const data = { password: "p", note: "ann@example.com" }
         expect(r.redact(data)).toBe(data)
         expect(r.redactString("ann@example.com")).toBe("ann@example.com")
+        expect(r.pseudonymize("ann@example.com")).toBe("ann@example.com")
       }).pipe(Effect.provide(layerRedactorDisabled)))
+
+    it.effect("layerRedactor pseudonymises user ids with its options", () =>
+      Effect.gen(function*() {
+        const r = yield* Redactor
+        expect(r.pseudonymize("ann@example.com")).toBe(make({ userIdKey: "k" }).pseudonymize("ann@example.com"))
+      }).pipe(Effect.provide(layerRedactor({ userIdKey: Redacted.make("k") }))))
   })
 
   describe("properties", () => {
@@ -376,7 +505,9 @@ describe("Redactor", () => {
     const openAiKey = fc.tuple(fc.constantFrom("sk-", "sk-proj-"), fc.stringMatching(/^[A-Za-z0-9]{20,48}$/), fc.nat(9))
       .map(([prefix, body, d]) => `${prefix}${body}${d}`)
     const awsKey = fc.stringMatching(/^A[KS]IA[A-Z0-9]{16}$/)
-    const pii = fc.oneof(email, card, ssn, nanp, e164, ipv4, ipv6, jwt, openAiKey, awsKey)
+    const encodedEmail = fc.tuple(email, fc.constantFrom("%40", "%2540", "&#64;", "&#x40;"))
+      .map(([address, at]) => address.replace("@", at))
+    const pii = fc.oneof(email, encodedEmail, card, ssn, nanp, e164, ipv4, ipv6, jwt, openAiKey, awsKey)
 
     const word = fc.stringMatching(/^[a-z]{1,8}$/)
     const words = fc.array(word, { maxLength: 4 }).map((ws) => ws.join(" "))
@@ -420,6 +551,27 @@ describe("Redactor", () => {
           for (const { pii } of parts) expect(out).not.toContain(pii)
         }),
         { numRuns: 300 }
+      )
+    })
+
+    it("generated key=value secrets inside generated text never survive, and their names stay", () => {
+      const name = fc.constantFrom(
+        "password", "PASSWORD", "db_password", "pass", "pwd", "secret", "client_secret", "token", "access_token",
+        "refreshToken", "api_key", "x-api-key", "apiKey", "AWS_SECRET_ACCESS_KEY", "authorization", "credentials"
+      )
+      const separator = fc.constantFrom("=", " = ", ": ", "=\"", "\":\"", "': '")
+      const secret = fc.tuple(fc.stringMatching(/^[A-Za-z0-9_~+/.-]{6,30}$/), fc.nat(9)).map(([s, d]) => `${s}${d}`)
+      fc.assert(
+        fc.property(words, name, separator, secret, words, (a, n, sep, value, b) => {
+          // `pass: 10` is prose (a count of passes); `pass=…` and `"pass":"…"` are not.
+          fc.pre(!(n === "pass" && sep === ": "))
+          const closing = sep.endsWith("\"") ? "\"" : sep.endsWith("'") ? "'" : ""
+          const text = `${a} ${n}${sep}${value}${closing} ${b}`
+          const out = redactor.redactString(text)
+          expect(out).not.toContain(value)
+          expect(out).toContain(`${n}${sep}${R}`)
+        }),
+        { numRuns: 1_000 }
       )
     })
 

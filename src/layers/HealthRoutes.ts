@@ -6,6 +6,9 @@
  * - `GET /health/ready` — readiness: every critical service is HEALTHY or DEGRADED (send traffic).
  *
  * Mount `makeHealthRouter()` in your own `HttpRouter`, or serve it alone with `layerHealthServer`.
+ *
+ * Any peer that reaches the port may read these documents: check errors in them are redacted and carry no
+ * stack frames or file-system paths unless the HealthCheck layer has `exposeErrorDetails`.
  */
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
@@ -32,7 +35,7 @@ export interface HealthRouteOptions extends HealthJsonInfo {
 export interface HealthServerOptions extends HealthRouteOptions {
   /** Default 8080; `0` picks a free port (read it from `HttpServer.HttpServer`'s `address`). */
   readonly port?: number
-  /** Default `0.0.0.0`, so probes from outside the pod reach it. */
+  /** Default `0.0.0.0`, so probes from outside the pod reach it (and so does anyone else on the network). */
   readonly host?: string
 }
 

@@ -1,11 +1,13 @@
 /**
- * Validation of `track` input: the `EventInput` schema plus the rules a schema cannot state cheaply
- * (JSON-only data, its depth and its serialized size).
+ * Validation of `track` input: the `EventInput` schema (which also refuses PII-shaped types and
+ * timestamps no transport can encode) plus the rules a schema cannot state cheaply (JSON-only data, its
+ * depth and its serialized size).
  */
 import { Either, ParseResult, Schema } from "effect"
 import { inspectJson, jsonByteLength, maxJsonDepth } from "../internal/json.js"
+import { identifierPiiKind } from "../services/redactor/patterns.js"
 import { type EventIssue, InvalidEventError } from "./errors.js"
-import { EventInput } from "./TelemetryEvent.js"
+import { EventInput, maxTimestamp } from "./TelemetryEvent.js"
 
 /** An event larger than this once serialized is refused: 32 KiB. */
 export const maxEventBytes = 32 * 1024
@@ -63,6 +65,8 @@ const isEventType = (u: unknown): boolean => {
   if (typeof u !== "string") return false
   if (knownTypes.has(u)) return true
   if (u.length === 0 || u.length > 128 || !typePattern.test(u)) return false
+  // Once per distinct type: a known type skips it.
+  if (identifierPiiKind(u) !== undefined) return false
   if (knownTypes.size < maxKnownTypes) knownTypes.add(u)
   return true
 }
@@ -111,7 +115,7 @@ const isTags = (u: unknown): boolean => {
   let count = 0
   for (const key in u) {
     const value = (u as Record<string, unknown>)[key]
-    if (typeof value !== "string" || value.length > 1024 || ++count > 32) return false
+    if (typeof value !== "string" || value.length > 1024 || key.length > 128 || ++count > 32) return false
   }
   return true
 }
@@ -126,7 +130,8 @@ export const isValidEvent = (u: unknown): u is EventInput => {
   if (!isEventType(input.type)) return false
   const { data, tags, timestamp, userId } = input
   if (userId !== undefined && (typeof userId !== "string" || userId.length === 0 || userId.length > 256)) return false
-  if (timestamp !== undefined && (typeof timestamp !== "number" || !Number.isFinite(timestamp) || timestamp < 0)) {
+  // `!(… <= max)` is also true for NaN.
+  if (timestamp !== undefined && (typeof timestamp !== "number" || timestamp < 0 || !(timestamp <= maxTimestamp))) {
     return false
   }
   if (tags !== undefined && !isTags(tags)) return false

@@ -26,7 +26,10 @@ export const ServiceHealth = Schema.Struct({
   /** Checks run since registration. */
   checks: Schema.Int,
   lastLatencyMs: Schema.NullOr(Schema.Number),
-  /** The redacted error of the last failed check, until a check succeeds. */
+  /**
+   * The error of the last failed check, until a check succeeds: redacted, and without stack frames and
+   * file-system paths unless the HealthCheck layer has `exposeErrorDetails`.
+   */
   lastError: Schema.NullOr(Schema.String),
   lastCheckedAt: Schema.NullOr(Timestamp),
   /** When the service entered its current status. */
@@ -72,6 +75,7 @@ export const HealthStatusChangedData = Schema.Struct({
   reason: Schema.String,
   critical: Schema.Boolean,
   consecutiveFailures: Schema.Int,
+  /** The same text as `ServiceHealth.lastError`. */
   lastError: Schema.NullOr(Schema.String),
   /** The overall status after this change. */
   overall: HealthStatus

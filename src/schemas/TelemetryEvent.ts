@@ -4,6 +4,7 @@
  */
 import { ParseResult, Schema } from "effect"
 import { inspectJson } from "../internal/json.js"
+import { identifierPiiKind } from "../services/redactor/patterns.js"
 
 /** A JSON value: what event data may hold. */
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
@@ -32,17 +33,38 @@ export const JsonObject: Schema.Schema<JsonObject> = Schema.declare<JsonObject, 
   description: "a plain object of JSON values"
 })
 
-/** An event type such as `chat.message`: 1–128 characters of letters, digits and `. _ - : /`. */
+/**
+ * An event type such as `chat.message`: 1–128 characters of letters, digits and `. _ - : /`, holding no
+ * PII — a type shaped like a card number, an API key, an SSN, a phone number or an IP address is refused,
+ * since types are names and reach every transport and dashboard unredacted.
+ */
 export const EventType = Schema.String.pipe(
   Schema.minLength(1, { message: () => "event type must not be empty" }),
   Schema.maxLength(128, { message: () => "event type is longer than 128 characters" }),
   Schema.pattern(/^[A-Za-z0-9_.:/-]+$/, {
     message: () => "event type may hold only letters, digits and . _ - : /"
+  }),
+  Schema.filter((type) => {
+    const kind = identifierPiiKind(type)
+    // The message names the kind found, never the type itself: that would copy the secret into logs.
+    return kind === undefined ||
+      `event type looks like it holds personal data or a secret (${kind}); name the event, and put values in data`
   })
 ).annotations({ identifier: "EventType" })
 
-/** Epoch milliseconds. */
-export const Timestamp = Schema.Number.pipe(Schema.finite(), Schema.nonNegative()).annotations({
+/**
+ * The latest epoch millisecond every transport can encode, 18,446,744,073,709 (year 2554): OTLP counts
+ * unsigned 64-bit nanoseconds, which end there; a JS `Date` holds up to 8.64e15 ms.
+ */
+export const maxTimestamp = 18_446_744_073_709 // ⌊(2^64 − 1) ns / 10^6⌋
+
+/** Epoch milliseconds, from 0 to `maxTimestamp`. */
+export const Timestamp = Schema.Number.pipe(
+  Schema.finite(),
+  Schema.between(0, maxTimestamp, {
+    message: () => `expected epoch milliseconds from 0 to ${maxTimestamp} (what OTLP's 64-bit nanoseconds hold)`
+  })
+).annotations({
   identifier: "Timestamp"
 })
 
@@ -51,8 +73,11 @@ export const UserId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2
   identifier: "UserId"
 })
 
-/** Free-form string tags, at most 32 of them. */
-export const Tags = Schema.Record({ key: Schema.String, value: Schema.String.pipe(Schema.maxLength(1024)) }).pipe(
+/** Free-form string tags: at most 32, names up to 128 characters, values up to 1,024. */
+export const Tags = Schema.Record({
+  key: Schema.String.pipe(Schema.maxLength(128, { message: () => "a tag name is longer than 128 characters" })),
+  value: Schema.String.pipe(Schema.maxLength(1024))
+}).pipe(
   Schema.filter((tags) => Object.keys(tags).length <= 32 || "at most 32 tags")
 ).annotations({ identifier: "Tags" })
 

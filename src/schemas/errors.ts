@@ -9,6 +9,26 @@ export interface EventIssue {
   readonly message: string
 }
 
+/**
+ * A schema message without the offending value it quotes (`…, actual "ann@example.com"`): the value is
+ * refused input, maybe personal data, and errors end up in logs. Only its kind and size are kept.
+ */
+const withoutActualValue = (message: string): string => {
+  const at = message.lastIndexOf(", actual ")
+  if (at < 0) return message
+  const actual = message.slice(at + ", actual ".length)
+  const described = actual.startsWith("\"")
+    ? `a string of ${Math.max(0, actual.length - 2)} characters`
+    : /^-?[\d.e+]+$|^(true|false|null|undefined|NaN|-?Infinity)$/.test(actual)
+    ? actual
+    : actual.startsWith("[")
+    ? "an array"
+    : actual.startsWith("{")
+    ? "an object"
+    : "another value"
+  return `${message.slice(0, at)}, actual ${described}`
+}
+
 /** Input to `track` / `trackUnknown` that is not a valid event. Nothing was recorded. */
 export class InvalidEventError extends Data.TaggedError("InvalidEventError")<{
   readonly issues: ReadonlyArray<EventIssue>
@@ -18,7 +38,7 @@ export class InvalidEventError extends Data.TaggedError("InvalidEventError")<{
     return new InvalidEventError({
       issues: ParseResult.ArrayFormatter.formatIssueSync(issue).map((i) => ({
         path: i.path.map((key) => (typeof key === "symbol" ? String(key) : key)),
-        message: i.message
+        message: withoutActualValue(i.message)
       }))
     })
   }
@@ -40,8 +60,13 @@ export type TransportFailure =
   | "status"
   /** the server said the batch is too large (HTTP 413); the collector splits it */
   | "tooLarge"
-  /** the batch could not be encoded */
+  /** the batch could not be encoded; the collector isolates the events at fault and counts them `unencodable` */
   | "encode"
+  /**
+   * the receiver refused our credentials (HTTP 401, 403, 407): it is unusable until they are fixed, so the
+   * collector keeps batches in the outbox and probes it on the offline backoff
+   */
+  | "unauthorized"
   /** local storage (file, key-value store) failed */
   | "io"
 

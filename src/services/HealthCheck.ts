@@ -28,6 +28,7 @@ import {
 } from "../schemas/HealthEvents.js"
 import type { JsonObject } from "../schemas/TelemetryEvent.js"
 import { describeError } from "./errors/ErrorDescription.js"
+import { withoutInternals } from "./health/ErrorText.js"
 import * as Machine from "./health/StatusMachine.js"
 import { Redactor } from "./Redactor.js"
 import { TelemetryCollector } from "./TelemetryCollector.js"
@@ -86,6 +87,12 @@ export class HealthCheck extends Context.Tag("effect-telemetry/HealthCheck")<Hea
 export interface HealthCheckLayerOptions {
   /** Options every registration starts from (each registration may override them). */
   readonly defaults?: HealthCheckOptions
+  /**
+   * Whether a failed check's error keeps its stack frames and file-system paths in the report, the health
+   * routes and the `health.*` events; default `false`: the health server answers any network peer. The
+   * error is redacted either way.
+   */
+  readonly exposeErrorDetails?: boolean
 }
 
 interface Settings {
@@ -230,10 +237,12 @@ export const make = (
       )
     }
 
+    /** The one text kept of a failure: it is stored, served and tracked, so it is made safe here. */
     const errorText = (cause: Cause.Cause<unknown>): string => {
       if (Cause.isInterruptedOnly(cause)) return "interrupted"
       const d = describeError(cause)
-      return redactor.redactString(d.message.length > 0 ? `${d.type}: ${d.message}` : d.type)
+      const text = d.message.length > 0 ? `${d.type}: ${d.message}` : d.type
+      return redactor.redactString(layerOptions.exposeErrorDetails === true ? text : withoutInternals(text))
     }
 
     /** Runs a check with its timeout, timing it by the Clock; never fails. */

@@ -70,4 +70,4 @@ export const makeRecordingCollector = (options: RecordingCollectorOptions = {}):
   })
 
 /** A Redactor that returns every value as it is. */
-export const passThroughRedactor = Redactor.of({ redact: (value) => value, redactString: (s) => s })
+export const passThroughRedactor = Redactor.of({ redact: (value) => value, redactString: (s) => s, pseudonymize: (id) => id })

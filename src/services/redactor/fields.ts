@@ -4,8 +4,11 @@
  * are all `access token`.
  */
 
-/** What to do with a field's value: search it, replace it whole, or keep it as it is. */
-export type FieldTreatment = "inspect" | "replace" | "keep"
+/**
+ * What to do with a field's value: search it, replace it whole, replace it when it is text (and search it
+ * otherwise), or keep it as it is.
+ */
+export type FieldTreatment = "inspect" | "replace" | "replaceText" | "keep"
 
 /** The lower-case words of a field name: `X-Api-Key` → `x api key`, `APIKey` → `api key`. */
 export const wordsOf = (name: string): Array<string> =>
@@ -26,6 +29,12 @@ const sensitiveWords = new Set([
   "apikey", "apisecret", "accesstoken", "refreshtoken", "authtoken", "idtoken", "sessiontoken",
   "privatekey", "secretkey", "accesskey", "clientsecret", "creditcard", "cardnumber"
 ])
+
+/**
+ * Final words that name a secret only when it is text: `db_pass: "hunter2"`, but `pass: true` or
+ * `pass: 12` (a test run's passes) are kept.
+ */
+const textSecretWords = new Set(["pass", "pw"])
 
 /** Word pairs that mark one wherever they stand: `creditCardNumber`, `e_mail`. */
 const sensitivePairs = new Set(["credit card", "card number", "e mail", "social security"])
@@ -99,6 +108,6 @@ export const fieldTreatment = (options: {
     const words = wordsOf(name)
     if (safe.has(words.join(" "))) return "keep"
     if (isSensitiveName(words) || extra.some((run) => containsRun(words, run))) return "replace"
-    return "inspect"
+    return textSecretWords.has(words[words.length - 1]!) ? "replaceText" : "inspect"
   }
 }

@@ -2,10 +2,12 @@
  * The shapes of personal data and secrets found inside free text, with the validators that tell a real
  * card number or SSN from a digit run that only looks like one.
  *
- * Every pattern replaces its whole match. Boundaries are written as lookarounds so that a pattern never
- * starts or ends in the middle of a longer word, id or hash (a UUID's digit groups are not a phone
- * number), and so that a failed search costs one pass over the text.
+ * Every pattern replaces its whole match, but for a secret assigned to a name (`password=…`), whose name
+ * is kept. Boundaries are written as lookarounds so that a pattern never starts or ends in the middle of
+ * a longer word, id or hash (a UUID's digit groups are not a phone number), and so that a failed search
+ * costs one pass over the text.
  */
+import { isSensitiveName, wordsOf } from "./fields.js"
 
 /** One kind of personal data or secret found in text. */
 export interface PiiPattern {
@@ -16,7 +18,17 @@ export interface PiiPattern {
   /** Finds candidates; global (its `lastIndex` is reset before use), and each whole match is replaced. */
   readonly regex: RegExp
   /** Rejects a candidate that only looks like this kind (a digit run failing Luhn); default accepts all. */
-  readonly accept?: (match: string) => boolean
+  readonly accept?: ((match: string) => boolean) | undefined
+  /**
+   * Replaces part of a match rather than all of it (`password=` stays, what follows goes), given the
+   * replacement text, the match and its capture groups; returns the match itself to keep it.
+   */
+  readonly rewrite?: ((replacement: string, match: string, ...groups: Array<string | undefined>) => string) | undefined
+  /**
+   * For a pattern that needs a character most text lacks (`=`, `%`): a test cheaper than any regex, run
+   * before `hint` in place of the pre-filter, which leaves this pattern's hint out.
+   */
+  readonly gate?: ((text: string) => boolean) | undefined
 }
 
 /** No built-in pattern matches text shorter than this (`a@b.co`), so shorter strings are not searched. */
@@ -68,11 +80,48 @@ const ipv6Forms = [
   `:(?::${h16}){1,7}`
 ]
 
+/** The last words of a name a secret is assigned to in text: `db_password=…`, `apiKey: …`. */
+const secretNameWords = [
+  "password", "passwd", "passphrase", "pass", "pwd", "secrets", "secret", "token", "key", "authorization", "auth",
+  "credentials", "credential", "cookie"
+]
+
+/** Assignments of a secret in free text: `password=…`, `api_key: …`, `"token":"…"`, `Authorization: Basic …`. */
+const secretAssignment: PiiPattern = {
+  name: "secret-assignment",
+  gate: (text) => text.includes("=") || text.includes(":"),
+  hint: new RegExp(`(?:${secretNameWords.join("|")})\\\\?["']?[ \\t]{0,3}[=:]`, "i"),
+  // name, separator, value. The name ends on a secret's word; `:` needs a space or quotes around it, so that
+  // `auth:read` scopes and `key:value` ids stay; the value is quoted, a scheme and its credentials, or a run
+  // up to the next separator of a query string, a list or a header.
+  regex: new RegExp(
+    `(?<![\\w.-])([\\w.-]{0,48}?(?:${secretNameWords.join("|")}))` +
+      "(\\\\?[\"']?[ \\t]{0,3}=[ \\t]{0,3}|\\\\?[\"'][ \\t]{0,3}:[ \\t]{0,3}|[ \\t]{0,3}:[ \\t]{1,3}|:(?=\\\\?[\"']))" +
+      "(\\\\?\"[^\"\\n]{0,256}?\\\\?\"|\\\\?'[^'\\n]{0,256}?\\\\?'|" +
+      "(?:(?:basic|bearer|digest|negotiate|ntlm|token)[ \\t]+)?[^\\s\"'&;,)}\\]<>\\\\]+)",
+    "gi"
+  ),
+  rewrite: (replacement, match, name = "", separator = "", value = "") => {
+    const words = wordsOf(name)
+    // `pass` alone names a password in `pass=…` or `"pass":"…"`, but in prose (`pass: 10`) it is a count.
+    const sensitive = isSensitiveName(words) ||
+      (words[words.length - 1] === "pass" && /[="']/.test(separator))
+    if (!sensitive) return match
+    const quoted = /^\\?["']/.exec(value)
+    const open = quoted !== null ? quoted[0] : (/^(?:basic|bearer|digest|negotiate|ntlm|token)[ \t]+/i.exec(value)?.[0] ?? "")
+    const close = quoted !== null ? (/\\?["']$/.exec(value.slice(open.length))?.[0] ?? "") : ""
+    const secret = value.slice(open.length, value.length - close.length)
+    // Nothing to hide, or already replaced (by a pattern before this one, or an earlier pass).
+    if (secret.length === 0 || replacement.startsWith(secret)) return match
+    return name + separator + open + replacement + close
+  }
+}
+
 /**
  * The built-in patterns, in the order they run: whole secrets first (a PEM block, a JWT, a URL's
  * credentials), so that the digit patterns after them never see pieces of one.
  */
-export const piiPatterns: ReadonlyArray<PiiPattern> = [
+export const piiPatterns: ReadonlyArray<PiiPattern> = ([
   {
     name: "pem-private-key",
     hint: /-----BEGIN/,
@@ -116,12 +165,23 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = [
     // `sk-` followed by words only is a slug (`sk-learn-tutorial-for-beginners`), not a key.
     accept: (key) => !key.startsWith("sk-") || hasDigit(key)
   },
+  secretAssignment,
   {
     name: "email",
     hint: /@/,
     // The local part takes letters, digits and `._%+-`, not the rarer RFC 5322 characters, so that quotes,
     // markdown and `?email=` around an address stay. The top-level domain is letters: `pkg@1.2.3` is a version.
-    regex: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g
+    // Dots may come URL-encoded (`%2E`).
+    regex: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:(?:\.|%2[Ee])[A-Za-z0-9-]+)*(?:\.|%2[Ee])[A-Za-z]{2,}/g
+  },
+  {
+    name: "email",
+    // An e-mail whose `@` is URL-encoded (`%40`, or twice: `%2540`), an HTML entity or a JSON escape, as in
+    // query strings, logged URLs and serialized text; otherwise as above.
+    gate: (text) => text.includes("%") || text.includes("&#") || text.includes("\\u"),
+    hint: /%(?:25)?40|&#(?:0*64|[xX]0*40);|\\u0040/,
+    regex:
+      /(?<![\w.%+-])[\w.%+-]+(?:%40|%2540|&#0*64;|&#[xX]0*40;|\\u0040)[A-Za-z0-9-]+(?:(?:\.|%2[Ee])[A-Za-z0-9-]+)*(?:\.|%2[Ee])[A-Za-z]{2,}/g
   },
   {
     name: "ipv4",
@@ -163,10 +223,38 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = [
     // +14155552671, +44 20 7946 0958: a `+`, then 8–15 digits, optionally grouped.
     regex: /(?<![\w+])\+[1-9](?:[ .-]?\d){7,14}(?!\w|-\d|\.\d)/g
   }
-]
+] satisfies Array<PiiPattern>).map((p: PiiPattern): PiiPattern => ({
+  // Every pattern gets every field, so that the loops over them read one shape of object.
+  name: p.name,
+  hint: p.hint,
+  regex: p.regex,
+  accept: p.accept,
+  rewrite: p.rewrite,
+  gate: p.gate
+}))
 
-/** Passes every string that any built-in pattern could match, and few others: one test instead of a dozen. */
-export const mayHoldPii: RegExp = new RegExp([...new Set(piiPatterns.map((p) => p.hint.source))].join("|"))
+/**
+ * Passes every string that a built-in pattern without a `gate` could match, and few others: one test
+ * instead of a dozen.
+ */
+export const mayHoldPii: RegExp = new RegExp(
+  [...new Set(piiPatterns.filter((p) => p.gate === undefined).map((p) => p.hint.source))].join("|")
+)
+
+const gates = piiPatterns.flatMap((p) => (p.gate === undefined ? [] : [p.gate]))
+
+/** A character every gate needs: one regex test spares most text the gates themselves. */
+const gateCharacters = /[=:%&\\]/
+
+/** Whether the gate of a pattern left out of the pre-filter passes. */
+export const mayPassGate = (text: string): boolean => {
+  if (!gateCharacters.test(text)) return false
+  for (let i = 0; i < gates.length; i++) if (gates[i]!(text)) return true
+  return false
+}
+
+/** Whether a built-in pattern may match: the pre-filter, or the gate of a pattern left out of it. */
+const mayMatch = (text: string): boolean => mayHoldPii.test(text) || mayPassGate(text)
 
 /**
  * Whole strings shaped like a UUID, a hex hash, an ISO date-time or an integer that is not a card number
@@ -184,3 +272,44 @@ export const plainShape: RegExp = new RegExp(`^(?:${
 
 /** Strings shorter than this (`2024-01-15`) are not shape-tested: the pre-filter alone is cheaper for them. */
 export const shortestPlainShape = 10
+
+const identifierPatterns = piiPatterns.filter((p) => p !== secretAssignment)
+
+const kindIn = (text: string): string | undefined => {
+  if (text.length < shortestMatch || !mayMatch(text)) return undefined
+  for (const { accept, gate, hint, name, regex } of identifierPatterns) {
+    if ((gate !== undefined && !gate(text)) || !hint.test(text)) continue
+    regex.lastIndex = 0
+    let found = false
+    let m: RegExpExecArray | null
+    while (!found && (m = regex.exec(text)) !== null) found = accept === undefined || accept(m[0])
+    regex.lastIndex = 0
+    if (found) return name
+  }
+  return undefined
+}
+
+/**
+ * The kind of PII (`"card-number"`, `"api-key"`…) an identifier — an event type, a field or tag name, a
+ * user id — holds, or `undefined`. In text the built-in boundaries take `_` and `-` for part of a word, so
+ * that slugs and ids stay; in a name they separate words (`card_4111111111111111`, `openai-sk-proj-…`), so
+ * the name is searched as it is, with `_` as a plain separator, and from after each `_` or `-`. Assignments
+ * (`key=value`) are not looked for: `auth:login` is a name.
+ */
+export const identifierPiiKind = (id: string): string | undefined => {
+  // Hints and gates look for substrings, so a name failing them has no part that passes them.
+  if (id.length < shortestMatch || !mayMatch(id) || (id.length >= shortestPlainShape && plainShape.test(id))) {
+    return undefined
+  }
+  const kind = kindIn(id)
+  if (kind !== undefined || !/[_-]/.test(id)) return kind
+  const spaced = id.includes("_") ? kindIn(id.replace(/_/g, "/")) : undefined
+  if (spaced !== undefined) return spaced
+  for (let i = id.length - shortestMatch; i > 0; i--) {
+    const c = id.charCodeAt(i - 1)
+    if (c !== 95 && c !== 45) continue // `_`, `-`
+    const found = kindIn(id.slice(i))
+    if (found !== undefined) return found
+  }
+  return undefined
+}
