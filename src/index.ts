@@ -12,4 +12,13 @@ export {
   layerHealthServer,
   makeHealthRouter
 } from "./layers/HealthRoutes.js"
-export { layerFromConfig, layerNodeOutbox, layerTelemetry, TelemetryLive } from "./layers/TelemetryLive.js"
+// The Node `layerWithTransport` (durable outbox by default) shadows the browser entry's (outbox in memory).
+export {
+  type DestinationOptions,
+  destinationOf,
+  layerFromConfig,
+  layerNodeOutbox,
+  layerTelemetry,
+  layerWithTransport,
+  TelemetryLive
+} from "./layers/TelemetryLive.js"

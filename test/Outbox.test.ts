@@ -2,7 +2,7 @@ import { FileSystem, KeyValueStore } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import { NodeContext, NodeKeyValueStore } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Option, Ref } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Option, Ref } from "effect"
 import { layerWithTransport } from "../src/layers/TelemetryLive.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
@@ -50,6 +50,19 @@ const drainIds = (outbox: Outbox.Outbox["Type"]) =>
     }
   })
 
+/** A string store over a Map the test can snapshot; `onSet` runs before each write (to snapshot or block it). */
+const mapStore = (entries: Map<string, string>, onSet: (key: string) => Effect.Effect<void> = () => Effect.void) =>
+  KeyValueStore.makeStringOnly({
+    get: (key) => Effect.sync(() => Option.fromNullable(entries.get(key))),
+    set: (key, value) => Effect.zipRight(onSet(key), Effect.sync(() => void entries.set(key, value))),
+    remove: (key) => Effect.sync(() => void entries.delete(key)),
+    clear: Effect.sync(() => entries.clear()),
+    size: Effect.sync(() => entries.size)
+  })
+
+const openOver = (store: KeyValueStore.KeyValueStore, options: Partial<Outbox.OutboxOptions> = {}) =>
+  Outbox.make({ ...Outbox.defaultOptions, ...options }).pipe(Effect.provideService(KeyValueStore.KeyValueStore, store))
+
 describe("Outbox", () => {
   it.effect("keeps batches oldest first, with their ids, until removed", () =>
     Effect.gen(function*() {
@@ -84,6 +97,50 @@ describe("Outbox", () => {
       expect(yield* drainIds(outbox)).toEqual(["b", "c"])
     }).pipe(Effect.provide(KeyValueStore.layerMemory)))
 
+  it.effect("replace swaps a stored batch for its parts, at the front, committed by one index write", () =>
+    Effect.gen(function*() {
+      const files = new Map<string, string>()
+      const indexWrites: Array<Map<string, string>> = []
+      const store = mapStore(files, (key) =>
+        Effect.sync(() => {
+          // what a crash just before this index write would leave on disk
+          if (key.startsWith("index-")) indexWrites.push(new Map(files))
+        }))
+      const outbox = yield* openOver(store)
+      yield* outbox.put(batch("a", 2))
+      yield* outbox.put(batch("big", 4))
+      const before = indexWrites.length
+      const result = yield* outbox.replace("big", [batch("big.0", 2), batch("big.1", 2)])
+      expect(result).toEqual({ stored: true, evicted: 0, refused: 0 })
+      expect(indexWrites.length - before).toBe(1)
+      expect(yield* outbox.size).toMatchObject({ batches: 3, events: 6 })
+      expect([...files.keys()].filter((k) => k.startsWith("batch-")).sort()).toEqual(["batch-a", "batch-big.0", "batch-big.1"])
+      // a crash before the one index write: the whole batch, not the parts (their files are orphans)
+      const crashed = yield* openOver(mapStore(indexWrites[indexWrites.length - 1]!))
+      expect(yield* drainIds(crashed)).toEqual(["a", "big"])
+      // after it: the parts, first, and not the whole batch
+      expect(yield* drainIds(yield* openOver(mapStore(new Map(files))))).toEqual(["big.0", "big.1", "a"])
+      expect(yield* drainIds(outbox)).toEqual(["big.0", "big.1", "a"])
+    }))
+
+  it.effect("replace of a batch not stored stores the parts first; evictions and refusals are counted as by put", () =>
+    Effect.gen(function*() {
+      const { outbox } = yield* withStore({ maxEvents: 6 })
+      yield* outbox.put(batch("a", 3))
+      yield* outbox.put(batch("b", 2))
+      expect(yield* outbox.replace("in-flight", [batch("x.0", 2), batch("x.1", 2)])).toEqual({
+        stored: true,
+        evicted: 3,
+        refused: 0
+      })
+      expect(yield* outbox.replace("x.0", [batch("x.0.0", 7), batch("x.0.1", 1)])).toEqual({
+        stored: false,
+        evicted: 0,
+        refused: 7
+      })
+      expect(yield* drainIds(outbox)).toEqual(["x.0.1", "x.1", "b"])
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
   it.effect("a corrupt or missing entry is skipped, counted and removed; the next one is returned", () =>
     Effect.gen(function*() {
       const { outbox, store } = yield* withStore()
@@ -96,6 +153,66 @@ describe("Outbox", () => {
       expect(result.corrupted).toBe(5)
       expect(Option.getOrThrow(result.batch).batchId).toBe("fine")
       expect(yield* outbox.size).toMatchObject({ batches: 1, events: 1 })
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("a batch file edited into valid JSON with fewer events (or other content) counts the index's events as corrupted", () =>
+    Effect.gen(function*() {
+      const { outbox, store } = yield* withStore()
+      yield* outbox.put(batch("shortened", 5))
+      yield* outbox.put(batch("rewritten", 2))
+      yield* outbox.put(batch("fine", 1))
+      yield* store.set(`${prefix}batch-shortened`, JSON.stringify(batch("shortened", 3)))
+      const rewritten = batch("rewritten", 2)
+      yield* store.set(`${prefix}batch-rewritten`, JSON.stringify({ ...rewritten, events: [rewritten.events[1], rewritten.events[0]] }))
+      const result = yield* outbox.oldest
+      expect(result.corrupted).toBe(7)
+      expect(Option.getOrThrow(result.batch).batchId).toBe("fine")
+    }).pipe(Effect.provide(KeyValueStore.layerMemory)))
+
+  it.effect("size shows committed state only: while put, replace or erase writes, it shows the state before", () =>
+    Effect.gen(function*() {
+      const files = new Map<string, string>()
+      const gate = yield* Ref.make<Option.Option<{ entered: Deferred.Deferred<void>; release: Deferred.Deferred<void> }>>(Option.none())
+      // a store whose batch writes can be held at the door, as a slow disk would hold them
+      const store = mapStore(files, (key) =>
+        Effect.flatMap(Ref.get(gate), (armed) =>
+          Option.isSome(armed) && key.startsWith("batch-")
+            ? Effect.zipRight(Deferred.succeed(armed.value.entered, undefined), Deferred.await(armed.value.release))
+            : Effect.void))
+      const outbox = yield* openOver(store)
+      yield* outbox.put({ batchId: "mixed", events: [event("1", "alice"), event("2", "bob"), event("3", "bob")] })
+      const duringAndAfter = (operation: Effect.Effect<unknown>) =>
+        Effect.gen(function*() {
+          const before = yield* outbox.size
+          const entered = yield* Deferred.make<void>()
+          const release = yield* Deferred.make<void>()
+          yield* Ref.set(gate, Option.some({ entered, release }))
+          const fiber = yield* Effect.fork(operation)
+          yield* Deferred.await(entered)
+          const during = yield* outbox.size
+          yield* Ref.set(gate, Option.none())
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(fiber)
+          return { before, during, after: yield* outbox.size }
+        })
+      const erased = yield* duringAndAfter(outbox.erase("alice"))
+      expect(erased.during).toEqual(erased.before)
+      expect(erased.after.events).toBe(2)
+      const put = yield* duringAndAfter(outbox.put(batch("b", 4)))
+      expect(put.during).toEqual(put.before)
+      expect(put.after.events).toBe(6)
+      const replaced = yield* duringAndAfter(outbox.replace("b", [batch("b.0", 2), batch("b.1", 2)]))
+      expect(replaced.during).toEqual(replaced.before)
+      expect(replaced.after).toMatchObject({ batches: 3, events: 6 })
+    }))
+
+  it.effect("bytes are counted in UTF-8, as stored: \"€\" is 3 bytes, not 1", () =>
+    Effect.gen(function*() {
+      const { outbox } = yield* withStore()
+      const euros: Batch = { batchId: "e", events: [event("€€€")] }
+      yield* outbox.put(euros)
+      expect((yield* outbox.size).bytes).toBe(new TextEncoder().encode(JSON.stringify(euros)).length)
+      expect(Outbox.utf8Bytes("a€😀\ud800")).toBe(1 + 3 + 4 + 3)
     }).pipe(Effect.provide(KeyValueStore.layerMemory)))
 
   it.effect("a torn index write falls back to the other slot", () =>

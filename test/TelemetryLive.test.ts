@@ -1,10 +1,13 @@
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Effect, Layer, Schema } from "effect"
-import { layerTelemetry, TelemetryLive } from "../src/layers/TelemetryLive.js"
-import { TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import { ConfigError, ConfigProvider, Context, Effect, Exit, Layer, Logger, LogLevel, Schema, Scope } from "effect"
+import { layerNodeOutbox, layerTelemetry, layerWithTransport, TelemetryLive } from "../src/layers/TelemetryLive.js"
+import { fromOptions, type TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
+import { type Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import { Outbox } from "../src/services/Outbox.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { fail, makeScripted } from "./support/ScriptedTransport.js"
 
 const withEnv = (env: Record<string, string>) =>
   Layer.provide(TelemetryLive, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
@@ -16,6 +19,33 @@ const readEvents = (path: string) =>
     return text.trim().split("\n").map((line) => Schema.decodeUnknownSync(TelemetryEvent)(JSON.parse(line)))
   })
 
+/** Records log messages at WARN and above. */
+const capturingWarnings = (messages: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) messages.push(String(message))
+    })
+  )
+
+/** The Node outbox of a configuration, opened and closed again (as one process would), after `use`. */
+const withNodeOutbox = <A>(
+  config: TelemetryConfig,
+  use: (outbox: Outbox["Type"]) => Effect.Effect<A>,
+  destination?: string
+) =>
+  Effect.scoped(
+    Effect.flatMap(
+      Layer.build(layerNodeOutbox(config, destination === undefined ? {} : { destination })),
+      (context) => use(Context.get(context, Outbox))
+    )
+  )
+
+const storedBatch: Batch = {
+  batchId: "queued-for-http",
+  events: [{ id: "e1", type: "chat.message", kind: "custom", timestamp: 1, sessionId: "s", data: { n: "stored" } }]
+}
+
 describe("TelemetryLive", () => {
   it.scoped("TELEMETRY_TRANSPORT=file appends redacted NDJSON through the platform FileSystem, flushed on close", () =>
     Effect.gen(function*() {
@@ -26,7 +56,11 @@ describe("TelemetryLive", () => {
         const telemetry = yield* TelemetryCollector
         yield* telemetry.track({ type: "chat.message", data: { note: "card 4111 1111 1111 1111", n: 1 } })
         yield* telemetry.track({ type: "chat.message", data: { n: 2 } })
-      }).pipe(Effect.provide(withEnv({ TELEMETRY_TRANSPORT: "file", TELEMETRY_FILE_PATH: path })))
+      }).pipe(Effect.provide(withEnv({
+        TELEMETRY_TRANSPORT: "file",
+        TELEMETRY_FILE_PATH: path,
+        TELEMETRY_OUTBOX_DIR: `${dir}/outbox`
+      })))
       const events = yield* readEvents(path)
       expect(events.map((e) => e.data.n)).toEqual([1, 2])
       expect(events[0]!.data.note).toBe("card [REDACTED]")
@@ -38,7 +72,7 @@ describe("TelemetryLive", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const path = `${dir}/events.ndjson`
       yield* Effect.flatMap(TelemetryCollector, (t) => t.track({ type: "x", data: { email: "a@b.co" } })).pipe(
-        Effect.provide(layerTelemetry({ transport: "file", filePath: path, redactPII: false }))
+        Effect.provide(layerTelemetry({ transport: "file", filePath: path, redactPII: false, outboxDir: `${dir}/outbox` }))
       )
       expect((yield* readEvents(path))[0]!.data.email).toBe("a@b.co")
     }).pipe(Effect.provide(NodeContext.layer)))
@@ -57,4 +91,67 @@ describe("TelemetryLive", () => {
       yield* telemetry.track({ type: "x" })
       expect((yield* telemetry.stats).disabled).toBe(1)
     }).pipe(Effect.provide(withEnv({ TELEMETRY_ENABLED: "false", TELEMETRY_TRANSPORT: "memory" }))))
+
+  it.scoped("TELEMETRY_OUTBOX_DIR at a regular file: one warning, and undelivered events kept in memory, not dropped", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const notAFolder = `${dir}/outbox`
+      yield* fs.writeFileString(notAFolder, "")
+      const config = yield* Effect.orDie(fromOptions({ outboxDir: notAFolder, maxAttempts: 1, maxBatchSize: 5 }))
+      const scripted = yield* makeScripted
+      yield* scripted.always(fail()) // the receiver is down
+      const warnings: Array<string> = []
+      const context = yield* Layer.build(layerWithTransport(config, scripted.layer, layerNodeOutbox(config))).pipe(
+        Effect.provide(capturingWarnings(warnings))
+      )
+      const telemetry = Context.get(context, TelemetryCollector)
+      for (let n = 0; n < 25; n++) yield* telemetry.track({ type: "chat.message", data: { n } })
+      yield* telemetry.flush
+      const stats = yield* telemetry.stats
+      expect(stats).toMatchObject({ accepted: 25, outboxed: 25, sent: 0 })
+      expect(stats.dropped.sendFailed).toBe(0)
+      expect(warnings.filter((w) => w.includes(notAFolder))).toHaveLength(1)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("layerWithTransport with a custom transport keeps what it could not deliver on disk, under the destination custom", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const config = yield* Effect.orDie(fromOptions({ outboxDir: dir, maxAttempts: 1 }))
+      const scripted = yield* makeScripted
+      yield* scripted.always(fail())
+      const run = (options?: { readonly destination: string }) =>
+        Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const context = yield* Layer.build(layerWithTransport(config, scripted.layer, options)).pipe(Scope.extend(scope))
+          const telemetry = Context.get(context, TelemetryCollector)
+          for (let n = 0; n < 5; n++) yield* telemetry.track({ type: "chat.message", data: { n } })
+          yield* Scope.close(scope, Exit.void) // the program ends: its final flush fails, the rest is stored
+        })
+      yield* run()
+      expect(yield* withNodeOutbox(config, (o) => o.size, "custom")).toMatchObject({ events: 5 })
+      // a named destination keeps its batches apart
+      yield* run({ destination: "billing-api" })
+      expect(yield* withNodeOutbox(config, (o) => o.size, "billing-api")).toMatchObject({ events: 5 })
+      expect(yield* withNodeOutbox(config, (o) => o.size, "custom")).toMatchObject({ events: 5 })
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("batches stored for an HTTP endpoint are never written by a run with TELEMETRY_TRANSPORT=file; they wait for it", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const http = yield* Effect.orDie(fromOptions({
+        transport: "http",
+        endpoint: "http://127.0.0.1:9/v1/events",
+        outboxDir: `${dir}/outbox`
+      }))
+      yield* withNodeOutbox(http, (o) => o.put(storedBatch))
+      const path = `${dir}/events.ndjson`
+      yield* Effect.flatMap(TelemetryCollector, (t) => t.track({ type: "x", data: { n: "own" } })).pipe(
+        Effect.provide(layerTelemetry({ transport: "file", filePath: path, outboxDir: `${dir}/outbox` }))
+      )
+      expect((yield* readEvents(path)).map((e) => e.data.n)).toEqual(["own"])
+      expect(yield* withNodeOutbox(http, (o) => o.size)).toMatchObject({ batches: 1, events: 1 })
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -2,7 +2,7 @@
  * Every telemetry service over a transport and an outbox given as layers, with nothing tied to a
  * platform: `TelemetryLive` (Node), `layerTelemetryBrowser` and `TelemetryTest` each supply their own.
  */
-import { Layer } from "effect"
+import { Layer, Option } from "effect"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import * as ErrorTracking from "../services/ErrorTracking.js"
 import * as HealthCheck from "../services/HealthCheck.js"
@@ -38,6 +38,13 @@ export const samplerOptions = (config: TelemetryConfig): Sampler.SamplerOptions 
   }
 }
 
+/** The redactor settings a configuration names (user-id pseudonymisation; the patterns are the built-in ones). */
+export const redactorOptions = (config: TelemetryConfig): Partial<Redactor.RedactorOptions> =>
+  Option.match(config.userIdKey, {
+    onNone: () => ({ pseudonymizeUserIds: config.pseudonymizeUserIds }),
+    onSome: (userIdKey) => ({ pseudonymizeUserIds: config.pseudonymizeUserIds, userIdKey })
+  })
+
 /** The outbox bounds a configuration names. */
 export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => ({
   maxEvents: config.outboxMaxEvents,
@@ -45,16 +52,17 @@ export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => 
 })
 
 /**
- * Every service over the given transport and outbox layers (by default an outbox in memory). The
- * collector is built first and released last, so what the other services report while closing is
- * still flushed.
+ * Every service over the given transport and outbox layers (by default an outbox in memory: this module
+ * stays free of Node so browser bundles can use it; the Node entry's `layerWithTransport`, in
+ * `TelemetryLive.ts`, defaults to the durable outbox instead). The collector is built first and released
+ * last, so what the other services report while closing is still flushed.
  */
 export const layerWithTransport = <E, R>(
   config: TelemetryConfig,
   transport: Layer.Layer<Transport, E, R>,
   outbox: Layer.Layer<Outbox.Outbox> = Outbox.layerMemory(outboxOptions(config))
 ): Layer.Layer<TelemetryServices, E, R> => {
-  const redactor = config.redactPII ? Redactor.layerRedactor() : Redactor.layerRedactorDisabled
+  const redactor = config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.layerRedactorDisabled
   const collector = TelemetryCollector.layer(config).pipe(
     Layer.provide(Layer.mergeAll(transport, outbox, Sampler.layer(samplerOptions(config)), redactor))
   )

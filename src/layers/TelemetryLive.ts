@@ -2,19 +2,22 @@
  * Every telemetry service, configured from the environment (`TelemetryLive`) or from an object
  * (`layerTelemetry`). On Node it needs no other layer.
  */
-import { NodeContext, NodeHttpClient, NodeKeyValueStore } from "@effect/platform-node"
+import { NodeContext, NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
-import * as Outbox from "../services/Outbox.js"
+import * as NodePath from "node:path"
+import type * as Outbox from "../services/Outbox.js"
 import { layerConsoleTransport, layerMemoryTransport, type Transport } from "../services/Transport.js"
 import { layerFileTransport } from "./FileTransport.js"
 import { layerHttpTransport } from "./HttpTransport.js"
 import { layerOtlpTransport } from "./OtlpTransport.js"
-import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
+import * as NodeOutbox from "./NodeOutbox.js"
+import * as TelemetryLayers from "./TelemetryLayers.js"
+import { outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 // The platform-neutral part lives in TelemetryLayers.ts, so browser bundles can use it without Node.
-export { layerWithTransport, outboxOptions, samplerOptions, type TelemetryServices } from "./TelemetryLayers.js"
+export { outboxOptions, samplerOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 /** The transport a configuration names, over Node's file system and HTTP client. */
 const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
@@ -29,33 +32,79 @@ const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
       return layerHttpTransport({
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout
-      }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        // No headers, and TelemetryConfig admits only http(s) endpoints: just an unparseable URL can fail here.
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
     case "otlp":
       return layerOtlpTransport({
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout,
         serviceName: config.serviceName
-      }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+        // As for http: no headers, an endpoint already checked as http(s).
+      }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
   }
 }
 
 /**
- * The durable outbox on Node: a folder of files. When the folder cannot be created, telemetry still
- * starts, with an outbox in memory, and says so.
+ * Where the transport a configuration names delivers, as the Node outbox keys it: the transport kind and its
+ * endpoint (normalized URL) or file (absolute path). Batches stored for one destination are never sent to another.
  */
-export const layerNodeOutbox = (config: TelemetryConfig): Layer.Layer<Outbox.Outbox> =>
-  Outbox.layer(outboxOptions(config)).pipe(
-    Layer.provide(NodeKeyValueStore.layerFileSystem(config.outboxDir)),
-    Layer.catchAll((error) =>
-      Layer.effectDiscard(
-        Effect.logWarning(`telemetry outbox folder ${config.outboxDir} unusable; keeping the outbox in memory`, error)
-      ).pipe(Layer.provideMerge(Outbox.layerMemory(outboxOptions(config))))
-    )
+export const destinationOf = (config: TelemetryConfig): string => {
+  switch (config.transport) {
+    case "http":
+    case "otlp": {
+      const endpoint = Option.getOrElse(config.endpoint, () => "")
+      return `${config.transport} ${URL.canParse(endpoint) ? new URL(endpoint).href : endpoint}`
+    }
+    case "file":
+      return `file ${NodePath.resolve(config.filePath)}`
+    case "console":
+    case "memory":
+      return config.transport
+  }
+}
+
+/** Options of `layerNodeOutbox` and of Node's `layerWithTransport`. */
+export interface DestinationOptions {
+  /**
+   * Names where the batches go, for a transport the configuration does not describe: a process only re-sends
+   * batches stored under the same destination. Default: derived from the configuration's transport
+   * (`layerNodeOutbox`), `custom` (`layerWithTransport`).
+   */
+  readonly destination?: string
+}
+
+/**
+ * The durable outbox on Node: a folder of files in `TELEMETRY_OUTBOX_DIR`, one subfolder per destination and
+ * per process (see `NodeOutbox`). When the folder is unusable, telemetry still starts, with an outbox in
+ * memory, and logs a warning.
+ */
+export const layerNodeOutbox = (config: TelemetryConfig, options: DestinationOptions = {}): Layer.Layer<Outbox.Outbox> =>
+  NodeOutbox.layer({
+    ...outboxOptions(config),
+    directory: config.outboxDir,
+    destination: options.destination ?? destinationOf(config)
+  }).pipe(Layer.provide(NodeContext.layer))
+
+/**
+ * Every service over the given transport, on Node: by default with the durable outbox (`layerNodeOutbox`)
+ * under the destination `custom` — pass `{ destination }` to name it, or an outbox layer to use that one.
+ */
+export const layerWithTransport = <E, R>(
+  config: TelemetryConfig,
+  transport: Layer.Layer<Transport, E, R>,
+  outbox: Layer.Layer<Outbox.Outbox> | DestinationOptions = {}
+): Layer.Layer<TelemetryServices, E, R> =>
+  TelemetryLayers.layerWithTransport(
+    config,
+    transport,
+    Layer.isLayer(outbox)
+      ? outbox as Layer.Layer<Outbox.Outbox>
+      : layerNodeOutbox(config, { destination: (outbox as DestinationOptions).destination ?? "custom" })
   )
 
 /** Every service from a validated configuration, with the transport it names and the durable outbox. */
 export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryServices> =>
-  layerWithTransport(config, transportLayer(config), layerNodeOutbox(config))
+  TelemetryLayers.layerWithTransport(config, transportLayer(config), layerNodeOutbox(config))
 
 /** Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`). */
 export const TelemetryLive: Layer.Layer<TelemetryServices, ConfigError> = Layer.unwrapEffect(

@@ -18,7 +18,9 @@ const decode = Schema.decodeUnknownSync(BatchPayload)
 /** Starts a process over the same outbox folder with a working receiver and waits until it has delivered everything. */
 const restartAndDrain = (env: Readonly<Record<string, string>>, server: TestServer.TestServer) =>
   Effect.gen(function*() {
-    const second = yield* Child.tracker({ ...env, TELEMETRY_ENDPOINT: server.url, FAULT_UNTIL: "drained" })
+    // the same receiver, back (batches are only re-sent to the endpoint they were stored for)
+    yield* server.up
+    const second = yield* Child.tracker({ ...env, FAULT_UNTIL: "drained" })
     const drained = yield* second.phase("drained")
     expect(yield* second.exit).toEqual({ code: 0, signal: null })
     const ns = (yield* server.received)
@@ -35,10 +37,11 @@ describe("fault: hard kill", () => {
       const fs = yield* FileSystem.FileSystem
       const outboxDir = yield* fs.makeTempDirectoryScoped({ prefix: "telemetry-kill-" })
       const server = yield* TestServer.make
+      yield* server.down // the receiver is down: connections are refused
       const events = 1_150
       const env = {
         TELEMETRY_TRANSPORT: "http",
-        TELEMETRY_ENDPOINT: yield* TestServer.closedUrl, // the receiver is down: connections are refused
+        TELEMETRY_ENDPOINT: server.url,
         TELEMETRY_OUTBOX_DIR: outboxDir,
         TELEMETRY_MAX_BATCH_SIZE: "200",
         // one attempt, then no probe and no timed flush for an hour: after its burst the process is idle,
@@ -72,10 +75,11 @@ describe("fault: hard kill", () => {
       const fs = yield* FileSystem.FileSystem
       const outboxDir = yield* fs.makeTempDirectoryScoped({ prefix: "telemetry-kill-" })
       const server = yield* TestServer.make
+      yield* server.down
       const events = 5_000
       const env = {
         TELEMETRY_TRANSPORT: "http",
-        TELEMETRY_ENDPOINT: yield* TestServer.closedUrl,
+        TELEMETRY_ENDPOINT: server.url,
         TELEMETRY_OUTBOX_DIR: outboxDir,
         TELEMETRY_MAX_BUFFER_SIZE: "10000",
         TELEMETRY_MAX_ATTEMPTS: "1"
