@@ -32,6 +32,7 @@ const collectorLayer = (options: Partial<TelemetryCollector.CollectorOptions>, s
     maxBufferSize: 1_000,
     flushInterval: Duration.seconds(30),
     shutdownTimeout: Duration.seconds(1),
+    flushTimeout: Duration.seconds(5),
     maxAttempts: 1,
     retryBaseDelay: Duration.millis(10),
     retryMaxDelay: Duration.millis(10),

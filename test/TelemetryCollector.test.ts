@@ -1,20 +1,57 @@
+import { KeyValueStore } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Random, Exit, Fiber, Layer, Scope, TestClock, TestContext } from "effect"
+import {
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  LogLevel,
+  Option,
+  Random,
+  Scope,
+  TestClock,
+  TestContext
+} from "effect"
 import * as fc from "fast-check"
 import { type TelemetryOptions, fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { InvalidEventError } from "../src/schemas/errors.js"
 import { type CollectorStats, TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
+import type { TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import { TransportError } from "../src/schemas/errors.js"
+import * as Outbox from "../src/services/Outbox.js"
+import { Transport } from "../src/services/Transport.js"
 import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
 
-/** Builds the collector over a scripted transport in the test's scope. */
-const start = (options: TelemetryOptions = {}) =>
+/** Builds the collector over a scripted transport (and an outbox in memory, unless given) in the test's scope. */
+const start = (options: TelemetryOptions = {}, outbox?: Layer.Layer<Outbox.Outbox>) =>
   Effect.gen(function*() {
     const scripted = yield* makeScripted
     const config = yield* Effect.orDie(fromOptions({ retryBaseDelay: "1 second", ...options }))
-    const context = yield* Layer.build(layerWithTransport(config, scripted.layer))
+    const context = yield* Layer.build(layerWithTransport(config, scripted.layer, outbox))
     return { collector: Context.get(context, TelemetryCollector), ...scripted }
   })
+
+/** An outbox in memory whose every write and removal takes `latency` of (test) time, like a slow disk. */
+const slowOutbox = (latency: Duration.DurationInput) =>
+  Outbox.layer().pipe(
+    Layer.provide(Layer.effect(
+      KeyValueStore.KeyValueStore,
+      Effect.map(KeyValueStore.KeyValueStore, (store) =>
+        KeyValueStore.make({
+          get: store.get,
+          getUint8Array: store.getUint8Array,
+          set: (key, value) => Effect.zipRight(Effect.sleep(latency), store.set(key, value)),
+          remove: (key) => Effect.zipRight(Effect.sleep(latency), store.remove(key)),
+          clear: store.clear,
+          size: store.size
+        }))
+    )),
+    Layer.provide(KeyValueStore.layerMemory)
+  )
 
 /** Lets forked fibers (the flush loop) run what they were woken for. */
 const settle = Effect.repeatN(Effect.yieldNow(), 50)
@@ -105,7 +142,7 @@ describe("TelemetryCollector", () => {
 
   it.scoped("Retry-After is waited out before the next attempt", () =>
     Effect.gen(function*() {
-      const { attempts, collector, script } = yield* start({ retryBaseDelay: "100 millis" })
+      const { attempts, collector, script } = yield* start({ retryBaseDelay: "100 millis", flushTimeout: "1 minute" })
       yield* script(fail({ status: 429, retryAfterMillis: 7_000 }), ok)
       yield* collector.track(chat(1))
       const flushing = yield* Effect.fork(collector.flush)
@@ -403,4 +440,155 @@ describe("TelemetryCollector", () => {
         { numRuns: 60 }
       )
     ))
+})
+
+/** A transport delivering to memory that dies on events whose data says `explode` (as a throwing encoder would). */
+const explodingTransport = (delivered: Array<TelemetryEvent>, failure: "die" | "encode") =>
+  Layer.succeed(Transport, {
+    send: (batch) =>
+      Effect.suspend(() => {
+        if (batch.events.some((e) => e.data.explode === true)) {
+          return failure === "die"
+            ? Effect.die(new RangeError("The number 1e+306 cannot be converted to a BigInt"))
+            : Effect.fail(new TransportError({ reason: "encode", retryable: false, message: "cannot encode" }))
+        }
+        return Effect.sync(() => {
+          delivered.push(...batch.events)
+        })
+      })
+  })
+
+/** Records log messages at WARN and above. */
+const capturingWarnings = (messages: Array<string>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ logLevel, message }) => {
+      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) messages.push(String(message))
+    })
+  )
+
+describe("TelemetryCollector under faults", () => {
+  for (const failure of ["die", "encode"] as const) {
+    it.scoped(`a transport that ${failure === "die" ? "dies on" : "cannot encode"} one event drops only that event, counted as unencodable`, () =>
+      Effect.gen(function*() {
+        const delivered: Array<TelemetryEvent> = []
+        const config = yield* Effect.orDie(fromOptions({ maxBatchSize: 8, flushInterval: "1 hour" }))
+        const context = yield* Layer.build(layerWithTransport(config, explodingTransport(delivered, failure)))
+        const collector = Context.get(context, TelemetryCollector)
+        for (let n = 0; n < 8; n++) yield* collector.track({ type: "chat.message", data: { n, explode: n === 5 } })
+        yield* collector.flush
+        expect(delivered.map((e) => e.data.n).sort()).toEqual([0, 1, 2, 3, 4, 6, 7])
+        const s = yield* collector.stats
+        expect(s).toMatchObject({ sent: 7, buffered: 0, outboxed: 0, offline: false })
+        expect(s.dropped).toMatchObject({ unencodable: 1, rejected: 0, total: 1 })
+        balanced(s)
+      }))
+  }
+
+  it.scoped("a 413 split interrupted by the scope closing stores each event once", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const { collector, script } = yield* Scope.extend(start({ maxBatchSize: 8 }, slowOutbox("1 second")), scope)
+      yield* script(fail({ reason: "tooLarge", status: 413, retryable: false }), { _tag: "hang" })
+      for (let n = 0; n < 8; n++) yield* collector.track(chat(n))
+      // The flush fiber is writing the halves to the (slow) outbox when the scope starts closing.
+      const flushing = yield* Effect.fork(collector.flush)
+      yield* TestClock.adjust("500 millis")
+      const closing = yield* Effect.fork(Fiber.interrupt(flushing))
+      yield* TestClock.adjust("1 minute")
+      yield* Fiber.join(closing)
+      const s = yield* collector.stats
+      expect(s.outboxed).toBe(8)
+      expect(s.buffered).toBe(0)
+      balanced(s)
+    }))
+
+  it.scoped("stats read from another fiber while batches settle always balance", () =>
+    Effect.gen(function*() {
+      const { always, collector } = yield* start(
+        { maxBatchSize: 5, flushInterval: "1 hour", maxAttempts: 1, retryBaseDelay: "1 second" },
+        slowOutbox("100 millis")
+      )
+      const snapshots: Array<CollectorStats> = []
+      /**
+       * Reads the books from another fiber while time moves in small steps (a read may wait for a step
+       * under way to end), checking each snapshot, until `done`.
+       */
+      const readUntil = (done: (s: CollectorStats) => boolean) =>
+        Effect.gen(function*() {
+          for (let reads = 1; reads <= 1_000; reads++) {
+            const reading = yield* Effect.fork(collector.stats)
+            let s = yield* Fiber.poll(reading)
+            while (Option.isNone(s)) {
+              yield* TestClock.adjust("10 millis")
+              s = yield* Fiber.poll(reading)
+            }
+            const snapshot = yield* s.value
+            snapshots.push(snapshot)
+            balanced(snapshot)
+            if (done(snapshot)) return
+            yield* TestClock.adjust("10 millis")
+          }
+          return yield* Effect.dieMessage("not done after 1,000 reads")
+        })
+      yield* always(fail())
+      for (let n = 0; n < 20; n++) yield* collector.track(chat(n))
+      yield* Effect.fork(collector.flush)
+      // the receiver is down: batches are written to the outbox, one slow write after another
+      yield* readUntil((s) => s.outboxed === 20)
+      // it is back: the next probe succeeds and the outbox drains, one slow removal after another
+      yield* always(ok)
+      yield* readUntil((s) => s.sent === 20)
+      expect(yield* collector.stats).toMatchObject({ sent: 20, outboxed: 0, buffered: 0 })
+      // the reads saw the work half done, in both directions
+      expect(snapshots.some((s) => s.outboxed > 0 && s.buffered > 0)).toBe(true)
+      expect(snapshots.some((s) => s.outboxed > 0 && s.sent > 0)).toBe(true)
+    }))
+
+  it.scoped("flush returns within flushTimeout against a receiver that never answers; the batch is kept", () =>
+    Effect.gen(function*() {
+      const { always, collector } = yield* start({ flushTimeout: "3 seconds", requestTimeout: "1 minute" })
+      yield* always({ _tag: "hang" })
+      yield* collector.track(chat(1))
+      const flushing = yield* Effect.fork(collector.flush)
+      yield* TestClock.adjust("2999 millis")
+      expect(Option.isNone(yield* Fiber.poll(flushing))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      yield* settle
+      expect(Option.isSome(yield* Fiber.poll(flushing))).toBe(true)
+      const s = yield* collector.stats
+      expect(s).toMatchObject({ buffered: 0, outboxed: 1, sent: 0 })
+      balanced(s)
+      yield* always(ok) // so that closing the scope is not held by the hung receiver
+    }))
+
+  it.scoped("refused credentials keep batches in the outbox, warn once, and deliver everything once accepted", () => {
+    const warnings: Array<string> = []
+    return Effect.gen(function*() {
+      const { always, attempts, collector, events } = yield* start({
+        maxBatchSize: 2,
+        flushInterval: "1 hour",
+        retryBaseDelay: "1 second",
+        retryMaxDelay: "4 seconds"
+      })
+      yield* always(fail({ reason: "unauthorized", status: 401, retryable: true }))
+      for (let n = 0; n < 6; n++) yield* collector.track(chat(n))
+      yield* collector.flush
+      // no immediate retries of a refused credential: one attempt, then offline
+      expect(yield* attempts).toHaveLength(1)
+      const refused = yield* collector.stats
+      expect(refused).toMatchObject({ offline: true, outboxed: 6, sent: 0 })
+      expect(refused.dropped.total).toBe(0)
+      yield* TestClock.adjust("20 seconds") // probes at 1, 3, 7, 11, 15, 19 s
+      expect((yield* attempts).length).toBeGreaterThanOrEqual(5)
+      expect(warnings.filter((m) => m.includes("credentials"))).toHaveLength(1)
+      // the token is fixed: the next probe succeeds and everything is delivered
+      yield* always(ok)
+      yield* TestClock.adjust("4 seconds")
+      expect((yield* events).map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5])
+      const recovered = yield* collector.stats
+      expect(recovered).toMatchObject({ offline: false, outboxed: 0, sent: 6 })
+      balanced(recovered)
+    }).pipe(Effect.withRandom(Random.fixed([0.5])), Effect.provide(capturingWarnings(warnings)))
+  })
 })

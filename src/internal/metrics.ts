@@ -17,7 +17,7 @@ export const telemetryMetrics = {
 } as const
 
 const droppedBy = (reason: string) => telemetryMetrics.dropped.pipe(Metric.tagged("reason", reason))
-const droppedReasons = ["bufferOverflow", "rejected", "outboxFull", "corrupted", "sendFailed", "erased"] as const
+const droppedReasons = ["bufferOverflow", "rejected", "outboxFull", "corrupted", "sendFailed", "unencodable", "erased"] as const
 const droppedGauges = droppedReasons.map((reason) => [reason, droppedBy(reason)] as const)
 
 /** Sets every gauge from a stats snapshot. */

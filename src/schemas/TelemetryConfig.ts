@@ -2,7 +2,7 @@
  * The collector's configuration: one `Config` per environment variable, each validated by a Schema,
  * with the defaults in one place. `TelemetryConfig.fromOptions` runs the same validation on an object.
  */
-import { Config, ConfigProvider, Duration, Effect, Option, Schema } from "effect"
+import { Config, ConfigProvider, Duration, Effect, Option, Redacted, Schema } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 
 /** Transports `TelemetryLive` can build from configuration. */
@@ -33,6 +33,20 @@ const boolean = (name: string, fallback: boolean) =>
     Config.withDefault(fallback)
   )
 
+/** A file-system path: a NUL in it would make every write fail, forever, at run time. */
+const path = (name: string, fallback: string) =>
+  Schema.Config(name, Schema.String.pipe(Schema.filter((p) => p.length > 0 && !p.includes("\0") || "Expected a non-empty path without NUL characters"))).pipe(
+    Config.withDefault(fallback)
+  )
+
+const isParsableUrl = (url: string): boolean => {
+  try {
+    return new URL(url).host !== ""
+  } catch {
+    return false
+  }
+}
+
 const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallback: A) =>
   Schema.Config(name, schema).pipe(Config.withDefault(fallback))
 
@@ -45,7 +59,7 @@ const settings = {
   /** `TELEMETRY_ENDPOINT` — the URL the `http` and `otlp` transports POST to (`…/v1/logs` for OTLP); required for them. */
   endpoint: Config.option(Schema.Config("TELEMETRY_ENDPOINT", Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, {
     message: () => "Expected an http(s) URL"
-  })))),
+  }), Schema.filter((url) => isParsableUrl(url) || "Expected an http(s) URL that parses")))),
   /** `TELEMETRY_SERVICE_NAME` — `service.name` of the `otlp` transport's resource; default `effect-telemetry`. */
   serviceName: Config.string("TELEMETRY_SERVICE_NAME").pipe(Config.withDefault("effect-telemetry")),
   /** `TELEMETRY_MAX_BATCH_SIZE` — events per batch; default 50. */
@@ -67,9 +81,15 @@ const settings = {
   /** `TELEMETRY_REDACT_PII` — replace personal data before buffering; default `true`. */
   redactPII: boolean("TELEMETRY_REDACT_PII", true),
   /** `TELEMETRY_FILE_PATH` — the NDJSON file of the `file` transport; default `.telemetry/events.ndjson`. */
-  filePath: Config.string("TELEMETRY_FILE_PATH").pipe(Config.withDefault(".telemetry/events.ndjson")),
+  filePath: path("TELEMETRY_FILE_PATH", ".telemetry/events.ndjson"),
   /** `TELEMETRY_SHUTDOWN_TIMEOUT` — how long the final flush may take when the layer closes; default 5 seconds. */
   shutdownTimeout: duration("TELEMETRY_SHUTDOWN_TIMEOUT", "5 seconds"),
+  /** `TELEMETRY_FLUSH_TIMEOUT` — the longest a caller's `flush` waits; what is left stays buffered or outboxed; default 5 seconds. */
+  flushTimeout: duration("TELEMETRY_FLUSH_TIMEOUT", "5 seconds"),
+  /** `TELEMETRY_PSEUDONYMIZE_USER_IDS` — replace PII-shaped user ids (an e-mail, a phone number) by a stable keyed hash; default `true`. */
+  pseudonymizeUserIds: boolean("TELEMETRY_PSEUDONYMIZE_USER_IDS", true),
+  /** `TELEMETRY_USER_ID_KEY` — the key of that hash; default a fixed key of the library (set your own secret to stop dictionary guesses). */
+  userIdKey: Config.option(Config.redacted("TELEMETRY_USER_ID_KEY")),
   /** `TELEMETRY_REQUEST_TIMEOUT` — timeout of one HTTP request; default 10 seconds. */
   requestTimeout: duration("TELEMETRY_REQUEST_TIMEOUT", "10 seconds"),
   /** `TELEMETRY_MAX_ATTEMPTS` — delivery attempts per batch before it counts as failed; default 5. */
@@ -79,7 +99,7 @@ const settings = {
   /** `TELEMETRY_RETRY_MAX_DELAY` — longest wait between attempts, `Retry-After` included; default 30 seconds. */
   retryMaxDelay: duration("TELEMETRY_RETRY_MAX_DELAY", "30 seconds"),
   /** `TELEMETRY_OUTBOX_DIR` — folder of the durable outbox on Node; default `.telemetry/outbox`. */
-  outboxDir: Config.string("TELEMETRY_OUTBOX_DIR").pipe(Config.withDefault(".telemetry/outbox")),
+  outboxDir: path("TELEMETRY_OUTBOX_DIR", ".telemetry/outbox"),
   /** `TELEMETRY_OUTBOX_MAX_EVENTS` — events the outbox keeps before dropping the oldest; default 100,000. */
   outboxMaxEvents: integer("TELEMETRY_OUTBOX_MAX_EVENTS", 1, 100_000_000, 100_000),
   /** `TELEMETRY_OUTBOX_MAX_BYTES` — bytes the outbox keeps before dropping the oldest; default 32 MiB. */
@@ -102,6 +122,9 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   redactPII: "TELEMETRY_REDACT_PII",
   filePath: "TELEMETRY_FILE_PATH",
   shutdownTimeout: "TELEMETRY_SHUTDOWN_TIMEOUT",
+  flushTimeout: "TELEMETRY_FLUSH_TIMEOUT",
+  pseudonymizeUserIds: "TELEMETRY_PSEUDONYMIZE_USER_IDS",
+  userIdKey: "TELEMETRY_USER_ID_KEY",
   requestTimeout: "TELEMETRY_REQUEST_TIMEOUT",
   maxAttempts: "TELEMETRY_MAX_ATTEMPTS",
   retryBaseDelay: "TELEMETRY_RETRY_BASE_DELAY",
@@ -138,7 +161,9 @@ export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryC
     if (name === undefined) continue
     entries.set(
       name,
-      typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+      Redacted.isRedacted(value)
+        ? Redacted.value(value as Redacted.Redacted<string>)
+        : typeof value === "string" || typeof value === "number" || typeof value === "boolean"
         ? String(value)
         : `${Duration.toMillis(Duration.decode(value as Duration.DurationInput))} millis`
     )

@@ -1,7 +1,7 @@
 /**
  * The event pipeline: validate → consent → sample → enrich → redact → bounded buffer → batches sent by a
  * flush fiber, with retries, in the layer's scope. Every accepted event is accounted for:
- * `accepted = sent + buffered + dropped`.
+ * `accepted = sent + buffered + outboxed + dropped.total`.
  */
 import {
   Cause,
@@ -10,6 +10,7 @@ import {
   Effect,
   Either,
   Exit,
+  Function as Fn,
   Layer,
   Option,
   ParseResult,
@@ -30,7 +31,7 @@ import {
   type TelemetryEvent
 } from "../schemas/TelemetryEvent.js"
 import { recordMetrics } from "../internal/metrics.js"
-import { Outbox } from "./Outbox.js"
+import { Outbox, type PutResult } from "./Outbox.js"
 import { Redactor } from "./Redactor.js"
 import { Sampler } from "./Sampler.js"
 import { Transport } from "./Transport.js"
@@ -80,6 +81,8 @@ export interface CollectorStats {
     readonly corrupted: number
     /** Neither delivered nor storable (larger than the outbox, or storage failing). */
     readonly sendFailed: number
+    /** Events the transport could not encode (or that made it fail unexpectedly), isolated from their batch. */
+    readonly unencodable: number
     /** Removed by `eraseUserData`. */
     readonly erased: number
     readonly total: number
@@ -99,7 +102,10 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
   readonly track: (input: EventInput) => Effect.Effect<void, InvalidEventError>
   /** Like `track` for input of unknown shape, e.g. from outside the program. */
   readonly trackUnknown: (input: unknown) => Effect.Effect<void, InvalidEventError>
-  /** Sends everything buffered now; resolves when done (or when delivery gave up, which `stats` counts). */
+  /**
+   * Sends everything buffered now; resolves when done, when delivery gave up (which `stats` counts), or at
+   * the latest after `flushTimeout`, leaving what is not sent buffered or in the outbox.
+   */
   readonly flush: Effect.Effect<void>
   /**
    * Hands everything buffered to a synchronous channel such as `navigator.sendBeacon`, for a page being
@@ -108,7 +114,7 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
    * a synchronous outbox store such as localStorage).
    */
   readonly flushSync: (send: (batch: Batch) => boolean) => Effect.Effect<void>
-  /** The accounting of every event so far. */
+  /** The accounting of every event so far: a consistent snapshot, even while a batch is being settled. */
   readonly stats: Effect.Effect<CollectorStats>
   /** Ends the current session (if any) and starts a new one, tracking `session.start`. */
   readonly startSession: (options?: { readonly userId?: string }) => Effect.Effect<Session>
@@ -136,6 +142,7 @@ export type CollectorOptions = Pick<
   | "maxBufferSize"
   | "flushInterval"
   | "shutdownTimeout"
+  | "flushTimeout"
   | "maxAttempts"
   | "retryBaseDelay"
   | "retryMaxDelay"
@@ -169,10 +176,11 @@ export const make = (options: CollectorOptions) =>
     const newSession = (userId?: string): Session =>
       userId === undefined
         ? { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis() }
-        : { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis(), userId }
+        : { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis(), userId: redactor.pseudonymize(userId) }
 
     // Hot-path state: `track` reads and writes it synchronously, with no Ref, because a Ref round trip
     // per field would cost more than the rest of the pipeline. Only `Effect.sync` bodies touch it.
+    const restored = (yield* outbox.size).events
     const state = {
       enabled: options.enabled,
       session: newSession(),
@@ -185,7 +193,9 @@ export const make = (options: CollectorOptions) =>
       offlineUntil: undefined as number | undefined,
       offlineDelay: 0,
       retrying: false,
-      restored: (yield* outbox.size).events,
+      restored,
+      /** The outbox's size as of the last step (see `commit`). */
+      outboxed: restored,
       tracked: 0,
       invalid: 0,
       disabled: 0,
@@ -198,6 +208,7 @@ export const make = (options: CollectorOptions) =>
       outboxFull: 0,
       corrupted: 0,
       sendFailed: 0,
+      unencodable: 0,
       erased: 0
     }
     const buffer = new BoundedBuffer<BufferedEvent>(options.maxBufferSize)
@@ -228,7 +239,7 @@ export const make = (options: CollectorOptions) =>
         type: input.type,
         timestamp: input.timestamp ?? clock.unsafeCurrentTimeMillis(),
         sessionId: session.id,
-        userId: input.userId ?? session.userId,
+        userId: input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId),
         data: input.data === undefined ? emptyData : redactor.redact(input.data),
         tags: input.tags === undefined ? undefined : redactor.redact(input.tags)
       }
@@ -273,6 +284,7 @@ export const make = (options: CollectorOptions) =>
     // collector goes offline: until a backoff deadline, flushes move batches straight into the outbox
     // (so a long outage fills storage, not memory), then one attempt with the oldest stored batch probes
     // the receiver. Its success brings the collector back online, and the outbox drains oldest first.
+    // A receiver refusing our credentials is treated the same way: unusable until it accepts them.
 
     const retryPolicy = Schedule.passthrough(
       Schedule.exponential(options.retryBaseDelay, 2).pipe(
@@ -281,7 +293,8 @@ export const make = (options: CollectorOptions) =>
         Schedule.intersect(Schedule.recurs(options.maxAttempts - 1))
       ) as Schedule.Schedule<unknown, TransportError>
     ).pipe(
-      Schedule.whileInput((error: TransportError) => error.retryable),
+      // Retrying a refused credential at once cannot help: it waits for the offline probes.
+      Schedule.whileInput((error: TransportError) => error.retryable && error.reason !== "unauthorized"),
       Schedule.modifyDelay((error, delay) =>
         error.retryAfterMillis === undefined
           ? delay
@@ -293,33 +306,66 @@ export const make = (options: CollectorOptions) =>
     const maxDelayMillis = Duration.toMillis(options.retryMaxDelay)
 
     const goOffline = (error: TransportError) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        const outageStarts = state.offlineUntil === undefined
         const doubled = state.offlineDelay === 0 ? baseDelayMillis : Math.min(state.offlineDelay * 2, maxDelayMillis)
         state.offlineDelay = Math.max(doubled, Math.min(error.retryAfterMillis ?? 0, maxDelayMillis))
         state.offlineUntil = clock.unsafeCurrentTimeMillis() + state.offlineDelay
-        return state.offlineDelay
-      }).pipe(
-        Effect.flatMap((retryInMillis) =>
-          Effect.logWarning("telemetry receiver unreachable; storing batches in the outbox").pipe(
-            Effect.annotateLogs({ reason: error.message, retryInMillis })
-          )
-        )
-      )
+        const annotations = { reason: error.message, retryInMillis: state.offlineDelay }
+        // One warning per outage: every failed probe logging again would flood the host's logs.
+        if (!outageStarts) return Effect.logDebug("telemetry receiver still unusable").pipe(Effect.annotateLogs(annotations))
+        return Effect.logWarning(
+          error.reason === "unauthorized"
+            ? "telemetry receiver refuses our credentials; storing batches in the outbox until it accepts them"
+            : "telemetry receiver unreachable; storing batches in the outbox"
+        ).pipe(Effect.annotateLogs(annotations))
+      })
 
-    const goOnline = Effect.sync(() => {
+    const goOnline = Effect.suspend(() => {
+      if (state.offlineUntil === undefined) return Effect.void
       state.offlineUntil = undefined
       state.offlineDelay = 0
+      return Effect.logInfo("telemetry receiver reachable again; draining the outbox")
     })
 
     const isOffline = () => state.offlineUntil !== undefined
     const probeDue = () => state.offlineUntil !== undefined && clock.unsafeCurrentTimeMillis() >= state.offlineUntil
 
-    /** Stores a batch in the outbox, counting what the outbox evicted or could not take. */
-    const store = (batch: Batch, position: "newest" | "oldest" = "newest") =>
-      Effect.map(outbox.put(batch, position), (result) => {
-        state.outboxFull += result.evicted
-        state.sendFailed += result.refused
-      })
+    /**
+     * Ends a step that moved events (between the buffer, the outbox, `sent` and `dropped`): `f` updates the
+     * counters, and the outbox's size is read into `state.outboxed` in the same synchronous block. Only
+     * this collector changes its outbox, one step at a time, so `stats` — which reads `state` alone — always
+     * sees the books between two steps, never half-way through one, and never has to wait for one.
+     */
+    const commit = (f: () => void = Fn.constVoid): Effect.Effect<void> =>
+      Effect.flatMap(outbox.size, (size) =>
+        Effect.sync(() => {
+          f()
+          state.outboxed = size.events
+        }))
+
+    const countPut = (result: PutResult): void => {
+      state.outboxFull += result.evicted
+      state.sendFailed += result.refused
+    }
+
+    /** Stores a batch in the outbox; the caller commits, counting what the outbox evicted or could not take. */
+    const store = (batch: Batch, position: "newest" | "oldest" = "newest") => outbox.put(batch, position)
+
+    /**
+     * One attempt. A transport that dies (an encoder throwing, a bug) fails like an encoding failure: the
+     * batch is split until the event at fault is alone, and only that one is dropped.
+     */
+    const sendOnce = (batch: Batch): Effect.Effect<void, TransportError> =>
+      Effect.catchAllDefect(Effect.suspend(() => transport.send(batch)), (defect) =>
+        Effect.fail(
+          new TransportError({
+            reason: "encode",
+            retryable: false,
+            message: `transport failed unexpectedly: ${describeThrown(defect)}`,
+            cause: defect
+          })
+        ))
 
     /** Raised when the buffer fills while a batch is being retried: stop waiting, store it, go offline. */
     const pressure = yield* Queue.sliding<void>(1)
@@ -336,7 +382,7 @@ export const make = (options: CollectorOptions) =>
         // left in the queue, it would abandon this send at once and take the collector offline.
         ? Effect.zipRight(Queue.takeAll(pressure), Effect.suspend(() => {
           state.retrying = true
-          return transport.send(batch).pipe(
+          return sendOnce(batch).pipe(
             Effect.retry(retryPolicy),
             Effect.raceFirst(Effect.zipRight(Queue.take(pressure), Effect.fail(underPressure))),
             Effect.ensuring(Effect.sync(() => {
@@ -344,56 +390,115 @@ export const make = (options: CollectorOptions) =>
             }))
           )
         }))
-        : transport.send(batch)
+        : sendOnce(batch)
 
     /**
-     * Sends a batch (from the buffer, or already `stored` in the outbox) and settles its events: sent,
-     * rejected, or kept in the outbox. Only the send can be interrupted; once it answered, the settling
-     * runs to the end, so an event is never both counted as sent and put back.
+     * Sends a batch (from the buffer, or already `stored` in the outbox) and settles it. Only the send runs
+     * under the caller's `restore`: once it answered, or was interrupted, the settling is one step, whose
+     * commit also runs `release` (taking the batch off the in-flight list). Interrupted, a batch
+     * from the buffer goes to the front of the outbox under its own id, so nothing is lost or reordered,
+     * and nothing is stored twice.
      */
-    const deliver = (batch: Batch, stored: boolean, retry: boolean): Effect.Effect<Outcome> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(restore(Effect.either(send(batch, retry))), (result) => settle(batch, stored, result))
-      )
+    const deliver = (
+      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>,
+      batch: Batch,
+      stored: boolean,
+      retry: boolean,
+      release: () => void = Fn.constVoid
+    ): Effect.Effect<Outcome> =>
+      Effect.flatMap(Effect.exit(restore(send(batch, retry))), (exit) => {
+        if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release)
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) return settle(batch, stored, failure.value, release)
+        const putBack = stored ? commit(release) : Effect.flatMap(store(batch, "oldest"), (result) =>
+          commit(() => {
+            countPut(result)
+            release()
+          }))
+        return putBack.pipe(
+          Effect.zipRight(
+            Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.logError("telemetry send failed", exit.cause)
+          ),
+          Effect.as("failed" as const)
+        )
+      })
 
-    const settle = (batch: Batch, stored: boolean, result: Either.Either<void, TransportError>): Effect.Effect<Outcome> => {
+    /** What an answer means for a batch's events: sent, split, dropped with a reason, or kept in the outbox. */
+    const settle = (
+      batch: Batch,
+      stored: boolean,
+      error: TransportError | undefined,
+      release: () => void
+    ): Effect.Effect<Outcome> => {
       const forget = stored ? outbox.remove(batch.batchId) : Effect.void
-      if (Either.isRight(result)) {
-        return Effect.sync(() => {
-          state.sent += batch.events.length
-          state.batches++
-        }).pipe(Effect.zipRight(forget), Effect.zipRight(goOnline), Effect.as("settled" as const))
-      }
-      const error = result.left
-      if (error.reason === "tooLarge" && batch.events.length > 1) {
-        // The halves go to the front of the outbox, which is drained first, under derived batch ids.
-        const half = Math.ceil(batch.events.length / 2)
+      const events = batch.events.length
+      if (error === undefined) {
         return forget.pipe(
-          Effect.zipRight(store({ batchId: `${batch.batchId}.1`, events: batch.events.slice(half) }, "oldest")),
-          Effect.zipRight(store({ batchId: `${batch.batchId}.0`, events: batch.events.slice(0, half) }, "oldest")),
+          Effect.zipRight(commit(() => {
+            state.sent += events
+            state.batches++
+            release()
+          })),
+          Effect.zipRight(goOnline),
           Effect.as("settled" as const)
         )
       }
-      if (!error.retryable) {
-        return Effect.sync(() => {
-          state.rejected += batch.events.length
-        }).pipe(
-          Effect.zipRight(forget),
+      if ((error.reason === "tooLarge" || error.reason === "encode") && events > 1) {
+        // The halves take the batch's place at the front of the outbox, which is drained first, under
+        // derived batch ids; one outbox write commits the swap.
+        const half = Math.ceil(events / 2)
+        const parts = [
+          { batchId: `${batch.batchId}.0`, events: batch.events.slice(0, half) },
+          { batchId: `${batch.batchId}.1`, events: batch.events.slice(half) }
+        ]
+        return Effect.flatMap(outbox.replace(batch.batchId, parts), (result) =>
+          commit(() => {
+            countPut(result)
+            release()
+          })).pipe(Effect.as("settled" as const))
+      }
+      if (error.reason === "encode") {
+        return forget.pipe(
+          Effect.zipRight(commit(() => {
+            state.unencodable += events
+            release()
+          })),
           Effect.zipRight(
-            Effect.logWarning("telemetry batch rejected by the receiver").pipe(
-              Effect.annotateLogs({ batchId: batch.batchId, events: batch.events.length, reason: error.message })
+            Effect.logWarning("telemetry event dropped: the transport cannot encode it").pipe(
+              Effect.annotateLogs({ eventId: batch.events[0]?.id, type: batch.events[0]?.type, reason: error.message })
             )
           ),
           Effect.as("settled" as const)
         )
       }
-      return (stored ? Effect.void : store(batch)).pipe(Effect.zipRight(goOffline(error)), Effect.as("failed" as const))
+      if (!error.retryable && error.reason !== "unauthorized") {
+        return forget.pipe(
+          Effect.zipRight(commit(() => {
+            state.rejected += events
+            release()
+          })),
+          Effect.zipRight(
+            Effect.logWarning("telemetry batch rejected by the receiver").pipe(
+              Effect.annotateLogs({ batchId: batch.batchId, events, reason: error.message })
+            )
+          ),
+          Effect.as("settled" as const)
+        )
+      }
+      const keep = stored ? commit(release) : Effect.flatMap(store(batch), (result) =>
+        commit(() => {
+          countPut(result)
+          release()
+        }))
+      return keep.pipe(
+        Effect.zipRight(goOffline(error)),
+        Effect.as("failed" as const)
+      )
     }
 
     /**
-     * Takes one batch from the buffer and sends it — or, offline, stores it. Taking and settling are
-     * uninterruptible: when the send itself is interrupted (the scope closing), the batch goes to the
-     * front of the outbox under the same batch id, so nothing is lost or reordered.
+     * Takes one batch from the buffer and sends it — or, offline, stores it. Everything but the send is
+     * uninterruptible, so a closing scope never catches a batch half taken or half settled.
      */
     const flushFromBuffer = (offline: boolean): Effect.Effect<Outcome> =>
       Effect.uninterruptibleMask((restore) => {
@@ -401,25 +506,32 @@ export const make = (options: CollectorOptions) =>
         const batch: Batch = { batchId: crypto.randomUUID(), events: events.map(materialize) }
         const held = { events, batch }
         state.inFlight.push(held)
-        const release = Effect.sync(() => {
+        const release = () => {
           state.inFlight.splice(state.inFlight.indexOf(held), 1)
-        })
-        if (offline) return store(batch).pipe(Effect.zipRight(release), Effect.as("settled" as const))
-        return restore(deliver(batch, false, true)).pipe(
-          Effect.onInterrupt(() => store(batch, "oldest")),
-          Effect.ensuring(release)
-        )
+        }
+        if (offline) {
+          return Effect.flatMap(store(batch), (result) =>
+            commit(() => {
+              countPut(result)
+              release()
+            })).pipe(Effect.as("settled" as const))
+        }
+        return deliver(restore, batch, false, true, release)
       })
 
     /** Re-sends the oldest stored batch: with retries online, one attempt as an offline probe. */
     const flushFromOutbox = (retry: boolean): Effect.Effect<Outcome | "empty"> =>
-      Effect.flatMap(outbox.oldest, ({ batch, corrupted }) => {
-        state.corrupted += corrupted
-        return Option.match(batch, {
-          onNone: () => Effect.succeed("empty" as const),
-          onSome: (stored) => deliver(stored, true, retry)
-        })
-      })
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(outbox.oldest, ({ batch, corrupted }) =>
+          commit(() => {
+            state.corrupted += corrupted
+          }).pipe(Effect.as(batch))).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.succeed("empty" as const),
+            onSome: (stored) => deliver(restore, stored, true, retry)
+          }))
+        )
+      )
 
     const lock = yield* Effect.makeSemaphore(1)
 
@@ -430,8 +542,7 @@ export const make = (options: CollectorOptions) =>
     const drain = (minimum: number): Effect.Effect<void> =>
       lock.withPermits(1)(Effect.gen(function*() {
         while (true) {
-          const outboxed = (yield* outbox.size).events
-          if (probeDue() || (!isOffline() && outboxed > 0)) {
+          if (probeDue() || (!isOffline() && state.outboxed > 0)) {
             const outcome = yield* flushFromOutbox(!isOffline())
             if (outcome === "failed") continue // now offline: spill the buffer below
             if (outcome === "settled") continue
@@ -441,9 +552,11 @@ export const make = (options: CollectorOptions) =>
         }
       }))
 
-    /** Sends (or, offline, stores) everything buffered. */
-    const flush = drain(1)
+    /** A caller's flush: bounded by `flushTimeout`; a send it cuts short goes back to the front of the outbox. */
+    const flush = drain(1).pipe(Effect.interruptible, Effect.timeoutOption(options.flushTimeout), Effect.asVoid)
 
+    // It does not wait for a flush under way (it runs synchronously inside a page-unload handler), so a
+    // `stats` read during it may see a step of that flush half-way; once it returns, the books are exact.
     const flushSync = (sendNow: (batch: Batch) => boolean): Effect.Effect<void> =>
       Effect.suspend(() => {
         if (buffer.length === 0) return Effect.void
@@ -455,11 +568,11 @@ export const make = (options: CollectorOptions) =>
           accepted = false
         }
         const settled = accepted
-          ? Effect.sync(() => {
+          ? commit(() => {
             state.sent += batch.events.length
             state.batches++
           })
-          : store(batch)
+          : Effect.flatMap(store(batch), (result) => commit(() => countPut(result)))
         return Effect.zipRight(settled, flushSync(sendNow))
       }).pipe(Effect.uninterruptible)
 
@@ -468,9 +581,9 @@ export const make = (options: CollectorOptions) =>
       buffer.length === 0 ? Effect.void : Effect.zipRight(flushFromBuffer(true), spillAll)
     )
 
-    const stats = Effect.map(outbox.size, ({ events: outboxed }): CollectorStats => {
+    const stats = Effect.sync((): CollectorStats => {
       const dropped = state.bufferOverflow + state.rejected + state.outboxFull + state.corrupted + state.sendFailed +
-        state.erased
+        state.unencodable + state.erased
       return {
         tracked: state.tracked,
         invalid: state.invalid,
@@ -480,7 +593,7 @@ export const make = (options: CollectorOptions) =>
         restored: state.restored,
         sent: state.sent,
         buffered: buffer.length + state.inFlight.reduce((n, held) => n + held.events.length, 0),
-        outboxed,
+        outboxed: state.outboxed,
         batches: state.batches,
         offline: state.offlineUntil !== undefined,
         dropped: {
@@ -489,6 +602,7 @@ export const make = (options: CollectorOptions) =>
           outboxFull: state.outboxFull,
           corrupted: state.corrupted,
           sendFailed: state.sendFailed,
+          unencodable: state.unencodable,
           erased: state.erased,
           total: dropped
         }
@@ -504,7 +618,7 @@ export const make = (options: CollectorOptions) =>
       if (state.offlineUntil !== undefined) state.offlineUntil = clock.unsafeCurrentTimeMillis()
     })
     yield* Effect.addFinalizer(() =>
-      Effect.zipRight(probeNow, flush).pipe(
+      Effect.zipRight(probeNow, drain(1)).pipe(
         Effect.interruptible,
         Effect.timeout(options.shutdownTimeout),
         Effect.ignore,
@@ -532,7 +646,7 @@ export const make = (options: CollectorOptions) =>
     // A full batch wakes the loop to send full batches only; the timer sends whatever waits.
     yield* nextWait.pipe(
       Effect.flatMap((wait) => Effect.timeoutOption(Queue.take(flushRequests), wait)),
-      Effect.flatMap(Option.match({ onNone: () => flush, onSome: () => drain(options.maxBatchSize) })),
+      Effect.flatMap(Option.match({ onNone: () => drain(1), onSome: () => drain(options.maxBatchSize) })),
       // Requests raised while draining are answered by it; one left over would retry a failing receiver at once.
       Effect.zipLeft(Queue.takeAll(flushRequests)),
       Effect.zipLeft(Effect.flatMap(stats, recordMetrics)),
@@ -580,9 +694,11 @@ export const make = (options: CollectorOptions) =>
         Effect.tap((session) => trackInternal("session.start", sessionData(session)))
       )
 
-    const exportUserData = (userId: string) =>
-      Effect.map(outbox.eventsOf(userId), (stored): UserDataExport => ({
-        userId,
+    // Users are named as the caller knows them; their events hold the pseudonym when the id is PII-shaped.
+    const exportUserData = (given: string) => {
+      const userId = redactor.pseudonymize(given)
+      return Effect.map(outbox.eventsOf(userId), (stored): UserDataExport => ({
+        userId: given,
         sessions: state.sessions.filter((s) => s.userId === userId),
         events: [
           ...stored,
@@ -590,14 +706,17 @@ export const make = (options: CollectorOptions) =>
           ...buffer.toArray().filter((e) => e.userId === userId).map(materialize)
         ]
       }))
+    }
 
     // Erasing from the outbox waits for a running flush, so no stored batch is sent half-erased.
-    const eraseUserData = (userId: string) =>
+    const eraseUserData = (given: string) =>
       lock.withPermits(1)(Effect.gen(function*() {
-        const fromOutbox = yield* outbox.erase(userId)
-        const fromBuffer = buffer.removeWhere((e) => e.userId === userId)
-        const erased = fromOutbox + fromBuffer
-        state.erased += erased
+        const userId = redactor.pseudonymize(given)
+        let erased = yield* outbox.erase(userId)
+        yield* commit(() => {
+          erased += buffer.removeWhere((e) => e.userId === userId)
+          state.erased += erased
+        })
         state.sessions = state.sessions.filter((s) => s.userId !== userId)
         return { erased }
       }))
@@ -632,16 +751,18 @@ export const layer = (
 /** A batch is settled once sent or rejected for good; failed when it still could not be delivered. */
 type Outcome = "settled" | "failed"
 
-/** The error for input that throws when read. */
-const unreadableInput = (thrown: unknown): InvalidEventError => {
-  let reason = "an exception"
+/** A thrown value as text, even when describing it throws too. */
+const describeThrown = (thrown: unknown): string => {
   try {
-    reason = thrown instanceof Error ? thrown.message : String(thrown)
+    return thrown instanceof Error ? thrown.message : String(thrown)
   } catch {
-    // a thrown value that cannot even be described
+    return "an exception"
   }
-  return new InvalidEventError({ issues: [{ path: [], message: `input cannot be read: ${reason}` }] })
 }
+
+/** The error for input that throws when read. */
+const unreadableInput = (thrown: unknown): InvalidEventError =>
+  new InvalidEventError({ issues: [{ path: [], message: `input cannot be read: ${describeThrown(thrown)}` }] })
 
 /** Sessions remembered per user for `exportUserData`. */
 const maxRememberedSessions = 1_000

@@ -11,7 +11,8 @@
  * operation under way, except requests the server is deliberately leaving unanswered (a hang), whose
  * timeouts are what a test wants to fire. I/O thus takes no simulated time, every timer fires at its
  * exact instant, and outcomes do not depend on the machine's speed. Waiting for I/O is the only real
- * waiting, and it is bounded (`ioDeadline`).
+ * waiting, and it is bounded by progress, not by total time (`stallDeadline`): a drain of thousands of
+ * requests may take a minute on a loaded machine, but no single step of it may stall.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -28,8 +29,12 @@ import * as TestServer from "../../support/TestServer.js"
 /** Header carrying a number unique to each HTTP attempt, so a hung request can be told from a pending one. */
 const attemptHeader = "x-fault-attempt"
 
-/** How long real I/O may take before the rig gives up on it (a bug, not a slow machine). */
-const ioDeadline = 20_000
+/**
+ * How long the collector's I/O may go without any operation finishing (and with no fiber ready to run)
+ * before the rig gives up on it: a request or outbox operation stuck that long is a bug, not a slow machine.
+ * It bounds each step, not the whole wait, which grows with the work under way and with the machine's load.
+ */
+const stallDeadline = 20_000
 
 /** What the collector has under way right now. Plain fields: only synchronous code touches them. */
 class InFlight {
@@ -37,6 +42,8 @@ class InFlight {
   storage = 0
   attempts = new Set<string>()
   nextAttempt = 0
+  /** Sends, outbox operations and HTTP attempts finished so far: how `quiet` tells slow I/O from stuck I/O. */
+  finished = 0
   /** Whether everything under way is an HTTP attempt the server is leaving unanswered. */
   idleBut(hanging: ReadonlyArray<TestServer.ReceivedRequest>): boolean {
     if (this.storage > 0) return false
@@ -83,7 +90,10 @@ const countedHttpClient = (inFlight: InFlight) =>
         ),
         HttpClient.transform((effect, request) => {
           const id = request.headers[attemptHeader]!
-          return around(() => inFlight.attempts.add(id), () => inFlight.attempts.delete(id), effect)
+          return around(() => inFlight.attempts.add(id), () => {
+            inFlight.attempts.delete(id)
+            inFlight.finished++
+          }, effect)
         })
       ))
   ).pipe(Layer.provide(NodeHttpClient.layerUndici))
@@ -94,7 +104,11 @@ const countedTransport = (inFlight: InFlight, inner: Layer.Layer<Transport>) =>
     Transport,
     Effect.map(Transport, (transport) =>
       Transport.of({
-        send: (batch) => around(() => inFlight.sends++, () => inFlight.sends--, transport.send(batch))
+        send: (batch) =>
+          around(() => inFlight.sends++, () => {
+            inFlight.sends--
+            inFlight.finished++
+          }, transport.send(batch))
       }))
   ).pipe(Layer.provide(inner))
 
@@ -103,9 +117,14 @@ const countedOutbox = (inFlight: InFlight, inner: Layer.Layer<Outbox.Outbox>) =>
   Layer.effect(
     Outbox.Outbox,
     Effect.map(Outbox.Outbox, (outbox) => {
-      const counted = <A>(effect: Effect.Effect<A>) => around(() => inFlight.storage++, () => inFlight.storage--, effect)
+      const counted = <A>(effect: Effect.Effect<A>) =>
+        around(() => inFlight.storage++, () => {
+          inFlight.storage--
+          inFlight.finished++
+        }, effect)
       return Outbox.Outbox.of({
         put: (batch, position) => counted(outbox.put(batch, position)),
+        replace: (batchId, parts) => counted(outbox.replace(batchId, parts)),
         oldest: counted(outbox.oldest),
         remove: (batchId) => counted(outbox.remove(batchId)),
         size: counted(outbox.size),
@@ -179,7 +198,8 @@ export const start = (options: RigOptions = {}) =>
     const scheduler = new CountingScheduler(yield* FiberRef.get(FiberRef.currentScheduler))
     yield* FiberRef.set(FiberRef.currentScheduler, scheduler)
     const http = layerHttpTransport({ url: server.url, timeout: config.requestTimeout }).pipe(
-      Layer.provide(countedHttpClient(inFlight))
+      Layer.provide(countedHttpClient(inFlight)),
+      Layer.orDie // a loopback URL and no headers: nothing to refuse
     )
     const outbox = outboxFolder === undefined ? Outbox.layerMemory(outboxOptions(config)) : layerNodeOutbox(config)
     // Closing the collector runs its final flush, bounded by `shutdownTimeout` on the TestClock. Nothing
@@ -205,9 +225,12 @@ export const start = (options: RigOptions = {}) =>
     const settle = Effect.zipRight(TestClock.adjust(0), Effect.yieldNow())
 
     const quiet: Effect.Effect<void> = Effect.gen(function*() {
-      const started = performance.now()
+      // Fibers running or an operation finishing is progress; only a wait without either is bounded.
+      let finished = inFlight.finished
+      let progressAt = performance.now()
       while (true) {
         if (scheduler.pending > 0) {
+          progressAt = performance.now()
           yield* nextTurn
           continue
         }
@@ -216,10 +239,13 @@ export const start = (options: RigOptions = {}) =>
           if (yield* isIdle) return
           continue
         }
-        if (performance.now() - started > ioDeadline) {
+        if (inFlight.finished !== finished) {
+          finished = inFlight.finished
+          progressAt = performance.now()
+        } else if (performance.now() - progressAt > stallDeadline) {
           return yield* Effect.dieMessage(
-            `collector I/O still under way after ${ioDeadline} ms: ${inFlight.sends} sends, ` +
-              `${inFlight.storage} outbox operations, ${inFlight.attempts.size} HTTP attempts`
+            `collector I/O made no progress for ${stallDeadline} ms: ${inFlight.sends} sends, ` +
+              `${inFlight.storage} outbox operations, ${inFlight.attempts.size} HTTP attempts under way`
           )
         }
         yield* realTimer(1)
