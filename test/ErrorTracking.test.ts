@@ -17,7 +17,7 @@ import {
   TestClock
 } from "effect"
 import { layerGlobalErrorHandlers } from "../src/layers/GlobalErrorHandlers.js"
-import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import type { ErrorCapturedData, ErrorRecoveryData, ErrorRepeatedData } from "../src/schemas/ErrorEvents.js"
@@ -43,6 +43,7 @@ const email = /[a-z]{1,20}@example\.com/g
 /** Replaces `…@example.com`, so tests can see that something went through the Redactor. */
 const testRedactor = Redactor.of({
   redactString: (s) => s.replace(email, "[EMAIL]"),
+  pseudonymize: (userId) => userId,
   redact: <A>(value: A): A =>
     JSON.parse(JSON.stringify(value), (_key, v: unknown) => (typeof v === "string" ? v.replace(email, "[EMAIL]") : v))
 })
@@ -62,6 +63,31 @@ const start = (options: ErrorTrackingOptions = {}) =>
       repeated: recording.dataOf<ErrorRepeatedData>("error.repeated"),
       recoveries: recording.dataOf<ErrorRecoveryData>("error.recovery")
     }
+  })
+
+/**
+ * ErrorTracking over the real collector, the real Redactor and the memory transport: what the collector
+ * refuses is never delivered, so a test reads the truth from what was delivered.
+ */
+const startReal = (options: ErrorTrackingOptions = {}) =>
+  Effect.gen(function*() {
+    const config = yield* Effect.orDie(fromOptions({ transport: "memory" }))
+    const context = yield* Layer.build(
+      layerErrorTracking(options).pipe(
+        Layer.provideMerge(Layer.merge(layerWithTransport(config, layerMemoryTransport), layerRedactor())),
+        Layer.provideMerge(layerMemoryTransport)
+      )
+    )
+    const tracking = Context.get(context, ErrorTracking)
+    const collector = Context.get(context, TelemetryCollector)
+    /** Flushes, then reads the data of the delivered events of one type. */
+    const delivered = <A>(type: string): Effect.Effect<ReadonlyArray<A>> =>
+      collector.flush.pipe(
+        Effect.zipRight(deliveredEvents),
+        Effect.map((events) => events.filter((e) => e.type === type).map((e) => e.data as unknown as A)),
+        Effect.provide(context)
+      )
+    return { context, tracking, collector, delivered }
   })
 
 /** Lets forked fibers run what they were woken for. */
@@ -114,7 +140,7 @@ describe("ErrorTracking capture", () => {
       ])
     }))
 
-  it.scoped("captures each kind of Cause: fail, die, interrupt, parallel and sequential", () =>
+  it.scoped("captures each kind of Cause: fail, die, interrupt, parallel and sequential (each distinct leaf its own event)", () =>
     Effect.gen(function*() {
       const { captured, tracking } = yield* start({ duplicateWindow: 0 })
       class NotFound extends Schema.TaggedError<NotFound>()("NotFound", { id: Schema.String }) {}
@@ -137,9 +163,11 @@ describe("ErrorTracking capture", () => {
         ["fail", "NotFound", "WARNING", "not_found", "single", true],
         ["die", "TypeError", "CRITICAL", "runtime", "single", false],
         ["interrupt", "Interrupted", "INFO", "interruption", "single", true],
-        // The worst leaf sets the severity: a defect beside the failure makes it critical.
-        ["fail", "NotFound", "CRITICAL", "not_found", "parallel", true],
-        ["fail", "NotFound", "CRITICAL", "not_found", "sequential", true]
+        // The most severe leaf is the primary event; the other distinct leaf follows, linked by causeId.
+        ["die", "Error", "CRITICAL", "unknown", "parallel", false],
+        ["fail", "NotFound", "WARNING", "not_found", "parallel", true],
+        ["die", "Error", "CRITICAL", "unknown", "sequential", false],
+        ["fail", "NotFound", "WARNING", "not_found", "sequential", true]
       ])
       // Schema.TaggedError brings its own message; a Data.TaggedError without one is shown as its fields.
       expect(events[0]!.message).toBe(new NotFound({ id: "a1" }).message)
@@ -148,7 +176,9 @@ describe("ErrorTracking capture", () => {
         ["fail", "NotFound", new NotFound({ id: "b2" }).message],
         ["die", "Error", "boom"]
       ])
-      expect(events[4]!.reasons.map((r) => [r.kind, r.message])).toEqual([
+      expect(events[4]!.reasons.map((r) => [r.kind, r.message])).toEqual([["fail", new NotFound({ id: "b2" }).message]])
+      expect([events[3]!.causeId, events[4]!.causeId]).toEqual([events[3]!.errorId, events[3]!.errorId])
+      expect(events[5]!.reasons.map((r) => [r.kind, r.message])).toEqual([
         ["fail", new NotFound({ id: "c3" }).message],
         ["die", "cleanup failed"]
       ])
@@ -204,14 +234,13 @@ describe("ErrorTracking capture", () => {
       expect((yield* captured).map((e) => e.message)).toEqual(["typed"])
     }))
 
-  it.scoped("a failing collector never fails the caller; the failure is counted", () =>
+  it.scoped("a failing collector never fails the caller; the capture is answered failed, with the reason, and counted", () =>
     Effect.gen(function*() {
       const { failing, tracking } = yield* start()
       yield* Ref.set(failing, true)
       const result = yield* tracking.captureError(new Error("while the collector is down"))
-      expect(result.outcome).toBe("sent")
-      expect((yield* tracking.stats).trackFailures).toBe(1)
-      expect((yield* tracking.stats).sent).toBe(0)
+      expect(result).toMatchObject({ outcome: "failed", reason: "collector is down" })
+      expect(yield* tracking.stats).toMatchObject({ captured: 1, sent: 0, failed: 1, trackFailures: 1 })
     }))
 
   it.scoped("an event with huge context and breadcrumbs is cut to fit the collector's limit", () =>
@@ -716,5 +745,249 @@ describe("ErrorTracking over the real collector", () => {
       expect(event!.data).toMatchObject({ errorId })
       expect(JSON.stringify(event!.data)).not.toContain("ann@example.com")
       expect(JSON.stringify(yield* tracking.breadcrumbs)).not.toContain("ann@example.com")
+    }))
+})
+
+// ---- hostile input: a capture never lies about its outcome, and never poisons later ones --------------
+
+/** A JSON body with a `__proto__` key, as `JSON.parse` builds it: an own field, not a prototype. */
+const protoBody = () => JSON.parse("{\"__proto__\": {\"polluted\": 1}, \"ok\": 2}") as Record<string, unknown>
+
+describe("ErrorTracking over hostile input", () => {
+  it.scoped("a __proto__ key in breadcrumb data and capture context stays data: 5 of 5 later errors are delivered", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal({ duplicateWindow: 0 })
+      yield* tracking.addBreadcrumb({ message: "parsed a request body", data: protoBody() })
+      const outcomes = []
+      for (let i = 0; i < 5; i++) {
+        outcomes.push((yield* tracking.captureError(new Error(`failure ${i}`), { context: { body: protoBody() } })).outcome)
+      }
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(outcomes).toEqual(["sent", "sent", "sent", "sent", "sent"])
+      expect(events).toHaveLength(5)
+      expect(JSON.stringify(events[4]!.context)).toBe("{\"body\":{\"__proto__\":{\"polluted\":1},\"ok\":2}}")
+      expect(JSON.stringify(events[4]!.breadcrumbs[0]!.data)).toBe("{\"__proto__\":{\"polluted\":1},\"ok\":2}")
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    }))
+
+  it.scoped("a __proto__ key in tracked data feeding layerBreadcrumbsFromEvents poisons no later capture", () =>
+    Effect.gen(function*() {
+      const { collector, delivered, tracking } = yield* startReal({ duplicateWindow: 0 })
+      const decorated = Context.get(
+        yield* Layer.build(
+          layerBreadcrumbsFromEvents.pipe(
+            Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(ErrorTracking, tracking)))
+          )
+        ),
+        TelemetryCollector
+      )
+      yield* decorated.track({ type: "form.submitted", data: protoBody() as never })
+      const outcomes = []
+      for (let i = 0; i < 5; i++) outcomes.push((yield* tracking.captureError(new Error(`after the form ${i}`))).outcome)
+      expect(outcomes).toEqual(["sent", "sent", "sent", "sent", "sent"])
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events).toHaveLength(5)
+      expect(events[0]!.breadcrumbs.map((c) => c.message)).toEqual(["form.submitted"])
+    }))
+
+  it.scoped("an event the collector refuses is answered refused, with the reason, and counted — not sent", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal({ beforeSend: (e) => ({ ...e, context: { ratio: Number.NaN } }) })
+      const result = yield* tracking.captureError(new Error("ratio went wrong"))
+      expect(result.outcome).toBe("refused")
+      expect(result.reason).toMatch(/finite/)
+      expect(yield* delivered("error.captured")).toEqual([])
+      expect(yield* tracking.stats).toMatchObject({ captured: 1, sent: 0, refused: 1, trackFailures: 1 })
+    }))
+
+  it.scoped("a 40 KB _tag, a 50 KB fingerprint, 2 KB tag values, a long mechanism and odd user ids give valid, delivered events", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal({ duplicateWindow: 0 })
+      const longFingerprint = "checkout-".repeat(5_600)
+      const results = [
+        yield* tracking.captureError({ _tag: "Huge".repeat(10_000), message: "a 40 KB tag" }),
+        yield* tracking.captureError(new Error("a 50 KB fingerprint"), { fingerprint: longFingerprint }),
+        yield* tracking.captureError(new Error("long tags"), {
+          tags: { page: "p".repeat(2_000) },
+          mechanism: "m".repeat(5_000)
+        }),
+        yield* tracking.captureError(new Error("empty user"), { userId: "" }),
+        yield* tracking.captureError(new Error("long user"), { userId: "u".repeat(300) })
+      ]
+      expect(results.map((r) => r.outcome)).toEqual(["sent", "sent", "sent", "sent", "sent"])
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events).toHaveLength(5)
+      expect(events[0]!.type.length).toBeLessThanOrEqual(200)
+      expect(events[1]!.fingerprint.length).toBeLessThanOrEqual(128)
+      expect(events[1]!.fingerprint).toBe(results[1]!.fingerprint)
+      // The long value still finds its group: lookups take the same bounded form.
+      expect((yield* tracking.group(longFingerprint)).pipe(Option.map((g) => g.fingerprint))).toEqual(
+        Option.some(results[1]!.fingerprint)
+      )
+      expect(yield* tracking.stats).toMatchObject({ sent: 5, refused: 0, trackFailures: 0 })
+    }))
+
+  it.scoped("error.repeated of a 50 KB fingerprint is delivered", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal({ duplicateWindow: "1 second" })
+      const longFingerprint = "f-".repeat(25_000)
+      yield* tracking.captureError(new Error("flaky"), { fingerprint: longFingerprint })
+      yield* tracking.captureError(new Error("flaky"), { fingerprint: longFingerprint })
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect((yield* delivered<ErrorRepeatedData>("error.repeated")).map((r) => r.count)).toEqual([1])
+    }))
+
+  it.scoped("a breadcrumb with a NaN timestamp or non-JSON data from beforeBreadcrumb makes no later capture refused", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal({
+        duplicateWindow: 0,
+        beforeBreadcrumb: (c) =>
+          c.category === "hooked" ? { ...c, data: { at: new Date(0), fn: () => 1, big: 1n } as never, level: "LOUD" as never } : c
+      })
+      yield* tracking.addBreadcrumb({ message: "clock broke", timestamp: Number.NaN })
+      yield* tracking.addBreadcrumb({ message: "hook edited", category: "hooked" })
+      const outcomes = []
+      for (let i = 0; i < 3; i++) outcomes.push((yield* tracking.captureError(new Error(`later ${i}`))).outcome)
+      expect(outcomes).toEqual(["sent", "sent", "sent"])
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events).toHaveLength(3)
+      expect(events[0]!.breadcrumbs.map((c) => [c.message, c.level, c.data])).toEqual([
+        ["clock broke", "INFO", undefined],
+        ["hook edited", "INFO", { at: "1970-01-01T00:00:00.000Z", big: "1" }]
+      ])
+    }))
+
+  it.scoped("a context that throws when read, or shares references widely, is copied within bounds and the error still sent", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      const revoked = Proxy.revocable({}, {})
+      revoked.revoke()
+      // Ten keys a level, all pointing at the same child, six levels deep: a million paths, no cycle.
+      let reads = 0
+      let shared: Record<string, unknown> = { leaf: 1 }
+      for (let level = 0; level < 6; level++) {
+        const child = shared
+        const node: Record<string, unknown> = {}
+        for (let k = 0; k < 10; k++) {
+          Object.defineProperty(node, `k${k}`, { enumerable: true, get: () => (reads++, child) })
+        }
+        shared = node
+      }
+      const results = [
+        yield* tracking.captureError(new Error("unreadable context"), { context: revoked.proxy }),
+        yield* tracking.captureError(new Error("wide context"), { context: { shared } })
+      ]
+      expect(results.map((r) => r.outcome)).toEqual(["sent", "sent"])
+      expect((yield* captured).map((e) => e.message)).toEqual(["unreadable context", "wide context"])
+      expect(reads).toBeLessThan(50_000)
+    }))
+
+  it.scoped("an unhandled rejection whose reason has a 40 KB _tag is delivered by the global handlers", () =>
+    Effect.gen(function*() {
+      const { context, delivered } = yield* startReal()
+      const target = new EventTarget()
+      yield* Layer.build(layerGlobalErrorHandlers({ target }).pipe(Layer.provide(Layer.succeedContext(context))))
+      const reason = { _tag: "Rejected".repeat(5_000), message: "nobody caught me", body: protoBody() }
+      target.dispatchEvent(Object.assign(new Event("unhandledrejection"), { reason }))
+      yield* settle
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events.map((e) => [e.mechanism, e.message])).toEqual([["onunhandledrejection", "nobody caught me"]])
+    }))
+})
+
+// ---- Causes with several failures ----------------------------------------------------------------------
+
+class RateLimited extends Data.TaggedError("RateLimited")<{ readonly retryAfter: number }> {}
+/** One call site for every RateLimited, so they share a fingerprint. */
+const rateLimited = (retryAfter: number) => new RateLimited({ retryAfter })
+
+describe("ErrorTracking Causes with several failures", () => {
+  it.scoped("a parallel Cause reports its defect as the primary, even when its failure is a known duplicate", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal()
+      const first = yield* tracking.captureError(Cause.fail(rateLimited(1)))
+      const both = yield* tracking.captureError(
+        Cause.parallel(Cause.fail(rateLimited(2)), Cause.die(new TypeError("items.map is not a function")))
+      )
+      expect(first.outcome).toBe("sent")
+      expect(both.outcome).toBe("sent")
+      expect(both.fingerprint).not.toBe(first.fingerprint)
+      expect(both.linked).toEqual([{ errorId: expect.any(String), fingerprint: first.fingerprint, outcome: "suppressed" }])
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events.map((e) => [e.type, e.kind, e.severity, e.composition])).toEqual([
+        ["RateLimited", "fail", "WARNING", "single"],
+        ["TypeError", "die", "CRITICAL", "parallel"]
+      ])
+      expect(events[1]).toMatchObject({ errorId: both.errorId, causeId: both.errorId, handled: false })
+      expect(events[1]!.reasons.map((r) => [r.kind, r.type, r.fingerprint])).toEqual([
+        ["fail", "RateLimited", first.fingerprint],
+        ["die", "TypeError", both.fingerprint]
+      ])
+      expect((yield* tracking.group(first.fingerprint)).pipe(Option.map((g) => g.count))).toEqual(Option.some(2))
+      expect(yield* tracking.stats).toMatchObject({ captured: 3, sent: 2, suppressed: 1 })
+    }))
+
+  it.scoped("each distinct failure and defect of a sequential Cause is its own event, linked by causeId", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal()
+      const result = yield* tracking.captureError(
+        Cause.sequential(Cause.fail(rateLimited(1)), Cause.die(new Error("cleanup failed")))
+      )
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(events.map((e) => [e.type, e.kind, e.causeId, e.composition])).toEqual([
+        ["Error", "die", result.errorId, "sequential"],
+        ["RateLimited", "fail", result.errorId, "sequential"]
+      ])
+      expect(result.linked?.map((l) => [l.errorId, l.outcome])).toEqual([[events[1]!.errorId, "sent"]])
+      expect(events[0]!.reasons.map((r) => r.message)).toEqual(["{\"retryAfter\":1}", "cleanup failed"])
+    }))
+
+  it.scoped("a Cause of more than 10 leaves lists 10, the primary always among them, and counts the rest", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal()
+      let cause: Cause.Cause<unknown> = Cause.empty
+      for (let i = 0; i < 11; i++) cause = Cause.parallel(cause, Cause.fail(rateLimited(i)))
+      const result = yield* tracking.captureError(Cause.parallel(cause, Cause.die(new RangeError("last, and worst"))))
+      const [primary, linked] = yield* delivered<ErrorCapturedData>("error.captured")
+      expect([primary!.type, primary!.reasons.length, primary!.omittedReasons]).toEqual(["RangeError", 10, 2])
+      expect(primary!.reasons.at(-1)).toMatchObject({ kind: "die", type: "RangeError", fingerprint: result.fingerprint })
+      expect([linked!.type, linked!.causeId]).toEqual(["RateLimited", result.errorId])
+    }))
+
+  it.scoped("the same failure twice in a parallel Cause is one event listing both leaves", () =>
+    Effect.gen(function*() {
+      const { delivered, tracking } = yield* startReal()
+      const result = yield* tracking.captureError(Cause.parallel(Cause.fail(rateLimited(1)), Cause.fail(rateLimited(2))))
+      const events = yield* delivered<ErrorCapturedData>("error.captured")
+      expect(result.linked).toBeUndefined()
+      expect(events).toHaveLength(1)
+      expect(events[0]!.causeId).toBeUndefined()
+      expect(events[0]!.reasons.map((r) => r.fingerprint)).toEqual([result.fingerprint, result.fingerprint])
+    }))
+})
+
+// ---- redaction before storing ------------------------------------------------------------------------
+
+describe("ErrorTracking in-memory state", () => {
+  it.scoped("groups, duplicate windows and breadcrumbs keep only redacted text, whatever the type, fingerprint or hook", () =>
+    Effect.gen(function*() {
+      const { repeated, tracking } = yield* start({
+        duplicateWindow: "1 second",
+        beforeBreadcrumb: (c) => ({ ...c, category: "mail to bob@example.com", data: { to: "bob@example.com" } })
+      })
+      const tagged = { _tag: "NoInboxFor_ann@example.com", message: "mailbox missing" }
+      yield* tracking.captureError(tagged)
+      yield* tracking.captureError(tagged)
+      const custom = yield* tracking.captureError(new Error("quota"), { fingerprint: "quota-of-ann@example.com" })
+      yield* tracking.addBreadcrumb({ message: "sent", category: "mail" })
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      const state = JSON.stringify([yield* tracking.groups, yield* tracking.breadcrumbs, yield* repeated])
+      expect(state).not.toContain("@example.com")
+      expect(state).toContain("NoInboxFor_[EMAIL]")
+      // A caller's fingerprint is stored redacted, and found by its raw value.
+      expect(custom.fingerprint).toBe("quota-of-[EMAIL]")
+      expect(Option.isSome(yield* tracking.group("quota-of-ann@example.com"))).toBe(true)
     }))
 })

@@ -71,7 +71,9 @@ export type ChainedError = typeof ChainedError.Type
 export const CauseReason = Schema.Struct({
   kind: ErrorKind,
   type: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** The group of a failure or defect (its own `error.captured` carries it); absent for interruptions. */
+  fingerprint: Schema.optional(Schema.String)
 }).annotations({ identifier: "CauseReason" })
 export type CauseReason = typeof CauseReason.Type
 
@@ -91,6 +93,7 @@ export type RecoveryStats = typeof RecoveryStats.Type
 /** Errors sharing a fingerprint. */
 export const ErrorGroup = Schema.Struct({
   fingerprint: Schema.String,
+  /** The redacted type name. */
   type: Schema.String,
   /** The redacted message of the latest occurrence. */
   message: Schema.String,
@@ -127,7 +130,14 @@ export const ErrorCapturedData = Schema.Struct({
   frames: Schema.Array(StackFrame),
   causeChain: Schema.Array(ChainedError),
   reasons: Schema.Array(CauseReason),
+  /** Leaves of the `Cause` beyond the 10 listed in `reasons`; absent when none were left out. */
+  omittedReasons: Schema.optional(Schema.Int),
   composition: CauseComposition,
+  /**
+   * Links the events of one `Cause` with several distinct failures or defects: the `errorId` of its
+   * primary (most severe) event, present on every event of that `Cause`, the primary's included.
+   */
+  causeId: Schema.optional(Schema.String),
   breadcrumbs: Schema.Array(Breadcrumb),
   context: JsonObject
 }).annotations({ identifier: "ErrorCapturedData" })
@@ -157,33 +167,53 @@ export type ErrorRecoveryData = typeof ErrorRecoveryData.Type
 
 /** What `captureError` did with an error. */
 export const CaptureOutcome = Schema.Literal(
-  /** tracked as `error.captured` */
+  /** tracked as `error.captured`: the collector accepted it */
   "sent",
   /** same fingerprint within the duplicate window: counted, sent later in one `error.repeated` */
   "suppressed",
   /** matched an ignore pattern: not grouped, not sent */
   "ignored",
   /** `beforeSend` returned `undefined`: grouped, not sent */
-  "dropped"
+  "dropped",
+  /** the collector refused the `error.captured` event as invalid (`reason` says why): grouped, not sent */
+  "refused",
+  /** the collector failed, or capturing itself did (`reason` says why): not sent */
+  "failed"
 )
 export type CaptureOutcome = typeof CaptureOutcome.Type
 
-/** The result of `captureError`. */
-export interface CaptureResult {
-  /** Identifies this occurrence (for `recordRecovery`); empty when ignored. */
+/** What became of one error: the primary one of a capture, or one linked to it. */
+export interface LeafCaptureResult {
+  /** Identifies this occurrence (for `recordRecovery`); empty when ignored or failed before grouping. */
   readonly errorId: string
   readonly fingerprint: string
   readonly outcome: CaptureOutcome
+  /** Why the event was `refused` or `failed`; absent otherwise. */
+  readonly reason?: string
 }
 
-/** ErrorTracking's counters. */
+/** The result of `captureError`: its primary (most severe) error, and the other distinct errors of a `Cause`. */
+export interface CaptureResult extends LeafCaptureResult {
+  /** The other distinct failures and defects of a `Cause`, each its own event; absent when there are none. */
+  readonly linked?: ReadonlyArray<LeafCaptureResult>
+}
+
+/**
+ * ErrorTracking's counters. Every captured error has one outcome:
+ * `captured = sent + suppressed + ignored + droppedByBeforeSend + refused + failed`.
+ */
 export interface ErrorTrackingStats {
+  /** Errors captured; a `Cause` counts each of its distinct failures and defects. */
   readonly captured: number
   readonly sent: number
   readonly suppressed: number
   readonly ignored: number
   readonly droppedByBeforeSend: number
-  /** Events the collector refused or could not take. */
+  /** `error.captured` events the collector refused as invalid. */
+  readonly refused: number
+  /** Captures that failed: the collector failed, or capturing itself did. */
+  readonly failed: number
+  /** Every `error.*` event (`captured`, `repeated`, `recovery`) the collector refused or could not take. */
   readonly trackFailures: number
   readonly groups: number
   /** Groups evicted, least recently seen first, to stay within `maxGroups`. */

@@ -115,13 +115,28 @@ const readStatus = (error: object): number | undefined => {
   return undefined
 }
 
-/** The `_tag` or `name` of a value, whichever is a non-empty string (the tag first: it is the more specific). */
+/** Longest type name kept: a name is code, but a `_tag` or `name` may be built from anything. */
+export const maxTypeLength = 200
+
+/** A string cut to `max` UTF-16 units, ending in "…" when cut, never splitting a surrogate pair. */
+export const bounded = (text: string, max: number): string => {
+  if (text.length <= max) return text
+  let end = max - 1
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return `${text.slice(0, end)}…`
+}
+
+/**
+ * The `_tag` or `name` of a value, whichever is a non-empty string (the tag first: it is the more
+ * specific), cut to `maxTypeLength`.
+ */
 export const typeNameOf = (error: unknown): string | undefined => {
   if (typeof error !== "object" || error === null) return undefined
   const tag = (error as { readonly _tag?: unknown })._tag
-  if (typeof tag === "string" && tag.length > 0) return tag
+  if (typeof tag === "string" && tag.length > 0) return bounded(tag, maxTypeLength)
   const name = (error as { readonly name?: unknown }).name
-  return typeof name === "string" && name.length > 0 ? name : undefined
+  return typeof name === "string" && name.length > 0 ? bounded(name, maxTypeLength) : undefined
 }
 
 const fromStructure = (error: unknown): { readonly category: ErrorCategory; readonly by: string } | undefined => {
@@ -195,6 +210,13 @@ export const classify = (error: unknown, kind: ErrorKind): Classification => {
   const severity: Severity = kind === "die" ? "CRITICAL" : categorySeverity[category]
   return { category, severity, classifiedBy: kind === "die" ? `die, ${classifiedBy}` : classifiedBy }
 }
+
+/**
+ * Which error of a `Cause` is its primary: the higher, the more severe — by severity, then a defect
+ * before a failure; interruptions last.
+ */
+export const priority = (classification: Classification, kind: ErrorKind): number =>
+  kind === "interrupt" ? -1 : severityRank[classification.severity] * 2 + (kind === "die" ? 1 : 0)
 
 /** The worse of two severities. */
 export const worseSeverity = (a: Severity, b: Severity): Severity => (severityRank[a] >= severityRank[b] ? a : b)

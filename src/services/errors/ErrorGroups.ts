@@ -5,9 +5,14 @@
  */
 import type { ErrorCategory, ErrorGroup, RecoveryStats, Severity } from "../../schemas/ErrorEvents.js"
 import { worseSeverity } from "./Classification.js"
+import { hash64 } from "./Fingerprint.js"
 import * as LruMap from "./LruMap.js"
 
-/** What is kept per group. Users are an exact set up to `maxUsersPerGroup`; past it, new users are not counted. */
+/**
+ * What is kept per group. Users are an exact set up to `maxUsersPerGroup`; past it, new users are not
+ * counted. The set holds hashes of user ids, never the ids: they may be e-mail addresses, and the set
+ * only counts.
+ */
 export interface GroupState {
   readonly fingerprint: string
   readonly type: string
@@ -65,10 +70,12 @@ const withUser = (
   userId: string | undefined,
   max: number
 ): { readonly users: ReadonlySet<string>; readonly capped: boolean } => {
-  if (userId === undefined || users.has(userId)) return { users, capped }
+  if (userId === undefined) return { users, capped }
+  const key = hash64(userId)
+  if (users.has(key)) return { users, capped }
   if (users.size >= max) return { users, capped: true }
   // Copy on write: only a new user copies the set, and the set is at most `max` long.
-  return { users: new Set(users).add(userId), capped }
+  return { users: new Set(users).add(key), capped }
 }
 
 /** Records an occurrence in its group (creating it, possibly evicting the least recently seen) and its id. */
