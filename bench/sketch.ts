@@ -30,7 +30,10 @@ const accuracy = () => {
     for (const v of values) sketch.add(v)
     const sorted = [...values].sort((a, b) => a - b)
     const errors = [0.5, 0.95, 0.99].map((q) => {
-      const exact = sorted[Math.floor(q * (n - 1))]!
+      // R-7, the sketch's own definition: linear interpolation at h = (n − 1)q.
+      const h = q * (n - 1)
+      const low = sorted[Math.floor(h)]!
+      const exact = low + (h - Math.floor(h)) * (sorted[Math.ceil(h)]! - low)
       return `p${Math.round(q * 100)} ${(Math.abs(sketch.quantile(q) - exact) / exact * 100).toFixed(3)} %`
     })
     console.log(`  ${name.padEnd(30)} ${errors.join("  ")}  (${sketch.bucketCount} buckets, ${sketch.byteSize} B)`)

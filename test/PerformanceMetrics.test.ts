@@ -14,6 +14,13 @@ import type { EventLoopDelayHistogram, ResourceSources } from "../src/services/p
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
+/** The R-7 quantile of sorted values (numpy's default), the definition `percentiles` reads. */
+const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => {
+  const h = q * (sorted.length - 1)
+  const k = Math.floor(h)
+  return k + 1 < sorted.length ? sorted[k]! + (h - k) * (sorted[k + 1]! - sorted[k]!) : sorted[k]!
+}
+
 /** Lets forked fibers (the web-vitals consumer) run what they were woken for. */
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
@@ -526,7 +533,7 @@ describe("PerformanceMetrics", () => {
         const sorted = durations.sort((a, b) => a - b)
         const p = yield* metrics.percentiles("op")
         for (const [q, value] of [[0.5, p.p50], [0.95, p.p95], [0.99, p.p99]] as const) {
-          const exact = sorted[Math.floor(q * (sorted.length - 1))]!
+          const exact = exactQuantile(sorted, q)
           expect(Math.abs(value - exact) / exact).toBeLessThanOrEqual(0.01)
         }
         expect([p.count, p.min, p.max]).toEqual([300, Math.min(...durations), Math.max(...durations)])
@@ -549,7 +556,9 @@ describe("PerformanceMetrics", () => {
           const [options, field] of [
             [{ maxMetrics: 0 }, "maxMetrics"],
             [{ relativeAccuracy: 2 }, "relativeAccuracy"],
-            [{ resourceInterval: "0 seconds" }, "resourceInterval"]
+            [{ resourceInterval: "0 seconds" }, "resourceInterval"],
+            [{ trackWebVitals: "no" as never }, "trackWebVitals"],
+            [{ trackResources: 0 as never }, "trackResources"]
           ] as const
         ) {
           const error = yield* Layer.build(PerformanceMetrics.layer(options)).pipe(
@@ -559,6 +568,281 @@ describe("PerformanceMetrics", () => {
           )
           expect(error.field).toBe(field)
         }
+      }))
+  })
+
+  describe("small-sample percentiles", () => {
+    // Hand-computed R-7 quantiles (h = (n − 1)·q, interpolated): exact while a metric holds ≤ 128 samples.
+    const table: ReadonlyArray<readonly [ReadonlyArray<number>, { p50: number; p95: number; p99: number }]> = [
+      [[800, 30], { p50: 415, p95: 761.5, p99: 792.3 }],
+      [[150], { p50: 150, p95: 150, p99: 150 }],
+      [[100, 300, 200], { p50: 200, p95: 290, p99: 298 }],
+      [[100, 150, 200, 250, 300, 350, 400, 450, 500], { p50: 300, p95: 480, p99: 496 }]
+    ]
+    for (const [durations, expected] of table) {
+      it.scoped(`timed runs of ${durations.join(", ")} ms give p50 ${expected.p50}, p95 ${expected.p95}, p99 ${expected.p99}`, () =>
+        Effect.gen(function*() {
+          const { metrics } = yield* start()
+          for (const ms of durations) yield* TestClock.adjust(ms).pipe(metrics.timed("provider.call"))
+          const p = yield* metrics.percentiles("provider.call")
+          expect(p.count).toBe(durations.length)
+          expect(p.mean).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / durations.length, 9)
+          expect(p.p50).toBeCloseTo(expected.p50, 9)
+          expect(p.p95).toBeCloseTo(expected.p95, 9)
+          expect(p.p99).toBeCloseTo(expected.p99, 9)
+        }))
+    }
+
+    it.scoped("exact at 128 samples of a metric, within 0.75 % of the exact quantile past them", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        // A spread the sketch's buckets cannot hold exactly: 128 distinct totals from 37 to 9,997 ms.
+        const totals = Array.from({ length: 200 }, (_, i) => 37 + ((i * 7919) % 9961))
+        for (const totalMs of totals.slice(0, 128)) yield* metrics.trackAIOperation({ totalMs })
+        const first = totals.slice(0, 128).sort((a, b) => a - b)
+        const exact = yield* metrics.percentiles("ai.total")
+        expect([exact.p50, exact.p95, exact.p99]).toEqual([0.5, 0.95, 0.99].map((q) => exactQuantile(first, q)))
+
+        for (const totalMs of totals.slice(128)) yield* metrics.trackAIOperation({ totalMs })
+        const all = [...totals].sort((a, b) => a - b)
+        const past = yield* metrics.percentiles("ai.total")
+        expect([past.count, past.min, past.max]).toEqual([200, all[0], all[199]])
+        for (const [q, value] of [[0.5, past.p50], [0.95, past.p95], [0.99, past.p99]] as const) {
+          expect(Math.abs(value - exactQuantile(all, q)) / exactQuantile(all, q)).toBeLessThanOrEqual(0.0075 + 1e-12)
+        }
+      }))
+  })
+
+  describe("timings", () => {
+    /** Metrics named ai.total, ai.api_call, ai.chat, ai_total, render, web_vital.FCP and web_vital.LCP. */
+    const recordSome = (metrics: PerformanceMetrics.PerformanceMetrics["Type"]) =>
+      Effect.gen(function*() {
+        yield* metrics.trackAIOperation({ totalMs: 1200, apiCallMs: 1000 })
+        yield* metrics.trackAIOperation({ totalMs: 400, apiCallMs: 300 })
+        yield* TestClock.adjust("250 millis").pipe(metrics.timed("ai.chat"))
+        yield* Effect.void.pipe(metrics.timed("ai_total"))
+        yield* metrics.mark("r")
+        yield* TestClock.adjust("40 millis")
+        yield* metrics.measure("render", { start: "r" })
+        yield* metrics.recordWebVital({ name: "LCP", value: 2000 })
+        yield* metrics.recordWebVital({ name: "FCP", value: 900 })
+      })
+
+    const globs: ReadonlyArray<readonly [string | RegExp | undefined, ReadonlyArray<string>]> = [
+      ["ai.*", ["ai.api_call", "ai.chat", "ai.total"]],
+      // `.` is itself, not any character: ai_total is not ai.total.
+      ["ai.total", ["ai.total"]],
+      ["ai?total", ["ai.total", "ai_total"]],
+      // The whole name must match.
+      ["chat", []],
+      ["*chat", ["ai.chat"]],
+      ["web_vital.?CP", ["web_vital.FCP", "web_vital.LCP"]],
+      ["*", ["ai.api_call", "ai.chat", "ai.total", "ai_total", "render", "web_vital.FCP", "web_vital.LCP"]],
+      [undefined, ["ai.api_call", "ai.chat", "ai.total", "ai_total", "render", "web_vital.FCP", "web_vital.LCP"]],
+      ["nothing.*", []],
+      // A RegExp is tested as given (not anchored unless it says so); g and y flags do not skip names.
+      [/^ai\.(total|chat)$/, ["ai.chat", "ai.total"]],
+      [/total/gy, []],
+      [/total/g, ["ai.total", "ai_total"]],
+      [/vital/i, ["web_vital.FCP", "web_vital.LCP"]]
+    ]
+    for (const [pattern, names] of globs) {
+      it.scoped(`timings(${String(pattern)}) lists ${names.length === 0 ? "nothing" : names.join(", ")}`, () =>
+        Effect.gen(function*() {
+          const { metrics } = yield* start()
+          yield* recordSome(metrics)
+          expect((yield* metrics.timings(pattern)).map((t) => t.name)).toEqual(names)
+        }))
+    }
+
+    it.scoped("each entry carries the metric's name and percentiles, as percentiles(name) reports them", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        yield* recordSome(metrics)
+        const listed = yield* metrics.timings("ai.*")
+        expect(listed[2]).toEqual({ name: "ai.total", count: 2, min: 400, max: 1200, mean: 800, p50: 800, p95: 1160, p99: 1192 })
+        for (const entry of listed) {
+          const { name, ...percentiles } = entry
+          expect(percentiles).toEqual(yield* metrics.percentiles(name))
+        }
+      }))
+
+    it.scoped("a global RegExp matches every name, however they follow each other, and is left unchanged", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        for (const name of ["x.total", "y.total", "z.total"]) yield* Effect.void.pipe(metrics.timed(name))
+        const global = /total/g
+        expect((yield* metrics.timings(global)).map((t) => t.name)).toEqual(["x.total", "y.total", "z.total"])
+        expect(global.lastIndex).toBe(0)
+      }))
+
+    it.scoped("a glob with characters no metric name can hold fails with InvalidMetricError on pattern", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        for (const pattern of ["ai chat", "", "ai.[ct]*", "x".repeat(129), 42 as never]) {
+          const error = yield* Effect.flip(metrics.timings(pattern))
+          expect(error).toBeInstanceOf(InvalidMetricError)
+          expect(error.field).toBe("pattern")
+        }
+      }))
+  })
+
+  describe("clear and reset", () => {
+    const countingSources = () => {
+      let reads = 0
+      const sources: ResourceSources = {
+        memoryUsage: () => {
+          reads++
+          return { heapUsed: 1, heapTotal: 2, rss: 3, external: 0, arrayBuffers: 0 }
+        }
+      }
+      return { sources, reads: () => reads }
+    }
+
+    /** Records in every area: metrics, outcomes, a web vital with an id, AI totals, resources, a dropped sample, a mark. */
+    const recordEverything = (metrics: PerformanceMetrics.PerformanceMetrics["Type"]) =>
+      Effect.gen(function*() {
+        yield* Effect.fail("x").pipe(metrics.timed("a"), Effect.ignore)
+        yield* metrics.trackAIOperation({ totalMs: 10, promptTokens: 5 })
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.2, id: "v5-1" })
+        yield* metrics.snapshotResources
+        yield* Effect.void.pipe(metrics.timed("one.too.many"))
+        yield* metrics.mark("start")
+      })
+
+    it.scoped("clear forgets metrics, outcomes, web vitals, AI totals, resources and drops, keeps marks, tracks nothing", () =>
+      Effect.gen(function*() {
+        const { sources } = countingSources()
+        const { metrics, tracked } = yield* start({ maxMetrics: 3, resourceSources: sources })
+        yield* recordEverything(metrics)
+        const before = yield* metrics.getSummary
+        expect(before.droppedSamples).toBe(1)
+        expect(Object.keys(before.metrics).length).toBe(3)
+        const events = (yield* tracked).length
+
+        yield* metrics.clear
+        expect(yield* metrics.getSummary).toEqual({
+          metrics: {},
+          timings: {},
+          webVitals: {},
+          ai: { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 },
+          droppedSamples: 0,
+          tracking: { webVitals: true, resources: true }
+        })
+        expect(yield* Effect.flip(metrics.percentiles("a"))).toEqual(new MetricNotFoundError({ name: "a" }))
+        expect(yield* metrics.timings()).toEqual([])
+        // Nothing is tracked by clearing, and nothing tracked before is taken back.
+        expect((yield* tracked).length).toBe(events)
+        // Marks survive: a measure begun before the clear ends after it.
+        yield* TestClock.adjust("70 millis")
+        expect(yield* metrics.measure("span", { start: "start" })).toBe(70)
+        // The web-vital id was forgotten with its sample: a new report of it is a new sample, and takes
+        // nothing away from another instance that happens to share the old value.
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.2, id: "v5-2" })
+        yield* metrics.recordWebVital({ name: "CLS", value: 0.05, id: "v5-1" })
+        expect(yield* metrics.percentiles("web_vital.CLS")).toMatchObject({ count: 2, min: 0.05, max: 0.2 })
+        // The maxMetrics room is back.
+        yield* Effect.void.pipe(metrics.timed("one.too.many"))
+        expect((yield* metrics.getSummary).droppedSamples).toBe(0)
+      }))
+
+    it.scoped("reset is clear plus the marks: the service is as newly built", () =>
+      Effect.gen(function*() {
+        const { metrics, tracked } = yield* start({ resourceSources: countingSources().sources })
+        yield* recordEverything(metrics)
+        const events = (yield* tracked).length
+        yield* metrics.reset
+        expect(yield* Effect.flip(metrics.measure("span", { start: "start" }))).toEqual(new MarkNotFoundError({ mark: "start" }))
+        const { metrics: fresh } = yield* start({ resourceSources: countingSources().sources })
+        expect(yield* metrics.getSummary).toEqual(yield* fresh.getSummary)
+        expect((yield* tracked).length).toBe(events)
+      }))
+
+    it.scoped("over TelemetryTest, reset leaves the collector's accounting and what it already tracked alone", () =>
+      Effect.gen(function*() {
+        const metrics = yield* PerformanceMetrics.PerformanceMetrics
+        const collector = yield* TelemetryCollector
+        yield* Effect.succeed(1).pipe(metrics.timed("ai.chat"))
+        yield* metrics.trackAIOperation({ totalMs: 10 })
+        const stats = yield* collector.stats
+        yield* metrics.reset
+        expect(yield* collector.stats).toEqual(stats)
+        yield* collector.flush
+        expect((yield* deliveredEvents).map((e) => e.type)).toEqual(["performance.timing", "performance.ai_operation"])
+        expect((yield* metrics.getSummary).ai.operations).toBe(0)
+      }).pipe(
+        Effect.provide(PerformanceMetrics.layer({ resourceSources: {} })),
+        Effect.provide(TelemetryTest)
+      ))
+  })
+
+  describe("switching areas off", () => {
+    it.scoped("by default every area records, and the summary says so", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start()
+        expect(metrics.tracking).toEqual({ webVitals: true, resources: true })
+        expect((yield* metrics.getSummary).tracking).toEqual({ webVitals: true, resources: true })
+      }))
+
+    it.scoped("trackWebVitals: false — recordWebVital validates and rates, records and tracks nothing", () =>
+      Effect.gen(function*() {
+        const { metrics, tracked } = yield* start({ trackWebVitals: false })
+        const vital = yield* metrics.recordWebVital({ name: "LCP", value: 4200, id: "v5-1" })
+        expect(vital).toEqual({ name: "LCP", value: 4200, id: "v5-1", rating: "poor" })
+        expect((yield* Effect.flip(metrics.recordWebVital({ name: "LCP", value: -1 }))).field).toBe("value")
+        const summary = yield* metrics.getSummary
+        expect(summary.webVitals).toEqual({})
+        expect(summary.metrics).toEqual({})
+        expect(summary.tracking).toEqual({ webVitals: false, resources: true })
+        expect(yield* tracked).toEqual([])
+        // The other areas are untouched.
+        yield* metrics.trackAIOperation({ totalMs: 5 })
+        expect((yield* metrics.getSummary).ai.operations).toBe(1)
+      }))
+
+    it.scoped("trackWebVitals: false — layerWebVitals does not subscribe", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({ trackWebVitals: false })
+        const subscribed: Array<string> = []
+        const subscribe = (name: string) => () => void subscribed.push(name)
+        yield* Layer.build(layerWebVitals({
+          subscribers: {
+            onLCP: subscribe("LCP"),
+            onINP: subscribe("INP"),
+            onCLS: subscribe("CLS"),
+            onFCP: subscribe("FCP"),
+            onTTFB: subscribe("TTFB")
+          }
+        })).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        expect(subscribed).toEqual([])
+      }))
+
+    it.scoped("trackResources: false — no snapshot is read, kept or tracked, even with resourceInterval", () =>
+      Effect.gen(function*() {
+        let reads = 0
+        let monitors = 0
+        const sources: ResourceSources = {
+          memoryUsage: () => {
+            reads++
+            return { heapUsed: 1, heapTotal: 2, rss: 3, external: 0, arrayBuffers: 0 }
+          },
+          eventLoopUtilization: () => {
+            reads++
+            return { idle: 1, active: 1, utilization: 0.5 }
+          },
+          monitorEventLoopDelay: () => {
+            monitors++
+            throw new Error("not expected")
+          }
+        }
+        const { metrics, tracked } = yield* start({ trackResources: false, resourceInterval: "1 minute", resourceSources: sources })
+        expect(yield* metrics.snapshotResources).toEqual({})
+        yield* TestClock.adjust("5 minutes")
+        expect([reads, monitors]).toEqual([0, 0])
+        const summary = yield* metrics.getSummary
+        expect(summary.resources).toBeUndefined()
+        expect(summary.tracking).toEqual({ webVitals: true, resources: false })
+        expect(yield* tracked).toEqual([])
       }))
   })
 

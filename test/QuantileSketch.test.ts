@@ -31,8 +31,15 @@ const distributions: ReadonlyArray<readonly [string, (random: Random.Random) => 
   ]
 ]
 
-/** The sample of rank ⌊q·(n − 1)⌋: the same rank the sketch reads. */
-const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => sorted[Math.floor(q * (sorted.length - 1))]!
+/**
+ * The R-7 quantile (numpy's default), the definition the sketch reads: with h = (n − 1)·q, the sample of
+ * rank ⌊h⌋ plus (h − ⌊h⌋) of the way to the next.
+ */
+const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => {
+  const h = q * (sorted.length - 1)
+  const k = Math.floor(h)
+  return k + 1 < sorted.length ? sorted[k]! + (h - k) * (sorted[k + 1]! - sorted[k]!) : sorted[k]!
+}
 
 const relativeError = (estimate: number, exact: number) => Math.abs(estimate - exact) / exact
 
@@ -160,5 +167,172 @@ describe("QuantileSketch", () => {
       ),
       { numRuns: 300 }
     )
+  })
+
+  describe("small samples", () => {
+    // Hand-computed R-7 quantiles: h = (n − 1)·q, x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋]).
+    const table: ReadonlyArray<readonly [string, ReadonlyArray<number>, number, number]> = [
+      ["two provider calls", [30, 800], 0.5, 415],
+      ["two provider calls", [30, 800], 0.95, 761.5],
+      ["two provider calls", [30, 800], 0.99, 792.3],
+      ["the same, added the other way round", [800, 30], 0.95, 761.5],
+      ["one sample", [150], 0.5, 150],
+      ["one sample", [150], 0.99, 150],
+      ["four samples", [4, 1, 3, 2], 0, 1],
+      ["four samples", [4, 1, 3, 2], 0.5, 2.5],
+      ["four samples", [4, 1, 3, 2], 0.95, 3.85],
+      ["four samples", [4, 1, 3, 2], 1, 4],
+      ["nine evenly spaced", [100, 150, 200, 250, 300, 350, 400, 450, 500], 0.5, 300],
+      ["nine evenly spaced", [100, 150, 200, 250, 300, 350, 400, 450, 500], 0.95, 480],
+      ["nine evenly spaced", [100, 150, 200, 250, 300, 350, 400, 450, 500], 0.99, 496],
+      ["zeros and one value", [0, 10, 0], 0.5, 0],
+      ["zeros and one value", [0, 10, 0], 0.95, 9],
+      ["repeated values", [5, 5, 5, 7], 0.5, 5],
+      ["repeated values", [5, 5, 5, 7], 0.9, 6.4]
+    ]
+    for (const [name, values, q, expected] of table) {
+      it(`${name} ${JSON.stringify(values)}: q${q} is exactly ${expected}`, () => {
+        const sketch = new QuantileSketch()
+        for (const v of values) sketch.add(v)
+        expect(sketch.isExact).toBe(true)
+        expect(sketch.quantile(q)).toBeCloseTo(expected, 9)
+      })
+    }
+
+    it("a p95 of two samples is never below their mean", () => {
+      const sketch = new QuantileSketch()
+      sketch.add(800)
+      sketch.add(30)
+      expect(sketch.mean).toBe(415)
+      expect(sketch.quantile(0.95)).toBeGreaterThan(sketch.mean)
+    })
+
+    it("up to exactThreshold samples every quantile is the exact one (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 128 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          (values, q) => {
+            const sketch = new QuantileSketch()
+            for (const v of values) sketch.add(v)
+            const sorted = [...values].sort((a, b) => a - b)
+            return sketch.isExact && sketch.bucketCount === 0 &&
+              sketch.quantile(q) === exactQuantile(sorted, q) &&
+              sketch.min === sorted[0] && sketch.max === sorted[sorted.length - 1]
+          }
+        ),
+        { numRuns: 300 }
+      )
+    })
+
+    it("bucketed from the first sample (exactThreshold 0), interpolated quantiles stay within α (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.double({ min: 1e-3, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 200 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          (values, q) => {
+            const sketch = new QuantileSketch({ exactThreshold: 0, maxBuckets: 4096 })
+            for (const v of values) sketch.add(v)
+            const sorted = [...values].sort((a, b) => a - b)
+            return !sketch.isExact && relativeError(sketch.quantile(q), exactQuantile(sorted, q)) <= 0.0075 + 1e-12
+          }
+        ),
+        { numRuns: 300 }
+      )
+    })
+
+    it.effect("exact through 128 samples, bucketed from the 129th, within α either side", () =>
+      Effect.gen(function*() {
+        const values = yield* samples(128, (random) => Effect.map(random.next, (u) => 10 + u * 990), 129)
+        const sketch = new QuantileSketch()
+        for (const v of values.slice(0, 128)) sketch.add(v)
+        const first = [...values.slice(0, 128)].sort((a, b) => a - b)
+        expect(sketch.isExact).toBe(true)
+        expect(sketch.bucketCount).toBe(0)
+        for (const q of [0.5, 0.95, 0.99]) expect(sketch.quantile(q)).toBe(exactQuantile(first, q))
+
+        sketch.add(values[128]!)
+        const all = [...values].sort((a, b) => a - b)
+        expect(sketch.isExact).toBe(false)
+        expect(sketch.bucketCount).toBeGreaterThan(0)
+        expect(sketch.count).toBe(129)
+        expect([sketch.min, sketch.max]).toEqual([all[0], all[128]])
+        for (const q of [0.5, 0.95, 0.99]) {
+          expect(relativeError(sketch.quantile(q), exactQuantile(all, q))).toBeLessThanOrEqual(0.0075 + 1e-12)
+        }
+        // Removing samples does not bring the values back: it stays bucketed.
+        sketch.remove(values[128]!)
+        expect(sketch.isExact).toBe(false)
+      }))
+
+    it("exact values take 8 bytes each, growing by doubling up to the threshold, and are freed past it", () => {
+      const sketch = new QuantileSketch()
+      const empty = sketch.byteSize
+      const sizes = new Set<number>()
+      for (let i = 1; i <= 128; i++) {
+        sketch.add(i)
+        sizes.add(sketch.byteSize - empty)
+      }
+      expect([...sizes]).toEqual([64, 128, 256, 512, 1024])
+      sketch.add(129)
+      // Past the threshold only the bucket counts are held, as in a sketch bucketed from the start.
+      const bucketed = new QuantileSketch({ exactThreshold: 0 })
+      for (let i = 1; i <= 129; i++) bucketed.add(i)
+      expect(sketch.byteSize).toBe(bucketed.byteSize)
+    })
+
+    it("an exact sample can be removed, with min and max exact afterwards", () => {
+      const sketch = new QuantileSketch()
+      for (const v of [3, 1, 100, 2]) sketch.add(v)
+      expect(sketch.remove(100)).toBe(true)
+      expect(sketch.remove(99.5)).toBe(false)
+      expect([sketch.count, sketch.sum, sketch.min, sketch.max]).toEqual([3, 6, 1, 3])
+      expect(sketch.quantile(0.5)).toBe(2)
+      expect(sketch.remove(1)).toBe(true)
+      expect([sketch.min, sketch.quantile(0.5)]).toEqual([2, 2.5])
+    })
+
+    it("merging exact sketches stays exact while the total fits, and is bucketed past it", () => {
+      const a = new QuantileSketch()
+      const b = new QuantileSketch()
+      for (let i = 1; i <= 60; i++) a.add(i * 10)
+      for (let i = 61; i <= 120; i++) b.add(i * 10)
+      const merged = a.copy().merge(b)
+      expect(merged.isExact).toBe(true)
+      expect(merged.count).toBe(120)
+      expect(merged.quantile(0.95)).toBeCloseTo(10 + 0.95 * 119 * 10, 9)
+      // The copy is independent of the original.
+      expect(a.count).toBe(60)
+
+      const c = new QuantileSketch()
+      for (let i = 1; i <= 100; i++) c.add(i)
+      const big = merged.copy().merge(c)
+      expect(big.isExact).toBe(false)
+      expect(big.count).toBe(220)
+      const sorted = [...Array.from({ length: 120 }, (_, i) => (i + 1) * 10), ...Array.from({ length: 100 }, (_, i) => i + 1)]
+        .sort((x, y) => x - y)
+      for (const q of [0.25, 0.5, 0.95]) {
+        expect(relativeError(big.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(0.0075 + 1e-12)
+      }
+      // An exact sketch merged into a bucketed one adds its values to the buckets.
+      const bucketed = new QuantileSketch({ exactThreshold: 0 })
+      bucketed.merge(a)
+      expect([bucketed.isExact, bucketed.count, bucketed.min, bucketed.max]).toEqual([false, 60, 10, 600])
+    })
+
+    it("a whole-number weight is kept exactly; a fractional one goes to buckets", () => {
+      const sketch = new QuantileSketch()
+      sketch.add(5, 3)
+      sketch.add(9)
+      expect([sketch.isExact, sketch.count, sketch.quantile(0.5)]).toEqual([true, 4, 5])
+      sketch.add(7, 0.5)
+      expect(sketch.isExact).toBe(false)
+      expect(sketch.count).toBe(4.5)
+    })
+
+    it("an exactThreshold that is not a whole number ≥ 0 is refused", () => {
+      expect(() => new QuantileSketch({ exactThreshold: -1 })).toThrow(RangeError)
+      expect(() => new QuantileSketch({ exactThreshold: 1.5 })).toThrow(RangeError)
+    })
   })
 })

@@ -65,11 +65,15 @@ const toReport = (metric: WebVitalsMetric): WebVitalReport => {
  * Subscribes to LCP, INP, CLS, FCP and TTFB and records every report with `recordWebVital` (so repeated
  * reports of one metric id replace each other). Callbacks only enqueue; a fiber in the scope records.
  * `web-vitals` cannot unsubscribe, so closing the scope detaches the callbacks (later reports are
- * ignored) and records what was queued before it.
+ * ignored) and records what was queued before it. With `trackWebVitals: false` on `PerformanceMetrics`
+ * it neither loads `web-vitals` nor subscribes.
  */
 export const layerWebVitals = (options: WebVitalsOptions = {}): Layer.Layer<never, never, PerformanceMetrics> =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const performance = yield* PerformanceMetrics
+    if (!performance.tracking.webVitals) {
+      return yield* Effect.logDebug("web vitals are switched off (trackWebVitals: false); not subscribing")
+    }
     const subscribers = options.subscribers ?? (yield* loadWebVitals)
     if (subscribers === undefined) {
       return yield* Effect.logWarning("web-vitals could not be loaded; Core Web Vitals are not recorded")

@@ -52,6 +52,19 @@ export const MetricName = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9_.:/-]+$/, { message: () => "may hold only letters, digits and . _ - : /" })
 ).annotations({ identifier: "MetricName" })
 
+/**
+ * A glob over metric names for `timings`, e.g. `ai.*` or `web_vital.?CP`: the characters of a
+ * `MetricName` plus `*` (any run of characters, `.` included) and `?` (any one character), matched
+ * against the whole name.
+ */
+export const MetricPattern = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.maxLength(128, { message: () => "is longer than 128 characters" }),
+  Schema.pattern(/^[A-Za-z0-9_.:/*?-]+$/, {
+    message: () => "may hold only letters, digits, . _ - : / and the wildcards * and ?"
+  })
+).annotations({ identifier: "MetricPattern" })
+
 /** A short free-form label (provider, model, operation): 1–128 characters. */
 const Label = Schema.String.pipe(
   Schema.minLength(1, { message: () => "must not be empty" }),
@@ -225,7 +238,10 @@ export const ResourceSnapshot = Schema.Struct({
 }).annotations({ identifier: "ResourceSnapshot" })
 export type ResourceSnapshot = typeof ResourceSnapshot.Type
 
-/** A metric's distribution: exact count, min, max, mean; p50/p95/p99 within the sketch's 0.75 %. */
+/**
+ * A metric's distribution: exact count, min, max, mean; p50/p95/p99 by linear interpolation between
+ * ranks (R-7), exact up to 128 samples and within the sketch's 0.75 % beyond.
+ */
 export const Percentiles = Schema.Struct({
   count: Schema.Number,
   min: Schema.Number,
@@ -236,6 +252,22 @@ export const Percentiles = Schema.Struct({
   p99: Schema.Number
 }).annotations({ identifier: "Percentiles" })
 export type Percentiles = typeof Percentiles.Type
+
+/** One metric's name and distribution, as `timings` lists them. */
+export const MetricPercentiles = Schema.Struct({
+  name: Schema.String,
+  ...Percentiles.fields
+}).annotations({ identifier: "MetricPercentiles" })
+export type MetricPercentiles = typeof MetricPercentiles.Type
+
+/** Which switchable areas `PerformanceMetrics` records; an area switched off records nothing. */
+export const PerformanceTracking = Schema.Struct({
+  /** `recordWebVital` (and `layerWebVitals`) record; option `trackWebVitals`, default on. */
+  webVitals: Schema.Boolean,
+  /** `snapshotResources` reads the runtime; option `trackResources`, default on. */
+  resources: Schema.Boolean
+}).annotations({ identifier: "PerformanceTracking" })
+export type PerformanceTracking = typeof PerformanceTracking.Type
 
 /** How the runs of one `timed` name ended. */
 export const TimingOutcomes = Schema.Struct({
@@ -267,6 +299,8 @@ export const PerformanceSummary = Schema.Struct({
   /** The latest resource snapshot, if one was taken. */
   resources: optional(ResourceSnapshot),
   /** Samples not kept because `maxMetrics` distinct names were already held. */
-  droppedSamples: Schema.Number
+  droppedSamples: Schema.Number,
+  /** Which areas are recorded: a switched-off one shows `false` here and nothing above. */
+  tracking: PerformanceTracking
 }).annotations({ identifier: "PerformanceSummary" })
 export type PerformanceSummary = typeof PerformanceSummary.Type

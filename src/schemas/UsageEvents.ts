@@ -198,7 +198,7 @@ export const ProviderStats = Schema.Struct({
   /** successes / requests. */
   successRate: Schema.Number,
   averageResponseMs: Schema.Number,
-  /** 95th percentile of response time, within 0.75 %. */
+  /** 95th percentile of response time, interpolated between ranks: exact up to 128 requests, within 0.75 % beyond. */
   p95ResponseMs: Schema.Number,
   promptTokens: Schema.Number,
   completionTokens: Schema.Number,
@@ -217,7 +217,10 @@ export const SuggestionStats = Schema.Struct({
   pending: Schema.Number,
   /** accepted / (accepted + dismissed + ignored); 0 when none was answered. */
   acceptanceRate: Schema.Number,
-  /** Median time from shown to accepted or dismissed, in milliseconds; absent when none was. */
+  /**
+   * Median time from shown to accepted or dismissed, in milliseconds (exact up to 128 answers, within
+   * 0.75 % beyond); absent when none was.
+   */
   medianTimeToInteractMs: optional(Schema.Number)
 }).annotations({ identifier: "SuggestionStats" })
 export type SuggestionStats = typeof SuggestionStats.Type
@@ -237,6 +240,13 @@ export const UserSessionStats = Schema.Struct({
 }).annotations({ identifier: "UserSessionStats" })
 export type UserSessionStats = typeof UserSessionStats.Type
 
+/** Which switchable areas `UsageAnalytics` records; an area switched off records nothing. */
+export const UsageTracking = Schema.Struct({
+  /** Proactive suggestions are counted and tracked; option `trackSuggestions`, default on. */
+  suggestions: Schema.Boolean
+}).annotations({ identifier: "UsageTracking" })
+export type UsageTracking = typeof UsageTracking.Type
+
 /** Everything `UsageAnalytics` holds, as `getSummary` reports it. */
 export const UsageSummary = Schema.Struct({
   /** Distinct users seen by any usage record, over the retained period. */
@@ -250,6 +260,8 @@ export const UsageSummary = Schema.Struct({
   suggestionsByKind: Schema.Record({ key: Schema.String, value: SuggestionStats }),
   sessions: UserSessionStats,
   /** What is held: time buckets and their approximate size in bytes. */
-  storage: Schema.Struct({ buckets: Schema.Number, approximateBytes: Schema.Number })
+  storage: Schema.Struct({ buckets: Schema.Number, approximateBytes: Schema.Number }),
+  /** Which areas are recorded: a switched-off one shows `false` here and zeros above. */
+  tracking: UsageTracking
 }).annotations({ identifier: "UsageSummary" })
 export type UsageSummary = typeof UsageSummary.Type

@@ -1,7 +1,8 @@
 /**
  * Performance metrics: AI operation timing, a combinator that times any effect, marks and measures,
- * Core Web Vitals, resource snapshots, and percentiles from a bounded, mergeable quantile sketch. Every
- * record also flows through the collector as a `performance.*` event.
+ * Core Web Vitals, resource snapshots, and percentiles — exact for small samples, from a bounded,
+ * mergeable quantile sketch beyond. Every record also flows through the collector as a
+ * `performance.*` event. Web vitals and resource snapshots can be switched off.
  */
 import {
   Cause,
@@ -25,9 +26,12 @@ import {
   MetricAttributes,
   MetricName,
   MetricNotFoundError,
+  MetricPattern,
+  type MetricPercentiles,
   type Percentiles,
   PerformanceEventType,
   type PerformanceSummary,
+  type PerformanceTracking,
   rateWebVital,
   type ResourceSnapshot,
   type TimingOutcome,
@@ -71,10 +75,27 @@ export class PerformanceMetrics extends Context.Tag("effect-telemetry/Performanc
   readonly recordWebVital: (report: WebVitalReport) => Effect.Effect<WebVital, InvalidMetricError>
   /** Reads memory, event-loop and connection figures now, keeps them and tracks `performance.resource`. */
   readonly snapshotResources: Effect.Effect<ResourceSnapshot>
-  /** The distribution of a metric: exact count/min/max/mean, p50/p95/p99 within 0.75 %. */
+  /**
+   * The distribution of a metric: exact count/min/max/mean; p50/p95/p99 interpolated between ranks,
+   * exact up to 128 samples and within 0.75 % beyond.
+   */
   readonly percentiles: (name: string) => Effect.Effect<Percentiles, MetricNotFoundError>
-  /** Every metric's percentiles, the latest web vitals, timing outcomes, AI totals and resources. */
+  /**
+   * The metrics whose names match `pattern` — a glob (`ai.*`, `*` any run, `?` one character, whole
+   * name) or a `RegExp` (tested as given) — with their percentiles, ordered by name; default every metric.
+   */
+  readonly timings: (pattern?: string | RegExp) => Effect.Effect<ReadonlyArray<MetricPercentiles>, InvalidMetricError>
+  /** Every metric's percentiles, the latest web vitals, timing outcomes, AI totals, resources and switches. */
   readonly getSummary: Effect.Effect<PerformanceSummary>
+  /**
+   * Forgets what was recorded — metrics, timing outcomes, web vitals, AI totals, the latest resource
+   * snapshot, dropped samples — and keeps the marks. Tracks nothing; events already tracked stay tracked.
+   */
+  readonly clear: Effect.Effect<void>
+  /** `clear`, and forgets the marks too: the service is as newly built. */
+  readonly reset: Effect.Effect<void>
+  /** Which areas record (options `trackWebVitals`, `trackResources`); settled when the service is built. */
+  readonly tracking: PerformanceTracking
 }>() {}
 
 /** How `PerformanceMetrics` is set up. */
@@ -93,6 +114,16 @@ export interface PerformanceMetricsOptions {
   readonly resourceInterval?: Duration.DurationInput
   /** Where resource figures come from; default the running runtime's (`globalResourceSources()`). */
   readonly resourceSources?: ResourceSources
+  /**
+   * Record Core Web Vitals; default `true`. When `false`, `recordWebVital` still validates and returns
+   * the rated vital but records and tracks nothing, and `layerWebVitals` does not subscribe.
+   */
+  readonly trackWebVitals?: boolean
+  /**
+   * Take resource snapshots; default `true`. When `false`, `snapshotResources` returns `{}` without
+   * reading the runtime, nothing is kept or tracked, and `resourceInterval` is ignored.
+   */
+  readonly trackResources?: boolean
 }
 
 const defaults = {
@@ -100,7 +131,9 @@ const defaults = {
   maxBuckets: defaultMaxBuckets,
   maxMetrics: 256,
   maxMarks: 1_000,
-  maxWebVitalInstances: 1_000
+  maxWebVitalInstances: 1_000,
+  trackWebVitals: true as boolean,
+  trackResources: true as boolean
 } satisfies PerformanceMetricsOptions
 
 /** Builds the service; an event-loop delay monitor and the optional snapshot fiber live in the scope. */
@@ -117,7 +150,11 @@ export const make = (
       maxMarks: settings.maxMarks,
       maxWebVitalInstances: settings.maxWebVitalInstances
     })
-    const readResources = yield* makeResourceProbe(settings.resourceSources ?? globalResourceSources())
+    const tracking: PerformanceTracking = { webVitals: settings.trackWebVitals, resources: settings.trackResources }
+    // Switched off, no probe is made: no event-loop monitor runs and no runtime API is touched.
+    const readResources = tracking.resources
+      ? yield* makeResourceProbe(settings.resourceSources ?? globalResourceSources())
+      : undefined
 
     const track = (type: string, data: JsonObject) =>
       collector.track({ type, data }).pipe(
@@ -202,25 +239,56 @@ export const make = (
         return durationMs
       })
 
-    const recordWebVital = (input: WebVitalReport) =>
-      Effect.gen(function*() {
-        const report = yield* decode(WebVitalReport)(input)
-        const vital: WebVital = { ...report, rating: report.rating ?? rateWebVital(report.name, report.value) }
-        state.recordWebVital(vital)
-        yield* track(PerformanceEventType.webVital, vital)
-        return vital
+    const rateReport = (input: WebVitalReport) =>
+      Effect.map(decode(WebVitalReport)(input), (report): WebVital => ({
+        ...report,
+        rating: report.rating ?? rateWebVital(report.name, report.value)
+      }))
+
+    // Each switch picks an implementation here, once, rather than being tested on every call.
+    const recordWebVital = tracking.webVitals
+      ? (input: WebVitalReport) =>
+        Effect.gen(function*() {
+          const vital = yield* rateReport(input)
+          state.recordWebVital(vital)
+          yield* track(PerformanceEventType.webVital, vital)
+          return vital
+        })
+      : rateReport
+
+    const snapshotResources: Effect.Effect<ResourceSnapshot> = readResources === undefined
+      ? Effect.succeed({})
+      : Effect.gen(function*() {
+        const snapshot = yield* readResources
+        state.setResources(snapshot)
+        yield* trackQuietly({ type: PerformanceEventType.resource, data: snapshot })
+        return snapshot
       })
 
-    const snapshotResources = Effect.gen(function*() {
-      const snapshot = yield* readResources
-      state.setResources(snapshot)
-      yield* trackQuietly({ type: PerformanceEventType.resource, data: snapshot })
-      return snapshot
-    })
-
-    if (settings.resourceInterval !== undefined) {
+    if (settings.resourceInterval !== undefined && tracking.resources) {
       yield* Effect.forkScoped(Effect.schedule(snapshotResources, Schedule.spaced(settings.resourceInterval)))
     }
+
+    const checkPattern = decode(MetricPattern, "pattern")
+    const timings = (pattern?: string | RegExp) =>
+      Effect.suspend(() => {
+        if (pattern === undefined) return Effect.sync(() => state.matching(() => true))
+        if (pattern instanceof RegExp) {
+          // A private copy, rewound before each name: with g or y, `test` moves `lastIndex` on, which would
+          // skip names (and leave the caller's RegExp changed).
+          const regExp = new RegExp(pattern)
+          return Effect.sync(() =>
+            state.matching((name) => {
+              regExp.lastIndex = 0
+              return regExp.test(name)
+            })
+          )
+        }
+        return Effect.map(checkPattern(pattern), (glob) => {
+          const regExp = globToRegExp(glob)
+          return state.matching((name) => regExp.test(name))
+        })
+      })
 
     return {
       trackAIOperation,
@@ -235,7 +303,11 @@ export const make = (
           const found = state.percentiles(name)
           return found === undefined ? Effect.fail(new MetricNotFoundError({ name })) : Effect.succeed(found)
         }),
-      getSummary: Effect.sync(() => state.summary())
+      timings,
+      getSummary: Effect.sync((): PerformanceSummary => ({ ...state.summary(), tracking })),
+      clear: Effect.sync(() => state.clear()),
+      reset: Effect.sync(() => state.reset()),
+      tracking
     }
   })
 
@@ -246,6 +318,10 @@ export const layer = (
   Layer.scoped(PerformanceMetrics, make(options))
 
 const nanosToMillis = (nanos: bigint): number => Number(nanos) / 1e6
+
+/** A `MetricPattern` as an anchored RegExp: `*` any run of characters, `?` one, `.` itself. */
+const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/\./g, "\\.").replace(/\*/g, ".*").replace(/\?/g, ".")}$`)
 
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>): TimingOutcome =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failure"
@@ -277,6 +353,9 @@ const checkOptions = (settings: Omit<PerformanceMetricsOptions, keyof typeof def
     const bad = (field: string, message: string) => Effect.fail(new InvalidMetricError({ field, message }))
     if (!(settings.relativeAccuracy > 0 && settings.relativeAccuracy < 0.5)) {
       return bad("relativeAccuracy", "must be between 0 and 0.5")
+    }
+    for (const field of ["trackWebVitals", "trackResources"] as const) {
+      if (typeof settings[field] !== "boolean") return bad(field, "must be true or false")
     }
     for (const field of ["maxBuckets", "maxMetrics", "maxMarks", "maxWebVitalInstances"] as const) {
       const value = settings[field]

@@ -2,7 +2,8 @@
  * Usage analytics: feature adoption, conversations, provider usage, proactive suggestions and user
  * sessions, aggregated in time buckets that a retention fiber drops after the retention period. Distinct
  * users are counted exactly while few and by HyperLogLog past a threshold, so memory stays bounded as
- * users grow. Every record also flows through the collector as a `usage.*` event.
+ * users grow. Response-time and time-to-interact percentiles are exact for small samples. Every record
+ * also flows through the collector as a `usage.*` event. Suggestion tracking can be switched off.
  */
 import { Context, Duration, Effect, Either, Layer, ParseResult, Random, Schedule, type Schema, type Scope } from "effect"
 import { defaultExactThreshold, defaultPrecision } from "../internal/DistinctCounter.js"
@@ -26,6 +27,7 @@ import {
   UsageId,
   UsageName,
   type UsageSummary,
+  type UsageTracking,
   UserSessionNotFoundError,
   UserSessionStart,
   type UserSessionStats
@@ -92,8 +94,21 @@ export class UsageAnalytics extends Context.Tag("effect-telemetry/UsageAnalytics
   readonly sessionStats: Effect.Effect<UserSessionStats>
   /** One retention pass now (the layer also runs it every `cleanupInterval`). */
   readonly cleanup: Effect.Effect<CleanupResult>
-  /** Everything above, plus distinct users overall and what is held in memory. */
+  /** Everything above, plus distinct users overall, what is held in memory and which areas record. */
   readonly getSummary: Effect.Effect<UsageSummary>
+  /**
+   * Forgets every aggregate (features, users, conversations, providers, suggestions, sessions). Open
+   * conversations, pending suggestions and open sessions carry on, and what happens to them afterwards
+   * is counted. Tracks nothing; events already tracked stay tracked.
+   */
+  readonly clear: Effect.Effect<void>
+  /**
+   * `clear`, and forgets open conversations, pending suggestions and open sessions without tracking
+   * their end (their ids are then unknown): the service is as newly built.
+   */
+  readonly reset: Effect.Effect<void>
+  /** Which areas record (option `trackSuggestions`); settled when the service is built. */
+  readonly tracking: UsageTracking
 }>() {}
 
 /** How `UsageAnalytics` is set up. */
@@ -128,6 +143,12 @@ export interface UsageAnalyticsOptions {
   readonly maxPendingSuggestions?: number
   /** User sessions open at once; default 10,000, the oldest expired first. */
   readonly maxOpenSessions?: number
+  /**
+   * Count and track proactive suggestions; default `true`. When `false`, `suggestionShown` validates and
+   * returns an id, `suggestionAccepted` / `suggestionDismissed` succeed for any id, nothing is counted
+   * or tracked, and `suggestionStats` reports zeros.
+   */
+  readonly trackSuggestions?: boolean
 }
 
 const defaults = {
@@ -144,8 +165,12 @@ const defaults = {
   maxSuggestionKinds: 50,
   maxOpenConversations: 10_000,
   maxPendingSuggestions: 10_000,
-  maxOpenSessions: 10_000
+  maxOpenSessions: 10_000,
+  trackSuggestions: true as boolean
 } satisfies UsageAnalyticsOptions
+
+/** The stats of suggestions never shown (or not tracked). */
+const noSuggestions: SuggestionStats = { shown: 0, accepted: 0, dismissed: 0, ignored: 0, pending: 0, acceptanceRate: 0 }
 
 /** Builds the service; its retention fiber runs in the scope. */
 export const make = (
@@ -155,6 +180,7 @@ export const make = (
     const settings = yield* resolveOptions(options)
     const collector = yield* TelemetryCollector
     const state = new UsageState(settings.limits)
+    const tracking: UsageTracking = { suggestions: settings.trackSuggestions }
     const now = Effect.clockWith((clock) => Effect.sync(() => clock.unsafeCurrentTimeMillis()))
 
     const track = (type: string, data: JsonObject, userId?: string) =>
@@ -287,7 +313,7 @@ export const make = (
         yield* track(UsageEventType.providerRequest, request)
       })
 
-    const suggestionShown = (input: SuggestionShown) =>
+    const recordSuggestionShown = (input: SuggestionShown) =>
       Effect.gen(function*() {
         const shown = yield* decode(SuggestionShown)(input)
         const at = yield* nowAfterExpiry
@@ -302,7 +328,7 @@ export const make = (
         return id
       })
 
-    const resolve = (outcome: "accepted" | "dismissed") => (suggestionId: string) =>
+    const recordResolution = (outcome: "accepted" | "dismissed") => (suggestionId: string) =>
       Effect.gen(function*() {
         const id = yield* decode(UsageId, "suggestionId")(suggestionId)
         const at = yield* nowAfterExpiry
@@ -314,13 +340,25 @@ export const make = (
         )
       })
 
-    const suggestionStats = (kind?: string) =>
+    const recordedSuggestionStats = (kind?: string) =>
       Effect.gen(function*() {
         const only = kind === undefined ? undefined : yield* decode(UsageName, "kind")(kind)
         const stats = state.suggestionStats(yield* nowAfterExpiry)
         if (only === undefined) return stats.all
-        return stats.byKind[only] ?? { shown: 0, accepted: 0, dismissed: 0, ignored: 0, pending: 0, acceptanceRate: 0 }
+        return stats.byKind[only] ?? noSuggestions
       })
+
+    // The switch picks the implementations here, once. Switched off, calls keep their contract (input
+    // is validated, ids are returned) so callers need not know, but nothing is counted or tracked.
+    const suggestionShown = tracking.suggestions ? recordSuggestionShown : (input: SuggestionShown) =>
+      Effect.flatMap(
+        decode(SuggestionShown)(input),
+        (shown) => shown.suggestionId !== undefined ? Effect.succeed(shown.suggestionId) : newId("sugg")
+      )
+    const resolve = tracking.suggestions ? recordResolution : (_: "accepted" | "dismissed") => (suggestionId: string) =>
+      Effect.asVoid(decode(UsageId, "suggestionId")(suggestionId))
+    const suggestionStats = tracking.suggestions ? recordedSuggestionStats : (kind?: string) =>
+      kind === undefined ? Effect.succeed(noSuggestions) : Effect.as(decode(UsageName, "kind")(kind), noSuggestions)
 
     const startUserSession = (input: UserSessionStart) =>
       Effect.gen(function*() {
@@ -385,7 +423,10 @@ export const make = (
       endUserSession,
       sessionStats: Effect.map(nowAfterExpiry, (at) => state.sessionStats(at)),
       cleanup,
-      getSummary: Effect.map(nowAfterExpiry, (at) => state.summary(at))
+      getSummary: Effect.map(nowAfterExpiry, (at): UsageSummary => ({ ...state.summary(at), tracking })),
+      clear: Effect.sync(() => state.clear()),
+      reset: Effect.sync(() => state.reset()),
+      tracking
     }
   })
 
@@ -416,6 +457,7 @@ const resolveOptions = (options: UsageAnalyticsOptions) =>
       }
       millis[field] = Duration.toMillis(duration.value)
     }
+    if (typeof settings.trackSuggestions !== "boolean") return bad("trackSuggestions", "must be true or false")
     if (!(Number.isInteger(settings.precision) && settings.precision >= 4 && settings.precision <= 16)) {
       return bad("precision", "must be a whole number from 4 to 16")
     }
@@ -437,6 +479,7 @@ const resolveOptions = (options: UsageAnalyticsOptions) =>
     }
     return Effect.succeed({
       cleanupInterval: Duration.millis(millis.cleanupInterval!),
+      trackSuggestions: settings.trackSuggestions,
       limits: {
         bucketMillis: millis.bucketDuration!,
         retentionMillis: millis.retention!,

@@ -10,6 +10,7 @@ import { QuantileSketch, type QuantileSketchOptions } from "../../internal/Quant
 import type {
   AIOperation,
   AIOperationTotals,
+  MetricPercentiles,
   Percentiles,
   PerformanceSummary,
   ResourceSnapshot,
@@ -57,7 +58,7 @@ export class PerformanceState {
   private readonly marks = new Map<string, number>()
   private readonly vitals = new Map<string, WebVital>()
   private readonly vitalInstances = new Map<string, number>()
-  private readonly ai = { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 }
+  private ai = { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 }
   private resources: ResourceSnapshot | undefined = undefined
   private droppedSamples = 0
 
@@ -155,7 +156,34 @@ export class PerformanceState {
     return sketch === undefined || sketch.count === 0 ? undefined : percentilesOf(sketch)
   }
 
-  summary(): PerformanceSummary {
+  /** The metrics with samples whose names pass `matches`, ordered by name (UTF-16 code units, as `sort`). */
+  matching(matches: (name: string) => boolean): Array<MetricPercentiles> {
+    const names: Array<string> = []
+    for (const [name, sketch] of this.metrics) if (sketch.count > 0 && matches(name)) names.push(name)
+    return names.sort().map((name) => ({ name, ...percentilesOf(this.metrics.get(name)!) }))
+  }
+
+  /**
+   * Forgets what was recorded: every metric, timing outcome, web vital (and the instance ids kept for
+   * de-duplication), the AI totals, the latest resource snapshot and the dropped-sample count. Marks stay.
+   */
+  clear(): void {
+    this.metrics.clear()
+    this.timings.clear()
+    this.vitals.clear()
+    this.vitalInstances.clear()
+    this.ai = { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 }
+    this.resources = undefined
+    this.droppedSamples = 0
+  }
+
+  /** `clear`, and the marks too: as newly built. */
+  reset(): void {
+    this.clear()
+    this.marks.clear()
+  }
+
+  summary(): Omit<PerformanceSummary, "tracking"> {
     const metrics: Record<string, Percentiles> = {}
     for (const [name, sketch] of this.metrics) if (sketch.count > 0) metrics[name] = percentilesOf(sketch)
     const timings: Record<string, TimingOutcomes> = {}

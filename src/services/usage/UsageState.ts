@@ -485,13 +485,17 @@ export class UsageState {
     return evicted
   }
 
-  /** Settles a pending suggestion, counting it in the bucket it was shown in. */
+  /**
+   * Settles a pending suggestion, counting it in the bucket it was shown in — unless retention dropped
+   * that bucket. (A bucket emptied by `clear` is made again: answers after a clear count.)
+   */
   resolveSuggestion(id: string, outcome: SuggestionOutcome, now: number): SuggestionResolution | undefined {
     const pending = this.pending.get(id)
     if (pending === undefined) return undefined
     this.pending.delete(id)
     const timeToInteractMs = Math.max(0, now - pending.shownAt)
-    const bucket = this.buckets.get(pending.bucket)
+    const bucket = this.buckets.get(pending.bucket) ??
+      (pending.bucket >= this.firstRetained(now) ? this.bucket(pending.shownAt) : undefined)
     if (bucket !== undefined) {
       const s = bucket.suggestion(pending.kind)
       s[outcome]++
@@ -618,9 +622,28 @@ export class UsageState {
     }
   }
 
+  // --- clearing -----------------------------------------------------------------------------------
+
+  /**
+   * Forgets every aggregate (all buckets: features, users, conversations, providers, suggestions,
+   * sessions). Open conversations, pending suggestions and open sessions carry on: what happens to
+   * them afterwards is counted, what happened before is not.
+   */
+  clear(): void {
+    this.buckets.clear()
+  }
+
+  /** `clear`, and forgets open conversations, pending suggestions and open sessions: as newly built. */
+  reset(): void {
+    this.clear()
+    this.conversations.clear()
+    this.pending.clear()
+    this.sessions.clear()
+  }
+
   // --- summary ------------------------------------------------------------------------------------
 
-  summary(now: number): UsageSummary {
+  summary(now: number): Omit<UsageSummary, "tracking"> {
     const suggestions = this.suggestionStats(now)
     let bytes = 0
     for (const b of this.buckets.values()) bytes += b.byteSize
