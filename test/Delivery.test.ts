@@ -1,25 +1,31 @@
 /**
  * The collector and the HTTP transport together, against a real loopback server: what a receiver sees
  * when the network misbehaves. Real sockets, so real (short) retry delays: `it.scopedLive`.
+ *
+ * Every assertion counts attempts exactly, so a request the server did answer must never time out on the
+ * client: on a loaded machine a loopback round trip can take hundreds of milliseconds. The request timeout
+ * is therefore seconds long, and it is only as short as that where a test needs a hang to end.
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, type Duration, Effect, Layer, Schema } from "effect"
 import { layerHttpTransport } from "../src/layers/HttpTransport.js"
-import { layerWithTransport } from "../src/layers/TelemetryLive.js"
+import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { BatchPayload } from "../src/schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import * as TestServer from "./support/TestServer.js"
 
-const startAgainst = (url: string) =>
+const startAgainst = (url: string, requestTimeout: Duration.DurationInput = "10 seconds") =>
   Effect.gen(function*() {
     const config = yield* Effect.orDie(fromOptions({
       maxBatchSize: 10,
       retryBaseDelay: "10 millis",
       retryMaxDelay: "1 second",
       maxAttempts: 6,
-      requestTimeout: "200 millis"
+      requestTimeout,
+      // `flush` is how these tests wait for delivery: let it outlast every retry
+      flushTimeout: "1 minute"
     }))
     const transport = layerHttpTransport({ url, timeout: config.requestTimeout }).pipe(
       Layer.provide(NodeHttpClient.layerUndici)
@@ -40,7 +46,7 @@ describe("delivery over HTTP", () => {
         TestServer.hang,
         TestServer.reset
       )
-      const collector = yield* startAgainst(server.url)
+      const collector = yield* startAgainst(server.url, "3 seconds") // the hang costs one timeout
       for (let i = 0; i < 10; i++) {
         yield* collector.track({ type: "chat.message", data: { n: i, contact: `user${i}@example.com` } })
       }

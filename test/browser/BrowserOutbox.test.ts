@@ -86,7 +86,7 @@ describe.skipIf(!Chromium.chromiumAvailable)("BrowserOutbox (Chromium)", () => {
           second.waitForFunction(async () => {
             const s = await window.telemetry.stats()
             return s.outboxed === 0 ? s : undefined
-          }, undefined, { polling: 50, timeout: 10_000 }).then(async (handle) => (await handle.jsonValue())!)
+          }, undefined, { polling: 50, timeout: 20_000 }).then(async (handle) => (await handle.jsonValue())!)
         )
         expect(after.restored).toBe(stored.flatMap((b) => b.events).length)
         expect(balanced(after)).toBe(true)

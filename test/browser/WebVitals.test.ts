@@ -46,7 +46,7 @@ describe.skipIf(!Chromium.chromiumAvailable)("WebVitals (Chromium)", () => {
           page.waitForFunction(async () => {
             const { webVitals } = await window.telemetry.summary()
             return webVitals.TTFB !== undefined && webVitals.FCP !== undefined ? webVitals : undefined
-          }, undefined, { polling: 50, timeout: 10_000 }).then(async (handle) => (await handle.jsonValue())!)
+          }, undefined, { polling: 50, timeout: 20_000 }).then(async (handle) => (await handle.jsonValue())!)
         )
         expect(early.TTFB!.value).toBeGreaterThan(0)
         expect(early.FCP!.value).toBeGreaterThan(0)

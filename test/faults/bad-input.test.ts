@@ -12,14 +12,17 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, FastCheck as fc, Logger, LogLevel, Option } from "effect"
 import * as Util from "node:util"
 import { InvalidEventError } from "../../src/schemas/errors.js"
+import { identifierPiiKind } from "../../src/services/redactor/patterns.js"
 import { report } from "./support/Figures.js"
 import * as Loopback from "./support/Loopback.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 
 const seed = 20_261_127
 
 // ---- valid events -----------------------------------------------------------------------------
 
-const eventType = fc.stringMatching(/^[A-Za-z0-9_.:/-]{1,40}$/)
+// (a type shaped like personal data — `ab::1` is an IPv6 address — is refused by design: see EventValidation)
+const eventType = fc.stringMatching(/^[A-Za-z0-9_.:/-]{1,40}$/).filter((type) => identifierPiiKind(type) === undefined)
 const jsonData = fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })
 const tags = fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 30 }), { maxKeys: 5 })
 
@@ -249,5 +252,5 @@ describe("fault: bad input", () => {
       expect(s.dropped.total).toBe(0)
       expect(Loopback.balanced(s)).toBe(true)
       yield* report("bad input", { bad: bad.length, valid: valid.length, crashes: crashed.length, delivered: arrived.length })
-    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), 60_000)
+    }).pipe(Logger.withMinimumLogLevel(LogLevel.Error)), faultTestTimeout)
 })

@@ -17,6 +17,7 @@ import * as vm from "node:vm"
 import * as TestServer from "../support/TestServer.js"
 import { mb, report } from "./support/Figures.js"
 import * as Loopback from "./support/Loopback.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 
 v8.setFlagsFromString("--expose-gc")
 const gc = vm.runInNewContext("gc") as () => void
@@ -97,6 +98,6 @@ describe("fault: stalled receiver under a burst", () => {
       Effect.withRandom(Random.fixed([0.5])),
       Logger.withMinimumLogLevel(LogLevel.Error),
       Effect.provide(NodeContext.layer)
-    ), 60_000)
+    ), faultTestTimeout)
   }
 })

@@ -10,6 +10,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { BatchPayload } from "../../src/schemas/TelemetryEvent.js"
 import * as TestServer from "../support/TestServer.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 import * as Child from "./support/Child.js"
 import { report } from "./support/Figures.js"
 
@@ -68,7 +69,7 @@ describe("fault: hard kill", () => {
       expect(lost).toBeLessThanOrEqual(1_000) // maxBufferSize (default)
 
       yield* report("hard kill (SIGKILL, idle)", { events, lost, bufferedAtKill: ready.buffered, delivered: ns.length })
-    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
+    }).pipe(Effect.provide(NodeContext.layer)), faultTestTimeout)
 
   it.scopedLive("SIGKILL in the middle of spilling a burst loses at most what was buffered; start-up still works", () =>
     Effect.gen(function*() {
@@ -112,5 +113,5 @@ describe("fault: hard kill", () => {
         delivered: ns.length,
         corruptedOnRestart: drained.dropped.corrupted
       })
-    }).pipe(Effect.provide(NodeContext.layer)), 60_000)
+    }).pipe(Effect.provide(NodeContext.layer)), faultTestTimeout)
 })

@@ -15,6 +15,7 @@ import { Clock, Effect, Logger, LogLevel, Random } from "effect"
 import * as TestServer from "../support/TestServer.js"
 import { report } from "./support/Figures.js"
 import * as Loopback from "./support/Loopback.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 
 const perSecond = 1_000
 const healthySeconds = 5
@@ -113,7 +114,7 @@ describe("fault: receiver down for 60 s at 1,000 events/s", () => {
       const { attempts, downAt } = yield* scenario("refused", "disk")
       // refused connections never reach the server: it saw only the deliveries
       expect(attempts.filter((a) => a.sentAt >= downAt).every((a) => a.status === 200)).toBe(true)
-    }), 60_000)
+    }), faultTestTimeout)
 
   it.scoped("503 answers, outbox in memory: retries, then probes backing off to 30 s, then a full drain", () =>
     Effect.gen(function*() {
@@ -127,5 +128,5 @@ describe("fault: receiver down for 60 s at 1,000 events/s", () => {
       expect(new Set(failed.map((a) => a.batchId)).size).toBe(1) // every attempt, the same oldest batch
       expect((probeAt - downAt) / 1000).toBe(68.5)
       expect(probeAt).toBeGreaterThanOrEqual(upAt)
-    }), 60_000)
+    }), faultTestTimeout)
 })

@@ -11,6 +11,7 @@ import { Clock, Effect, FastCheck as fc, Logger, LogLevel, Random } from "effect
 import type { CollectorStats } from "../../src/services/TelemetryCollector.js"
 import * as TestServer from "../support/TestServer.js"
 import * as Loopback from "./support/Loopback.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 
 const quietLogs = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(Effect.withRandom(Random.fixed([0.5])), Logger.withMinimumLogLevel(LogLevel.Error))
@@ -62,7 +63,7 @@ describe("fault: misbehaving receiver", () => {
         .toBe(true)
       expectAccounting(yield* rig.stats, { accepted: 10, sent: 10 })
       expect((yield* rig.stats).batches).toBe(1)
-    })))
+    })), faultTestTimeout)
 
   it.scoped("a 429 storm with Retry-After: 7 is waited out on every attempt, through the outbox and its probes", () =>
     quietLogs(Effect.gen(function*() {
@@ -84,7 +85,7 @@ describe("fault: misbehaving receiver", () => {
       expect(new Set(attempts.map((a) => a.batchId)).size).toBe(1)
       expectAccounting(yield* rig.stats, { accepted: 10, sent: 10 })
       expect((yield* rig.stats).offline).toBe(false)
-    })))
+    })), faultTestTimeout)
 
   it.scoped("a hang is abandoned at the 10 s request timeout and retried; the receiver can drop the copies by batch id", () =>
     quietLogs(Effect.gen(function*() {
@@ -103,7 +104,7 @@ describe("fault: misbehaving receiver", () => {
       yield* rig.server.hungRequestsAbandoned // the client closed both hung connections
       expect(yield* rig.server.hanging).toEqual([])
       expectAccounting(yield* rig.stats, { accepted: 10, sent: 10 })
-    })))
+    })), faultTestTimeout)
 
   it.scoped("connection resets are retried like any network failure", () =>
     quietLogs(Effect.gen(function*() {
@@ -116,7 +117,7 @@ describe("fault: misbehaving receiver", () => {
       expect(times(attempts, t0)).toEqual([0, 0.5, 1.5, 3.5])
       expect(attempts.map((a) => a.reply)).toEqual(["reset", "reset", "reset", "respond"])
       expectAccounting(yield* rig.stats, { accepted: 10, sent: 10 })
-    })))
+    })), faultTestTimeout)
 
   for (const status of [400, 404, 422]) {
     it.scoped(`a ${status} is counted as rejected and never retried; the batches around it are delivered`, () =>
@@ -134,7 +135,7 @@ describe("fault: misbehaving receiver", () => {
         ])
         expectAccounting(yield* rig.stats, { accepted: 30, sent: 20, rejected: 10 })
         expect((yield* rig.stats).offline).toBe(false)
-      })))
+      })), faultTestTimeout)
   }
 
   it.scoped("a pressure signal raised as one retry ends does not abandon the next batch after recovery", () =>
@@ -161,7 +162,7 @@ describe("fault: misbehaving receiver", () => {
       expect(s).toMatchObject({ offline: false, buffered: 0, outboxed: 0 })
       expect(s.sent + s.dropped.bufferOverflow).toBe(3_010)
       expect(Loopback.balanced(s)).toBe(true)
-    })))
+    })), faultTestTimeout)
 
   const reply = fc.constantFrom<ReadonlyArray<TestServer.Reply>>(
     [TestServer.respond(200)],
@@ -199,6 +200,6 @@ describe("fault: misbehaving receiver", () => {
           .toBe(true)
         expectAccounting(yield* rig.stats, { accepted: events, sent: delivered.length, rejected: rejected.length })
       })),
-    { timeout: 60_000, fastCheck: { numRuns: 25 } }
+    { timeout: faultTestTimeout, fastCheck: { numRuns: 25 } }
   )
 })

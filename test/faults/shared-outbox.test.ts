@@ -11,6 +11,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { BatchPayload } from "../../src/schemas/TelemetryEvent.js"
 import * as TestServer from "../support/TestServer.js"
+import { faultTestTimeout } from "./support/Timeouts.js"
 import * as Child from "./support/Child.js"
 import { report } from "./support/Figures.js"
 
@@ -80,5 +81,5 @@ describe("fault: processes sharing one outbox folder", () => {
         restored: drained.restored,
         filesLeft: left.length
       })
-    }).pipe(Effect.provide(NodeContext.layer)), 120_000)
+    }).pipe(Effect.provide(NodeContext.layer)), faultTestTimeout)
 })

@@ -1,19 +1,17 @@
 /**
  * Debian's Chromium driven by `playwright-core` (which downloads no browser), and the test page bundled
- * by esbuild. Browser suites skip only when `/usr/bin/chromium` is missing.
+ * by esbuild. Browser suites skip only when `/usr/bin/chromium` (or `CHROMIUM_PATH`) is missing; the
+ * global setup (`globalSetup.ts`) then says so once per run.
  */
-import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { build } from "esbuild"
 import { Context, Effect, Layer, type Scope } from "effect"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
 import type { PageOptions } from "../page/api.js"
+import { chromiumPath } from "./ChromiumPath.js"
 import * as PageServer from "./PageServer.js"
 
-export const chromiumPath = "/usr/bin/chromium"
-
-/** Whether the browser suites can run here. */
-export const chromiumAvailable = existsSync(chromiumPath)
+export { chromiumAvailable, chromiumPath } from "./ChromiumPath.js"
 
 const launchArgs = [
   "--headless=new",

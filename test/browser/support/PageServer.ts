@@ -29,7 +29,10 @@ export interface PageServer {
   readonly deliveries: Effect.Effect<ReadonlyArray<Delivery>>
   /** Answer the following requests to `/collect` with this status (initially 200). */
   readonly answer: (status: number) => Effect.Effect<void>
-  /** Waits (up to 10 seconds) until the deliveries satisfy `done`, and returns them. */
+  /**
+   * Waits until the deliveries satisfy `done`, and returns them. Fails after 20 seconds: a beacon takes
+   * milliseconds, but a browser and a server sharing two busy cores can take seconds.
+   */
   readonly awaitDeliveries: (
     done: (deliveries: ReadonlyArray<Delivery>) => boolean
   ) => Effect.Effect<ReadonlyArray<Delivery>>
@@ -123,7 +126,7 @@ export const make = (bundle: string): Effect.Effect<PageServer, never, Scope.Sco
           Effect.filterOrFail(done),
           Effect.retry(Schedule.spaced("20 millis")),
           Effect.timeoutFail({
-            duration: "10 seconds",
+            duration: "20 seconds",
             onTimeout: () => new Error(`expected deliveries did not arrive: ${JSON.stringify(deliveries.map((d) => d.json))}`)
           }),
           Effect.orDie
