@@ -26,12 +26,14 @@ export {
   type BreadcrumbInput,
   captureError,
   captureErrors,
+  captureMessage,
   type CaptureOptions,
   defaultErrorTrackingOptions,
   ErrorTracking,
   type ErrorTrackingOptions,
   layer as layerErrorTracking,
   layerBreadcrumbsFromEvents,
+  type MessageOptions,
   type RecoveryReport
 } from "./services/ErrorTracking.js"
 export { healthJsonContentType, type HealthJson, type HealthJsonInfo, type IetfStatus, toHealthJson } from "./services/health/HealthJson.js"

@@ -24,6 +24,7 @@ import type { ErrorCapturedData, ErrorRecoveryData, ErrorRepeatedData } from "..
 import { classify } from "../src/services/errors/Classification.js"
 import {
   captureErrors,
+  captureMessage,
   ErrorTracking,
   type ErrorTrackingOptions,
   layer as layerErrorTracking,
@@ -328,6 +329,13 @@ describe("classify", () => {
       const { captured, tracking } = yield* start()
       yield* tracking.captureError(responseError(503), { severity: "DEBUG", category: "validation" })
       expect((yield* captured)[0]).toMatchObject({ severity: "DEBUG", category: "validation", classifiedBy: "override" })
+      // A caller's severity replaces the one the message states, and the evidence stops naming its word.
+      yield* tracking.captureError(new Error("Fatal error: Request timed out"), { severity: "INFO" })
+      yield* tracking.captureError(new Error("Fatal error: Request timed out again"))
+      expect((yield* captured).slice(1).map((e) => [e.severity, e.category, e.classifiedBy])).toEqual([
+        ["INFO", "timeout", "message"],
+        ["CRITICAL", "timeout", "message, severity word fatal"]
+      ])
     }))
 })
 
@@ -989,5 +997,262 @@ describe("ErrorTracking in-memory state", () => {
       // A caller's fingerprint is stored redacted, and found by its raw value.
       expect(custom.fingerprint).toBe("quota-of-[EMAIL]")
       expect(Option.isSome(yield* tracking.group("quota-of-ann@example.com"))).toBe(true)
+    }))
+})
+
+// ---- captureMessage ------------------------------------------------------------------------------------
+
+describe("ErrorTracking captureMessage", () => {
+  it.scoped("sends a message at INFO by default, without a stack, as its own kind and type", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      yield* tracking.addBreadcrumb({ message: "opened checkout" })
+      const info = yield* tracking.captureMessage("Checkout retried with a backup card")
+      const warning = yield* tracking.captureMessage("Checkout fell back to the legacy gateway", "WARNING")
+      expect([info.outcome, warning.outcome]).toEqual(["sent", "sent"])
+      const [first, second] = yield* captured
+      expect(first).toMatchObject({
+        errorId: info.errorId,
+        type: "Message",
+        message: "Checkout retried with a backup card",
+        kind: "message",
+        severity: "INFO",
+        category: "unknown",
+        handled: true,
+        mechanism: "captureMessage",
+        frames: [],
+        causeChain: [],
+        composition: "single",
+        reasons: [{ kind: "message", type: "Message", message: "Checkout retried with a backup card", fingerprint: info.fingerprint }]
+      })
+      expect(first!.breadcrumbs.map((b) => b.message)).toEqual(["opened checkout"])
+      expect(second).toMatchObject({ severity: "WARNING", kind: "message" })
+    }))
+
+  it.scoped("is grouped by its normalized text, apart from an error with the same message", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ duplicateWindow: 0 })
+      const a = yield* tracking.captureMessage("user 42 exported 17 reports")
+      const b = yield* tracking.captureMessage("user 7 exported 3 reports")
+      const error = yield* tracking.captureError(new Error("user 42 exported 17 reports"))
+      expect(b.fingerprint).toBe(a.fingerprint)
+      expect(error.fingerprint).not.toBe(a.fingerprint)
+      expect(Option.getOrThrow(yield* tracking.group(a.fingerprint))).toMatchObject({ count: 2, type: "Message", severity: "INFO" })
+    }))
+
+  it.scoped("its severity is the caller's: words in the text do not change it; its category comes from the text", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start({ duplicateWindow: 0 })
+      yield* tracking.captureMessage("CRITICAL: nightly export skipped")
+      yield* tracking.captureMessage("Rate limit reached, backing off for 2s", "WARNING")
+      yield* tracking.captureMessage("disk almost full", "CRITICAL", { category: "runtime", tags: { host: "a" } })
+      expect((yield* captured).map((e) => [e.severity, e.category, e.classifiedBy])).toEqual([
+        ["INFO", "unknown", "default"],
+        ["WARNING", "rate_limit", "message"],
+        ["CRITICAL", "runtime", "override"]
+      ])
+    }))
+
+  it.scoped("goes through redaction, duplicate suppression, ignore patterns, beforeSend and outcomes like an error", () =>
+    Effect.gen(function*() {
+      const { captured, failing, repeated, tracking } = yield* start({
+        ignore: ["health probe"],
+        beforeSend: (e) => (e.message.includes("drop") ? undefined : e)
+      })
+      const redacted = yield* tracking.captureMessage("invite sent to ann@example.com", "INFO", { userId: "u-1" })
+      const duplicate = yield* tracking.captureMessage("invite sent to bob@example.com")
+      const ignored = yield* tracking.captureMessage("health probe answered")
+      const dropped = yield* tracking.captureMessage("drop this one")
+      yield* Ref.set(failing, true)
+      const failed = yield* tracking.captureMessage("collector is down now")
+      yield* Ref.set(failing, false)
+      expect([redacted, duplicate, ignored, dropped, failed].map((r) => r.outcome)).toEqual([
+        "sent",
+        "suppressed",
+        "ignored",
+        "dropped",
+        "failed"
+      ])
+      expect(duplicate.fingerprint).toBe(redacted.fingerprint)
+      expect((yield* captured).map((e) => e.message)).toEqual(["invite sent to [EMAIL]"])
+      expect(Option.getOrThrow(yield* tracking.group(redacted.fingerprint)).message).toBe("invite sent to [EMAIL]")
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect((yield* repeated).map((r) => [r.type, r.count])).toEqual([["Message", 1]])
+      expect(yield* tracking.stats).toMatchObject({ captured: 5, sent: 1, suppressed: 1, ignored: 1, droppedByBeforeSend: 1, failed: 1 })
+    }))
+
+  it.scoped("the accessor captures with the ErrorTracking in context", () =>
+    Effect.gen(function*() {
+      const { captured, tracking } = yield* start()
+      const result = yield* captureMessage("deploy finished", "DEBUG").pipe(Effect.provideService(ErrorTracking, tracking))
+      expect(result.outcome).toBe("sent")
+      expect((yield* captured).map((e) => e.severity)).toEqual(["DEBUG"])
+    }))
+})
+
+// ---- records, samples and totals -------------------------------------------------------------------------
+
+describe("ErrorTracking records", () => {
+  it.scoped("getError returns a captured error by id: what was captured, when, for whom, with its recovery", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start()
+      yield* TestClock.setTime(5_000)
+      yield* tracking.addBreadcrumb({ message: "opened settings" })
+      yield* tracking.addBreadcrumb({ message: "saved profile of ann@example.com" })
+      const { errorId, fingerprint } = yield* tracking.captureError(new Error("no inbox for ann@example.com"), {
+        userId: "u-42",
+        mechanism: "settings"
+      })
+      yield* tracking.recordRecovery(errorId, true)
+      expect(Option.getOrThrow(yield* tracking.getError(errorId))).toEqual({
+        errorId,
+        fingerprint,
+        type: "Error",
+        message: "no inbox for [EMAIL]",
+        severity: "ERROR",
+        category: "unknown",
+        kind: "thrown",
+        handled: true,
+        mechanism: "settings",
+        timestamp: 5_000,
+        userId: "u-42",
+        breadcrumbs: 2,
+        recovery: { attempts: 1, successes: 1, recoveryRate: 1 }
+      })
+      expect(yield* tracking.getError("no-such-id")).toEqual(Option.none())
+    }))
+
+  it.scoped("suppressed duplicates and the linked errors of a Cause have records too", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start()
+      yield* tracking.captureError(new Error("flaky"))
+      const duplicate = yield* tracking.captureError(new Error("flaky"))
+      const cause = yield* tracking.captureError(Cause.parallel(Cause.fail(new Error("quota")), Cause.die(new RangeError("bad index"))))
+      expect(duplicate.outcome).toBe("suppressed")
+      expect(Option.getOrThrow(yield* tracking.getError(duplicate.errorId)).message).toBe("flaky")
+      const linked = Option.getOrThrow(yield* tracking.getError(cause.linked![0]!.errorId))
+      expect(linked).toMatchObject({ kind: "fail", causeId: cause.errorId })
+      expect(Option.getOrThrow(yield* tracking.getError(cause.errorId))).toMatchObject({
+        kind: "die",
+        severity: "CRITICAL",
+        handled: false,
+        causeId: cause.errorId
+      })
+    }))
+
+  it.scoped("records are bounded by maxTrackedErrors: the oldest is forgotten first", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ maxTrackedErrors: 2, duplicateWindow: 0 })
+      const ids: Array<string> = []
+      for (const m of ["a", "b", "c"]) ids.push((yield* tracking.captureError(new Error(m))).errorId)
+      const found = yield* Effect.forEach(ids, (id) => Effect.map(tracking.getError(id), Option.isSome))
+      expect(found).toEqual([false, true, true])
+    }))
+
+  it.scoped("a group keeps its latest samples, newest first, bounded by maxSamplesPerGroup and redacted", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ duplicateWindow: 0, maxSamplesPerGroup: 3 })
+      const results = []
+      for (let i = 0; i < 5; i++) {
+        yield* TestClock.setTime(i * 1_000)
+        results.push(yield* tracking.captureError(new Error(`no inbox ${i} for ann@example.com`), { fingerprint: "inbox" }))
+      }
+      const group = Option.getOrThrow(yield* tracking.group("inbox"))
+      expect(group.count).toBe(5)
+      expect(group.samples.map((s) => [s.errorId, s.timestamp, s.message])).toEqual([
+        [results[4]!.errorId, 4_000, "no inbox 4 for [EMAIL]"],
+        [results[3]!.errorId, 3_000, "no inbox 3 for [EMAIL]"],
+        [results[2]!.errorId, 2_000, "no inbox 2 for [EMAIL]"]
+      ])
+      expect((yield* tracking.groups)[0]!.samples).toHaveLength(3)
+
+      const none = yield* start({ maxSamplesPerGroup: 0 })
+      yield* none.tracking.captureError(new Error("x"), { fingerprint: "x" })
+      expect(Option.getOrThrow(yield* none.tracking.group("x")).samples).toEqual([])
+      const error = yield* Effect.flip(start({ maxSamplesPerGroup: -1 }).pipe(Effect.scoped))
+      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionError", option: "maxSamplesPerGroup" })
+    }))
+
+  it.scoped("a PII-shaped user id is kept pseudonymised, as the event names it", () =>
+    Effect.gen(function*() {
+      const { collector, context, tracking } = yield* startReal()
+      const { errorId } = yield* tracking.captureError(new Error("checkout failed"), { userId: "ann@example.com" })
+      const record = Option.getOrThrow(yield* tracking.getError(errorId))
+      expect(record.userId).toMatch(/^u_[0-9a-f]{32}$/)
+      yield* collector.flush
+      const [event] = yield* deliveredEvents.pipe(Effect.provide(context))
+      expect(event).toMatchObject({ type: "error.captured", userId: record.userId, data: { errorId } })
+      expect(JSON.stringify(Option.getOrThrow(yield* tracking.group(record.fingerprint)))).not.toContain("ann@example.com")
+    }))
+
+  it.scoped("stats count the errors grouped by severity and by category, duplicates included, ignored ones not", () =>
+    Effect.gen(function*() {
+      const { tracking } = yield* start({ ignore: ["ignore me"] })
+      yield* tracking.captureError(new Error("Request timed out"))
+      yield* tracking.captureError(new Error("Request timed out"))
+      yield* tracking.captureError(new Error("CRITICAL: System failure"))
+      yield* tracking.captureError(responseError(503))
+      yield* tracking.captureError(new Error("ignore me"))
+      yield* tracking.captureMessage("nightly export done")
+      const stats = yield* tracking.stats
+      expect(stats.bySeverity).toEqual({ DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 1, CRITICAL: 1 })
+      expect(stats.byCategory).toMatchObject({ timeout: 2, unknown: 2, api: 1, network: 0 })
+      expect(Object.values(stats.byCategory).reduce((a, b) => a + b, 0)).toBe(stats.captured - stats.ignored)
+    }))
+})
+
+// ---- clear and reset --------------------------------------------------------------------------------------
+
+describe("ErrorTracking clear and reset", () => {
+  it.scoped("clear forgets groups, records and stats; keeps breadcrumbs and open windows, whose counts are still reported", () =>
+    Effect.gen(function*() {
+      const { captured, repeated, tracked, tracking } = yield* start()
+      yield* tracking.addBreadcrumb({ message: "opened settings" })
+      const first = yield* tracking.captureError(new Error("flaky"))
+      yield* tracking.captureError(new Error("flaky"))
+      const eventsBefore = (yield* tracked).length
+      yield* tracking.clear
+      expect((yield* tracked).length).toBe(eventsBefore)
+      expect(yield* tracking.groups).toEqual([])
+      expect(yield* tracking.getError(first.errorId)).toEqual(Option.none())
+      expect(yield* tracking.recordRecovery(first.errorId, true)).toEqual(Option.none())
+      const stats = yield* tracking.stats
+      expect(stats).toMatchObject({ captured: 0, sent: 0, suppressed: 0, groups: 0, groupsEvicted: 0 })
+      expect(Object.values(stats.bySeverity).every((n) => n === 0)).toBe(true)
+      expect((yield* tracking.breadcrumbs).map((b) => b.message)).toEqual(["opened settings"])
+
+      // The window opened before the clear is still open: a third occurrence is a duplicate, and its count
+      // (with the one before the clear) is reported when the window closes.
+      const third = yield* tracking.captureError(new Error("flaky"))
+      expect(third.outcome).toBe("suppressed")
+      expect(Option.getOrThrow(yield* tracking.group(third.fingerprint)).count).toBe(1)
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect((yield* repeated).map((r) => r.count)).toEqual([2])
+      expect(yield* captured).toHaveLength(1)
+    }))
+
+  it.scoped("reset forgets breadcrumbs and open windows too, without reporting them: as newly built", () =>
+    Effect.gen(function*() {
+      const { captured, repeated, tracked, tracking } = yield* start()
+      yield* tracking.addBreadcrumb({ message: "opened settings" })
+      yield* tracking.captureError(new Error("flaky"))
+      yield* tracking.captureError(new Error("flaky"))
+      const eventsBefore = (yield* tracked).length
+      yield* tracking.reset
+      expect((yield* tracked).length).toBe(eventsBefore)
+      expect(yield* tracking.breadcrumbs).toEqual([])
+      expect(yield* tracking.groups).toEqual([])
+      expect((yield* tracking.stats).captured).toBe(0)
+
+      // The window is gone: the same error is sent again, and no error.repeated ever comes for the old one.
+      const again = yield* tracking.captureError(new Error("flaky"))
+      expect(again.outcome).toBe("sent")
+      expect((yield* captured)[1]!.breadcrumbs).toEqual([])
+      yield* TestClock.adjust("1 second")
+      yield* settle
+      expect(yield* repeated).toEqual([])
+      expect(yield* tracking.stats).toMatchObject({ captured: 1, sent: 1, suppressed: 0, groups: 1 })
     }))
 })

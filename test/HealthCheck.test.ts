@@ -508,3 +508,82 @@ describe("HealthCheck over the real collector", () => {
       expect(JSON.stringify(events)).not.toContain("ops@example.com")
     }))
 })
+
+describe("HealthCheck clear and reset", () => {
+  it.scoped("clear forgets checks run and the success rate; services keep polling, their status and what it rests on", () =>
+    Effect.gen(function*() {
+      const { health, tracked } = yield* start()
+      const db = yield* switchable
+      yield* health.register("db", db.check, { interval: "10 seconds" })
+      yield* settle
+      yield* Ref.set(db.healthy, false)
+      yield* tick("10 seconds")
+      yield* tick("10 seconds")
+      const before = (yield* health.getHealthReport()).services["db"]!
+      expect(before).toMatchObject({ status: "DEGRADED", checks: 3, consecutiveFailures: 2 })
+      const events = (yield* tracked).length
+
+      yield* health.clear
+      const after = (yield* health.getHealthReport()).services["db"]!
+      expect(after).toEqual({ ...before, checks: 0, successRate: null })
+      expect((yield* tracked).length).toBe(events)
+
+      // The next failure is the third in a row: the count toward the threshold was kept.
+      yield* tick("10 seconds")
+      expect((yield* health.getHealthReport()).services["db"]).toMatchObject({
+        status: "UNHEALTHY",
+        checks: 1,
+        successRate: 0,
+        consecutiveFailures: 3
+      })
+      expect(yield* Ref.get(db.runs)).toBe(4)
+      expect(yield* health.liveness).toEqual({ alive: true, polling: 1, stopped: [] })
+    }))
+
+  it.scoped("reset unregisters every service without an event and restarts the uptime; names can be registered again", () =>
+    Effect.gen(function*() {
+      const { changes, health } = yield* start()
+      const a = yield* switchable
+      const b = yield* switchable
+      yield* Ref.set(b.healthy, false)
+      yield* health.register("a", a.check, { interval: "1 second" })
+      yield* health.register("b", b.check, { interval: "1 second", failureThreshold: 1 })
+      yield* tick("2 seconds")
+      expect((yield* health.getHealthReport()).status).toBe("UNHEALTHY")
+      const events = (yield* changes).length
+
+      yield* health.reset
+      expect(yield* health.getHealthReport()).toEqual({ status: "HEALTHY", timestamp: 2_000, uptimeMs: 0, services: {} })
+      expect(yield* health.liveness).toEqual({ alive: true, polling: 0, stopped: [] })
+      expect(yield* health.readiness).toEqual({ ready: true, notReady: [] })
+      yield* tick("5 seconds")
+      expect([yield* Ref.get(a.runs), yield* Ref.get(b.runs)]).toEqual([3, 3])
+      expect((yield* changes).length).toBe(events)
+      expect((yield* health.getHealthReport()).uptimeMs).toBe(5_000)
+
+      yield* health.register("b", b.check, { interval: "1 second" })
+      yield* settle
+      expect((yield* health.getHealthReport()).services["b"]).toMatchObject({ status: "DEGRADED", checks: 1, registeredAt: 7_000 })
+      expect(yield* Ref.get(b.runs)).toBe(4)
+    }))
+
+  it.scoped("a check still running when its service was reset does not count toward a new registration of the name", () =>
+    Effect.gen(function*() {
+      const { health } = yield* start()
+      const slowFailure = Effect.sleep("3 seconds").pipe(Effect.zipRight(Effect.fail(new Error("old check failed"))))
+      yield* health.register("db", slowFailure, { timeout: "10 seconds" })
+      const late = yield* Effect.fork(health.checkNow("db"))
+      yield* settle
+      yield* health.reset
+      yield* health.register("db", Effect.void)
+      yield* settle
+      yield* tick("3 seconds")
+      yield* Effect.exit(late.await)
+      expect((yield* health.getHealthReport()).services["db"]).toMatchObject({
+        status: "HEALTHY",
+        checks: 1,
+        consecutiveFailures: 0,
+        lastError: null
+      })
+    }))
+})

@@ -36,8 +36,10 @@ export const ErrorCategory = Schema.Literal(
 ).annotations({ identifier: "ErrorCategory" })
 export type ErrorCategory = typeof ErrorCategory.Type
 
-/** How an error reached ErrorTracking: a thrown value, or a leaf of an Effect `Cause`. */
-export const ErrorKind = Schema.Literal("thrown", "fail", "die", "interrupt").annotations({ identifier: "ErrorKind" })
+/** How an error reached ErrorTracking: a thrown value, a leaf of an Effect `Cause`, or a `captureMessage` text. */
+export const ErrorKind = Schema.Literal("thrown", "fail", "die", "interrupt", "message").annotations({
+  identifier: "ErrorKind"
+})
 export type ErrorKind = typeof ErrorKind.Type
 
 /** One parsed stack frame; `inApp` is false for `node_modules`, `node:`/internal and native frames. */
@@ -90,6 +92,39 @@ export const RecoveryStats = Schema.Struct({
 }).annotations({ identifier: "RecoveryStats" })
 export type RecoveryStats = typeof RecoveryStats.Type
 
+/**
+ * One captured occurrence as ErrorTracking keeps it in memory (for `getError` and a group's `samples`):
+ * what its `error.captured` event says, without frames, context, tags or the breadcrumbs themselves.
+ */
+export const ErrorSample = Schema.Struct({
+  errorId: Schema.String,
+  fingerprint: Schema.String,
+  /** The redacted type name (`Message` for `captureMessage`). */
+  type: Schema.String,
+  /** The redacted message. */
+  message: Schema.String,
+  severity: Severity,
+  category: ErrorCategory,
+  kind: ErrorKind,
+  handled: Schema.Boolean,
+  mechanism: Schema.String,
+  timestamp: Timestamp,
+  /** The affected user as the event names it (a PII-shaped id pseudonymised); absent when none. */
+  userId: Schema.optional(Schema.String),
+  /** Breadcrumbs the event carried. */
+  breadcrumbs: Schema.Int,
+  /** The primary `errorId` of the `Cause` this occurrence came from, when it had several errors. */
+  causeId: Schema.optional(Schema.String)
+}).annotations({ identifier: "ErrorSample" })
+export type ErrorSample = typeof ErrorSample.Type
+
+/** A captured error found by its id (`getError`): the occurrence and its recovery attempts. */
+export const ErrorRecord = Schema.Struct({
+  ...ErrorSample.fields,
+  recovery: RecoveryStats
+}).annotations({ identifier: "ErrorRecord" })
+export type ErrorRecord = typeof ErrorRecord.Type
+
 /** Errors sharing a fingerprint. */
 export const ErrorGroup = Schema.Struct({
   fingerprint: Schema.String,
@@ -108,7 +143,9 @@ export const ErrorGroup = Schema.Struct({
   affectedUsers: Schema.Int,
   /** True once `affectedUsers` reached the cap: read it as "at least". */
   affectedUsersCapped: Schema.Boolean,
-  recovery: RecoveryStats
+  recovery: RecoveryStats,
+  /** The latest occurrences, newest first: at most `maxSamplesPerGroup` (default 5). */
+  samples: Schema.Array(ErrorSample)
 }).annotations({ identifier: "ErrorGroup" })
 export type ErrorGroup = typeof ErrorGroup.Type
 
@@ -218,6 +255,13 @@ export interface ErrorTrackingStats {
   readonly groups: number
   /** Groups evicted, least recently seen first, to stay within `maxGroups`. */
   readonly groupsEvicted: number
+  /**
+   * Errors grouped, by severity: every captured error except the ignored ones and captures that failed
+   * before grouping; duplicates included. Each severity is present, zero when none.
+   */
+  readonly bySeverity: { readonly [S in Severity]: number }
+  /** The same errors by category; each category present, zero when none. */
+  readonly byCategory: { readonly [C in ErrorCategory]: number }
 }
 
 /** An ErrorTracking option out of range: which one, the value given and what is accepted. */

@@ -30,8 +30,10 @@ import {
   type ErrorCapturedData,
   type ErrorCategory,
   type ErrorGroup,
+  type ErrorRecord,
   type ErrorRecoveryData,
   type ErrorRepeatedData,
+  type ErrorSample,
   type ErrorTrackingStats,
   ErrorTrackingOptionError,
   type LeafCaptureResult,
@@ -40,11 +42,19 @@ import {
 } from "../schemas/ErrorEvents.js"
 import { maxEventBytes } from "../schemas/EventValidation.js"
 import type { EventInput, JsonObject } from "../schemas/TelemetryEvent.js"
-import { bounded, type Classification, classify, priority } from "./errors/Classification.js"
+import {
+  bounded,
+  type Classification,
+  classify,
+  classifyMessage,
+  priority,
+  statedSeverityEvidence
+} from "./errors/Classification.js"
 import {
   describeError,
   type ErrorDescription,
   type LeafDescription,
+  maxMessageLength,
   messageOf,
   setOwn,
   toJsonObject
@@ -80,6 +90,9 @@ export interface CaptureOptions {
   readonly handled?: boolean
 }
 
+/** What a caller may add to a `captureMessage`: the options of `captureError` but its severity and `handled`. */
+export type MessageOptions = Omit<CaptureOptions, "severity" | "handled">
+
 /** A breadcrumb as given to `addBreadcrumb`; the rest is filled in. */
 export interface BreadcrumbInput {
   readonly message: string
@@ -101,8 +114,10 @@ export interface ErrorTrackingOptions {
   readonly maxGroups?: number
   /** Distinct users counted exactly per group; past it the count reads "at least"; default 100. */
   readonly maxUsersPerGroup?: number
-  /** Captured error ids remembered for `recordRecovery`; default 1,000. */
+  /** Captured errors remembered by id, for `getError` and `recordRecovery`; the oldest forgotten beyond it; default 1,000. */
   readonly maxTrackedErrors?: number
+  /** Latest occurrences kept per group as its `samples`; default 5, `0` keeps none. */
+  readonly maxSamplesPerGroup?: number
   /** Same fingerprint within this window is sent once, then one `error.repeated` with the count; default 1 second, `0` disables. */
   readonly duplicateWindow?: Duration.DurationInput
   /**
@@ -122,6 +137,7 @@ export const defaultErrorTrackingOptions = {
   maxGroups: 1_000,
   maxUsersPerGroup: 100,
   maxTrackedErrors: 1_000,
+  maxSamplesPerGroup: 5,
   duplicateWindow: Duration.seconds(1)
 } as const
 
@@ -132,6 +148,15 @@ export class ErrorTracking extends Context.Tag("effect-telemetry/ErrorTracking")
    * failures and defects, linked). Never fails; its `outcome` says whether the collector took the event.
    */
   readonly captureError: (error: unknown, options?: CaptureOptions) => Effect.Effect<CaptureResult>
+  /**
+   * Captures a message as an event of the given severity (default `INFO`, as Sentry's), without a stack:
+   * grouped by its normalized text, redacted, suppressed as a duplicate, ignored and answered like an error.
+   */
+  readonly captureMessage: (
+    message: string,
+    severity?: Severity,
+    options?: MessageOptions
+  ) => Effect.Effect<CaptureResult>
   /** Runs `self`, capturing its failures and defects (not interruptions), which it re-raises unchanged. */
   readonly captureErrors: <A, E, R>(self: Effect.Effect<A, E, R>, options?: CaptureOptions) => Effect.Effect<A, E, R>
   /** Records a breadcrumb (after `beforeBreadcrumb`), dropping the oldest beyond `maxBreadcrumbs`. */
@@ -152,10 +177,25 @@ export class ErrorTracking extends Context.Tag("effect-telemetry/ErrorTracking")
   /** Recovery statistics of an error id (and its group) or a fingerprint. */
   readonly recoveryStats: (errorIdOrFingerprint: string) => Effect.Effect<Option.Option<ErrorGroups.RecoveryReport>>
   /** The groups kept, most recently seen first. */
+  /** The groups kept, most recently seen first, each with its latest samples. */
   readonly groups: Effect.Effect<ReadonlyArray<ErrorGroup>>
+  /** One group by fingerprint (or the caller-given value that made it). */
   readonly group: (fingerprint: string) => Effect.Effect<Option.Option<ErrorGroup>>
+  /** A captured error by its `errorId`, with its recovery; `None` once forgotten (beyond `maxTrackedErrors`). */
+  readonly getError: (errorId: string) => Effect.Effect<Option.Option<ErrorRecord>>
+  /** Counters by outcome, totals by severity and category, groups kept and evicted. */
   readonly stats: Effect.Effect<ErrorTrackingStats>
+  /**
+   * Forgets what was recorded — groups and their samples, captured errors, recovery counts, `stats` —
+   * and keeps breadcrumbs and open duplicate windows (which still report their counts). Tracks nothing.
+   */
+  readonly clear: Effect.Effect<void>
+  /** `clear`, and forgets breadcrumbs and open duplicate windows without reporting them: as newly built. */
+  readonly reset: Effect.Effect<void>
 }>() {}
+
+/** The type of every `captureMessage` event. */
+const messageType = "Message"
 
 /** Frames kept in an event. */
 const maxEventFrames = 30
@@ -180,6 +220,17 @@ type Counters = Pick<
   ErrorTrackingStats,
   "captured" | "sent" | "suppressed" | "ignored" | "droppedByBeforeSend" | "refused" | "failed" | "trackFailures"
 >
+
+const noCounters: Counters = {
+  captured: 0,
+  sent: 0,
+  suppressed: 0,
+  ignored: 0,
+  droppedByBeforeSend: 0,
+  refused: 0,
+  failed: 0,
+  trackFailures: 0
+}
 
 /** The counter of each outcome. */
 const outcomeCounter = {
@@ -256,6 +307,7 @@ const resolveOptions = (options: ErrorTrackingOptions) =>
       maxGroups: yield* positiveInt("maxGroups", options.maxGroups ?? d.maxGroups, 1),
       maxUsersPerGroup: yield* positiveInt("maxUsersPerGroup", options.maxUsersPerGroup ?? d.maxUsersPerGroup, 0),
       maxTrackedErrors: yield* positiveInt("maxTrackedErrors", options.maxTrackedErrors ?? d.maxTrackedErrors, 1),
+      maxSamplesPerGroup: yield* positiveInt("maxSamplesPerGroup", options.maxSamplesPerGroup ?? d.maxSamplesPerGroup, 0),
       duplicateWindowMillis: Duration.toMillis(duplicateWindow),
       // A global or sticky RegExp keeps state between `test` calls; a copy without those flags does not.
       ignore: (options.ignore ?? []).map((p) => typeof p === "string" ? p : new RegExp(p.source, p.flags.replace(/[gy]/g, ""))),
@@ -347,16 +399,7 @@ export const make = (
     const collector = yield* TelemetryCollector
     const redactor = yield* Redactor
 
-    const counters = yield* Ref.make<Counters>({
-      captured: 0,
-      sent: 0,
-      suppressed: 0,
-      ignored: 0,
-      droppedByBeforeSend: 0,
-      refused: 0,
-      failed: 0,
-      trackFailures: 0
-    })
+    const counters = yield* Ref.make<Counters>(noCounters)
     const countTrackFailure = Ref.update(counters, (c) => ({ ...c, trackFailures: c.trackFailures + 1 }))
     /** Counts one captured error and its outcome, in one update. */
     const tally = (outcome: CaptureOutcome) =>
@@ -516,27 +559,37 @@ export const make = (
       const { fingerprint, leaf, message, type } = p
       const severity = o.severity ?? p.classification.severity
       const category = o.category ?? p.classification.category
-      yield* Ref.update(state, (s) =>
-        ErrorGroups.recordOccurrence(s, {
-          errorId,
-          fingerprint,
-          type,
-          message,
-          category,
-          severity,
-          userId: shared.userId,
-          at: shared.now
-        }))
+      const handled = o.handled ?? leaf.kind !== "die"
+      const sample: { -readonly [K in keyof ErrorSample]: ErrorSample[K] } = {
+        errorId,
+        fingerprint,
+        type,
+        message,
+        severity,
+        category,
+        kind: leaf.kind,
+        handled,
+        mechanism: shared.mechanism,
+        timestamp: shared.now,
+        breadcrumbs: shared.breadcrumbs.length
+      }
+      if (shared.userId !== undefined) sample.userId = shared.userId
+      if (shared.causeId !== undefined) sample.causeId = shared.causeId
+      yield* Ref.update(state, (s) => ErrorGroups.recordOccurrence(s, sample))
       if (yield* isDuplicate(fingerprint, shared.now, type, message)) {
         yield* tally("suppressed")
         return { errorId, fingerprint, outcome: "suppressed" }
       }
       // The evidence may quote the type name: quote it redacted.
+      // A caller's severity replaces one stated in the message: the evidence no longer names that word.
+      const evidence = o.severity === undefined
+        ? p.classification.classifiedBy
+        : p.classification.classifiedBy.replace(statedSeverityEvidence, "")
       const classifiedBy = o.category !== undefined
         ? "override"
         : type === leaf.type
-        ? p.classification.classifiedBy
-        : p.classification.classifiedBy.replace(leaf.type, () => type)
+        ? evidence
+        : evidence.replace(leaf.type, () => type)
       const data: { -readonly [K in keyof ErrorCapturedData]: ErrorCapturedData[K] } = {
         errorId,
         fingerprint,
@@ -546,7 +599,7 @@ export const make = (
         category,
         classifiedBy,
         kind: leaf.kind,
-        handled: o.handled ?? leaf.kind !== "die",
+        handled,
         mechanism: shared.mechanism,
         frames: leaf.frames.slice(0, maxEventFrames),
         causeChain: leaf.causeChain.length === 0
@@ -571,14 +624,19 @@ export const make = (
         : { errorId, fingerprint, outcome: delivery.outcome, reason: delivery.reason }
     }
 
-    const captureUnsafe = (input: unknown, o: CaptureOptions): Effect.Effect<CaptureResult> =>
+    /** Reports the candidates of a description: redacted, fingerprinted, grouped, then sent unless suppressed. */
+    const captureDescribed = (
+      d: ErrorDescription,
+      candidates: ReadonlyArray<Candidate>,
+      o: CaptureOptions,
+      defaultMechanism: string
+    ): Effect.Effect<CaptureResult> =>
       Effect.gen(function*() {
-        const d = describeError(input)
         const override = o.fingerprint === undefined ? undefined : normalizeFingerprint(String(o.fingerprint))
         // Redacted before anything is fingerprinted, grouped or stored; one entry per leaf of `d`.
         const byLeaf: Array<Prepared | undefined> = []
         const distinct: Array<Prepared> = []
-        for (const candidate of candidatesOf(d)) {
+        for (const candidate of candidates) {
           if (isIgnored(candidate.leaf)) {
             yield* tally("ignored")
             continue
@@ -600,14 +658,17 @@ export const make = (
         }
         if (distinct.length === 0) return { errorId: "", fingerprint: "", outcome: "ignored" }
 
-        const givenUserId = typeof o.userId === "string" && o.userId.length > 0 ? bounded(o.userId, maxUserIdLength) : undefined
+        // Pseudonymised here (the collector would do it to the event) so the kept samples hold no PII-shaped id.
+        const givenUserId = typeof o.userId === "string" && o.userId.length > 0
+          ? redactor.pseudonymize(bounded(o.userId, maxUserIdLength))
+          : undefined
         const errorIds: Array<string> = []
         for (let i = 0; i < distinct.length; i++) errorIds.push(yield* randomUuid)
         const shared: Shared = {
           now: yield* Clock.currentTimeMillis,
           userId: givenUserId ?? (yield* collector.currentSession).userId,
           tags: o.tags === undefined ? undefined : boundTags(o.tags),
-          mechanism: o.mechanism === undefined ? "captureError" : bounded(String(o.mechanism), maxLabelLength),
+          mechanism: o.mechanism === undefined ? defaultMechanism : bounded(String(o.mechanism), maxLabelLength),
           context: o.context === undefined ? {} : redactor.redact(toJsonObject(o.context)),
           breadcrumbs: Chunk.toReadonlyArray(yield* Ref.get(crumbs)),
           composition: d.composition,
@@ -629,8 +690,9 @@ export const make = (
         return results.length === 1 ? results[0]! : { ...results[0]!, linked: results.slice(1) }
       })
 
-    const captureError = (input: unknown, o: CaptureOptions = {}): Effect.Effect<CaptureResult> =>
-      captureUnsafe(input, o).pipe(
+    /** A capture as callers see it: never fails, never half done. */
+    const guarded = (capture: Effect.Effect<CaptureResult>): Effect.Effect<CaptureResult> =>
+      capture.pipe(
         // Short, and all-or-nothing: a caller interrupted mid-capture must not leave half-updated state.
         Effect.uninterruptible,
         Effect.catchAllCause((cause) =>
@@ -640,6 +702,23 @@ export const make = (
           )
         )
       )
+
+    const captureError = (input: unknown, o: CaptureOptions = {}): Effect.Effect<CaptureResult> =>
+      guarded(Effect.suspend(() => {
+        const d = describeError(input)
+        return captureDescribed(d, candidatesOf(d), o, "captureError")
+      }))
+
+    const captureMessage = (message: string, severity?: Severity, o: MessageOptions = {}): Effect.Effect<CaptureResult> =>
+      guarded(Effect.suspend(() => {
+        const text = bounded(typeof message === "string" ? message : String(message), maxMessageLength)
+        const leaf: LeafDescription = { type: messageType, message: text, kind: "message", frames: [], causeChain: [], error: text }
+        const d: ErrorDescription = { ...leaf, composition: "single", leaves: [leaf], omitted: 0 }
+        const classification = classifyMessage(text, isSeverity(severity) ? severity : "INFO")
+        // `handled` is not an option of a message: nothing was thrown, so it is always true.
+        const { handled: _handled, severity: _severity, ...options } = o as CaptureOptions
+        return captureDescribed(d, [{ index: 0, leaf, classification }], options, "captureMessage")
+      }))
 
     const captureErrors = <A, E, R>(self: Effect.Effect<A, E, R>, o: CaptureOptions = {}): Effect.Effect<A, E, R> =>
       Effect.tapErrorCause(self, (cause) =>
@@ -709,8 +788,21 @@ export const make = (
       Effect.onExit(recovery, (exit) =>
         Exit.isInterrupted(exit) ? Effect.void : recordRecovery(key, Exit.isSuccess(exit)).pipe(Effect.asVoid))
 
+    // ---- clear and reset --------------------------------------------------------------------------
+
+    const clear = Effect.all([Ref.set(counters, noCounters), Ref.update(state, ErrorGroups.cleared)], { discard: true })
+
+    const reset = Effect.all([
+      // The closing fibers first, so none reports a window forgotten below.
+      FiberMap.clear(windowFibers),
+      Ref.set(windows, HashMap.empty()),
+      Ref.set(crumbs, Chunk.empty()),
+      clear
+    ], { discard: true }).pipe(Effect.uninterruptible)
+
     return ErrorTracking.of({
       captureError,
+      captureMessage,
       captureErrors,
       addBreadcrumb,
       breadcrumbs: Effect.map(Ref.get(crumbs), Chunk.toReadonlyArray),
@@ -725,11 +817,16 @@ export const make = (
           Ref.get(state),
           (s) => Option.map(Option.fromNullable(LruMap.get(s.groups, stateKey(s, fp))), ErrorGroups.toErrorGroup)
         ),
+      getError: (errorId) => Effect.map(Ref.get(state), (s) => Option.fromNullable(ErrorGroups.recordOf(s, errorId))),
       stats: Effect.map(Effect.all([Ref.get(counters), Ref.get(state)]), ([c, s]): ErrorTrackingStats => ({
         ...c,
         groups: LruMap.size(s.groups),
-        groupsEvicted: s.groups.evicted
-      }))
+        groupsEvicted: s.groups.evicted,
+        bySeverity: s.bySeverity,
+        byCategory: s.byCategory
+      })),
+      clear,
+      reset
     })
   })
 
@@ -738,6 +835,14 @@ export const layer = (
   options: ErrorTrackingOptions = {}
 ): Layer.Layer<ErrorTracking, ErrorTrackingOptionError, TelemetryCollector | Redactor> =>
   Layer.scoped(ErrorTracking, make(options))
+
+/** Captures a message (default severity `INFO`) with the `ErrorTracking` in context. */
+export const captureMessage = (
+  message: string,
+  severity?: Severity,
+  options?: MessageOptions
+): Effect.Effect<CaptureResult, never, ErrorTracking> =>
+  Effect.flatMap(ErrorTracking, (t) => t.captureMessage(message, severity, options))
 
 /** Captures an error with the `ErrorTracking` in context. */
 export const captureError = (error: unknown, options?: CaptureOptions): Effect.Effect<CaptureResult, never, ErrorTracking> =>

@@ -11,6 +11,7 @@ import {
   Effect,
   FiberMap,
   Layer,
+  Ref,
   Schedule,
   type Scope,
   SynchronizedRef
@@ -81,6 +82,16 @@ export class HealthCheck extends Context.Tag("effect-telemetry/HealthCheck")<Hea
   readonly liveness: Effect.Effect<Liveness>
   /** Whether every critical service is HEALTHY or DEGRADED. */
   readonly readiness: Effect.Effect<Readiness>
+  /**
+   * Forgets each service's statistics — checks run, the results behind its success rate — and keeps the
+   * services, their polling, their status and what it rests on (consecutive results, last error). Tracks nothing.
+   */
+  readonly clear: Effect.Effect<void>
+  /**
+   * Unregisters every service (stopping its polling) without tracking a status change, and restarts the
+   * uptime: the service is as newly built. Options given to the layer stay.
+   */
+  readonly reset: Effect.Effect<void>
 }>() {}
 
 /** Settings of the HealthCheck layer. */
@@ -104,6 +115,8 @@ interface Settings {
 }
 
 interface Entry {
+  /** Tells this registration from an earlier one of the same name, whose late results are dropped. */
+  readonly id: number
   readonly name: string
   readonly check: ServiceCheck
   readonly settings: Settings
@@ -117,6 +130,8 @@ interface Entry {
 interface Registry {
   readonly entries: ReadonlyMap<string, Entry>
   readonly overall: HealthStatus
+  /** The id of the next registration; never reused, also across `reset`. */
+  readonly nextId: number
 }
 
 const nameProblem = (name: string): string | undefined =>
@@ -174,8 +189,8 @@ export const make = (
   Effect.gen(function*() {
     const collector = yield* TelemetryCollector
     const redactor = yield* Redactor
-    const startedAt = yield* Clock.currentTimeMillis
-    const registry = yield* SynchronizedRef.make<Registry>({ entries: new Map(), overall: "HEALTHY" })
+    const startedAt = yield* Ref.make(yield* Clock.currentTimeMillis)
+    const registry = yield* SynchronizedRef.make<Registry>({ entries: new Map(), overall: "HEALTHY", nextId: 0 })
     const pollers = yield* FiberMap.make<string>()
 
     const track = (type: string, data: HealthStatusChangedData | HealthRecoveredData) =>
@@ -209,7 +224,8 @@ export const make = (
     const publish = (
       entries: Map<string, Entry>,
       at: number,
-      recovered: ReadonlyArray<HealthRecoveredData>
+      recovered: ReadonlyArray<HealthRecoveredData>,
+      nextId: number
     ): Effect.Effect<Registry> => {
       const statuses = Machine.effectiveStatuses(nodesOf(entries))
       const overall = Machine.overallStatus(
@@ -233,7 +249,7 @@ export const make = (
       }
       return Effect.forEach(changes, (c) => track("health.status_changed", c), { discard: true }).pipe(
         Effect.zipRight(Effect.forEach(recovered, (r) => track("health.recovered", r), { discard: true })),
-        Effect.as({ entries, overall })
+        Effect.as({ entries, overall, nextId })
       )
     }
 
@@ -263,11 +279,12 @@ export const make = (
           : { _tag: "failure", at, latencyMs, error: errorText(exit.cause) } as const
       })
 
-    /** Applies a result to the service (if it is still registered) and publishes what changed. */
-    const record = (name: string, result: Machine.CheckResult) =>
+    /** Applies a result to the registration it came from (if still registered) and publishes what changed. */
+    const record = (checked: Entry, result: Machine.CheckResult) =>
       SynchronizedRef.updateEffect(registry, (reg) => {
+        const name = checked.name
         const entry = reg.entries.get(name)
-        if (entry === undefined) return Effect.succeed(reg)
+        if (entry === undefined || entry.id !== checked.id) return Effect.succeed(reg)
         const { recovered, state } = Machine.step(entry.state, result, entry.settings.thresholds)
         const entries = new Map(reg.entries).set(name, { ...entry, state })
         return publish(
@@ -278,13 +295,14 @@ export const make = (
             downtimeMs: recovered.recoveredAt - recovered.downSince,
             downSince: recovered.downSince,
             recoveredAt: recovered.recoveredAt
-          }]
+          }],
+          reg.nextId
         )
       })
 
     const checkAndRecord = (entry: Entry) =>
       runCheck(entry).pipe(
-        Effect.flatMap((result) => record(entry.name, result)),
+        Effect.flatMap((result) => record(entry, result)),
         // Never let a poll end the polling loop: a bug here is logged and the next poll runs.
         Effect.catchAllDefect((defect) => Effect.logError("HealthCheck poll failed", defect))
       )
@@ -297,7 +315,7 @@ export const make = (
         }
         const settings = yield* resolveSettings(name, { ...layerOptions.defaults, ...options })
         const now = yield* Clock.currentTimeMillis
-        const entry = yield* SynchronizedRef.modifyEffect(registry, (reg) => {
+        yield* SynchronizedRef.updateEffect(registry, (reg) => {
           if (reg.entries.has(name)) {
             return Effect.fail(
               new HealthCheckRegistrationError({ name, problem: "duplicate", detail: "unregister it first" })
@@ -316,6 +334,7 @@ export const make = (
             )
           }
           const entry: Entry = {
+            id: reg.nextId,
             name,
             check,
             settings,
@@ -325,14 +344,17 @@ export const make = (
             statusSince: now
           }
           const entries = new Map(reg.entries).set(name, entry)
-          // A new UNKNOWN service can degrade its dependents (and the whole): publish that too.
-          return Effect.map(publish(entries, now, []), (next) => [entry, next] as const)
+          // Started under the registry's lock, so an `unregister` or `reset` running meanwhile cannot leave
+          // a poller without its service. The poller's first result waits for the lock like any other.
+          return FiberMap.run(
+            pollers,
+            name,
+            checkAndRecord(entry).pipe(Effect.repeat(Schedule.spaced(settings.interval)), Effect.asVoid)
+          ).pipe(
+            // A new UNKNOWN service can degrade its dependents (and the whole): publish that too.
+            Effect.zipRight(publish(entries, now, [], reg.nextId + 1))
+          )
         })
-        yield* FiberMap.run(
-          pollers,
-          name,
-          checkAndRecord(entry).pipe(Effect.repeat(Schedule.spaced(settings.interval)), Effect.asVoid)
-        )
       })
 
     const unregister = (name: string) =>
@@ -342,7 +364,7 @@ export const make = (
         entries.delete(name)
         return FiberMap.remove(pollers, name).pipe(
           Effect.zipRight(Clock.currentTimeMillis),
-          Effect.flatMap((now) => publish(entries, now, [])),
+          Effect.flatMap((now) => publish(entries, now, [], reg.nextId)),
           Effect.map((next) => [true, next] as const)
         )
       })
@@ -374,9 +396,10 @@ export const make = (
         }
         const { reg, statuses } = yield* snapshot
         const now = yield* Clock.currentTimeMillis
+        const since = yield* Ref.get(startedAt)
         const services: Record<string, ServiceHealth> = {}
         for (const e of reg.entries.values()) services[e.name] = serviceHealth(e, statuses)
-        return { status: reg.overall, timestamp: now, uptimeMs: now - startedAt, services } satisfies HealthReport
+        return { status: reg.overall, timestamp: now, uptimeMs: now - since, services } satisfies HealthReport
       })
 
     const liveness = Effect.gen(function*() {
@@ -400,7 +423,20 @@ export const make = (
       return { ready: notReady.length === 0, notReady }
     })
 
-    return HealthCheck.of({ register, unregister, checkNow, getHealthReport, liveness, readiness })
+    const clear = SynchronizedRef.update(registry, (reg) => ({
+      ...reg,
+      entries: new Map([...reg.entries].map(([name, e]) => [name, { ...e, state: Machine.withoutHistory(e.state) }]))
+    }))
+
+    const reset = SynchronizedRef.updateEffect(registry, (reg) =>
+      // Under the lock: no registration, result or report interleaves with the pollers stopping.
+      FiberMap.clear(pollers).pipe(
+        Effect.zipRight(Clock.currentTimeMillis),
+        Effect.flatMap((now) => Ref.set(startedAt, now)),
+        Effect.as<Registry>({ entries: new Map(), overall: "HEALTHY", nextId: reg.nextId })
+      ))
+
+    return HealthCheck.of({ register, unregister, checkNow, getHealthReport, liveness, readiness, clear, reset })
   })
 
 /** HealthCheck over the collector and the Redactor; scoped: closing it stops every polling fiber. */

@@ -1,7 +1,8 @@
 /**
  * Severity and category of an error, read from its structure first — HTTP status, `@effect/platform`
- * `HttpClientError`, Effect `TimeoutException`, `ParseError`, Node error codes, `_tag`/`name`, and
- * whether it was a failure or a defect — and from its message text only when nothing else tells.
+ * `HttpClientError`, Effect `TimeoutException`, `ParseError`, Node error codes (also of its `cause`),
+ * `_tag`/`name`, and whether it was a failure or a defect — and from its message text only when nothing
+ * else tells; a severity the message states in words (`CRITICAL: …`, `Warning: …`) sets a failure's.
  */
 import { isHttpClientError } from "@effect/platform/HttpClientError"
 import { Cause, ParseResult } from "effect"
@@ -56,6 +57,10 @@ export const categoryOfStatus = (status: number): ErrorCategory | undefined => {
   return status >= 400 && status <= 599 ? "api" : undefined
 }
 
+/** One RegExp matching wherever any of `patterns` does (flags `i`), to reject most inputs in one test. */
+const union = (patterns: ReadonlyArray<readonly [RegExp, unknown]>): RegExp =>
+  new RegExp(patterns.map(([p]) => `(?:${p.source})`).join("|"), "i")
+
 const networkCodes = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -66,8 +71,11 @@ const networkCodes = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "EHOSTUNREACH",
+  "EHOSTDOWN",
   "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED"
+  "UND_ERR_CLOSED",
+  // Axios in a browser: the request never got a response.
+  "ERR_NETWORK"
 ])
 const timeoutCodes = new Set([
   "ETIMEDOUT",
@@ -79,41 +87,81 @@ const timeoutCodes = new Set([
 
 const runtimeNames = new Set(["TypeError", "ReferenceError", "RangeError", "SyntaxError", "EvalError", "URIError"])
 
+/**
+ * The messages of a failed `fetch` in each runtime — a `TypeError` by the Fetch standard, so its name
+ * alone would say `runtime`: undici (Node), Chromium, Firefox, Safari, React Native.
+ */
+const fetchFailure =
+  /^(?:fetch failed|failed to fetch\b.*|networkerror when attempting to fetch resource\.?|load failed|network request failed)$/i
+
 /** Patterns over a type name (`_tag`, `name`), checked in order. Names are chosen by programmers: structure. */
 const namePatterns: ReadonlyArray<readonly [RegExp, ErrorCategory]> = [
   [/timeout|timedout/i, "timeout"],
-  [/ratelimit|toomanyrequests|throttl/i, "rate_limit"],
-  [/unauthori[sz]ed|unauthenticated|authentication/i, "authentication"],
+  [/ratelimit|toomanyrequests|throttl|quota/i, "rate_limit"],
+  [/unauthori[sz]ed|unauthenticated|authentication|tokenexpired|jsonwebtoken|credential/i, "authentication"],
   [/forbidden|permission|authorization|accessdenied/i, "authorization"],
   [/notfound|nosuchelement/i, "not_found"],
-  [/validation|parse|invalid|schema|decode/i, "validation"],
+  [/validation|parse|invalid|schema|decode|badrequest|unprocessable/i, "validation"],
   [/network|connection|socket|fetch|transport|dns/i, "network"],
-  [/abort|interrupt/i, "interruption"]
+  [/abort|interrupt/i, "interruption"],
+  // The provider SDKs' base class and their 5xx classes.
+  [/^apierror$|internalserver|serviceunavailable|badgateway|overloaded/i, "api"]
 ]
+/** Any of `namePatterns`: one test rejects the usual names before the ordered list is walked. */
+const anyName = union(namePatterns)
 
-/** Patterns over message text: the last resort. */
+/**
+ * An HTTP status quoted in a message: leading, as provider SDKs write it (`429 Rate limit reached…`,
+ * `401 {"type":"error",…}`) — followed by a capital, a brace or the end, so `500 items failed` is not
+ * one — or named (`status code 503`, `HTTP 502`, `HTTP/1.1 404`, `status: 429`).
+ */
+const leadingStatus = /^([45]\d\d)(?=$|[ :]+[A-Z{[]|:)/
+const namedStatus = /\b(?:status(?: code)?|http(?:\/\d(?:\.\d)?)?)[ :=]+([45]\d\d)\b/i
+
+/**
+ * Patterns over message text, checked in order: the last resort, after structure. Written against real
+ * messages (see the table in the tests), each phrase specific enough not to fire on ordinary prose.
+ */
 const messagePatterns: ReadonlyArray<readonly [RegExp, ErrorCategory]> = [
-  [/\btimed? ?out\b|\btimeout\b|deadline exceeded/i, "timeout"],
-  [/\b429\b|rate.?limit|too many requests|quota exceeded/i, "rate_limit"],
-  [/\b401\b|unauthori[sz]ed|unauthenticated|not authenticated|invalid (?:api )?(?:key|token)|token expired/i, "authentication"],
-  [/\b403\b|forbidden|permission denied|access denied|not allowed/i, "authorization"],
-  [/\bECONN\w*|\bENOTFOUND\b|socket hang up|fetch failed|network|connection (?:refused|reset|closed)|dns/i, "network"],
-  [/\b404\b|not found|does not exist/i, "not_found"],
-  [/\b5\d\d\b|internal server error|bad gateway|service unavailable/i, "api"],
-  [/invalid|validation|is required|must be|malformed/i, "validation"]
+  [/\btimed? ?out\b|\btime-?out\b|deadline exceeded|\bE(?:SOCKET)?TIMEDOUT\b/i, "timeout"],
+  [
+    /rate.?limit|too many requests|quota|\brate exceeded|throttl|resource(?:s)? (?:has been |have been )?exhausted|\bRESOURCE_EXHAUSTED\b/i,
+    "rate_limit"
+  ],
+  [
+    /unauthori[sz]ed|unauthenticated|not authenticated|authentication (?:failed|failure|error|required)|\bauth(?:entication)?_error\b|\bauth failed\b|invalid (?:x-)?(?:api[ -]?key|token|credentials?|bearer|session|auth\w*)|incorrect (?:api key|password|credentials)|(?:missing|no|didn't provide an?|did not provide an?) api key|api key (?:not valid|is invalid|expired|revoked)|(?:token|credentials?|session|jwt) (?:has )?expired|\bjwt (?:malformed|invalid)\b|login (?:failed|required)/i,
+    "authentication"
+  ],
+  [
+    /forbidden|permission denied|\bpermission_error\b|access denied|access is denied|not permitted|insufficient (?:permissions?|privileges|scopes?)|does not have (?:permission|access)/i,
+    "authorization"
+  ],
+  [
+    /\bECONN(?:REFUSED|RESET|ABORTED)\b|\bENOTFOUND\b|\bEAI_AGAIN\b|\bEPIPE\b|\bE(?:NET|HOST)(?:UNREACH|DOWN)\b|socket hang up|fetch failed|failed to fetch|\bnetwork\b|connection (?:error|refused|reset|closed|lost|terminated|aborted)|other side closed|getaddrinfo|\bdns\b|\boffline\b/i,
+    "network"
+  ],
+  [/\bnot found\b|does not exist|no such (?:key|model|resource|object|bucket|table)|\bnot_found_error\b/i, "not_found"],
+  [
+    /internal server error|bad gateway|service unavailable|server (?:had an )?error|\bapi_error\b|overloaded|temporarily unavailable|payment required|method not allowed|upstream (?:error|connect)/i,
+    "api"
+  ],
+  [
+    /invalid|validation|is required|must be|malformed|bad request|unprocessable|too large|too long|exceeds? (?:the )?(?:max|maximum|limit)|maximum context length|unsupported|conflict/i,
+    "validation"
+  ]
 ]
+/** Any of `messagePatterns`: one test says `unknown` for most messages before the ordered list is walked. */
+const anyMessage = union(messagePatterns)
 
 const readStatus = (error: object): number | undefined => {
-  const candidates = [
-    (error as { readonly status?: unknown }).status,
-    (error as { readonly statusCode?: unknown }).statusCode,
-    (error as { readonly response?: { readonly status?: unknown } }).response?.status
-  ]
-  for (const c of candidates) {
-    if (typeof c === "number" && Number.isInteger(c) && c >= 100 && c <= 599) return c
-  }
-  return undefined
+  const status = statusValue((error as { readonly status?: unknown }).status)
+  if (status !== undefined) return status
+  return statusValue((error as { readonly statusCode?: unknown }).statusCode) ??
+    statusValue((error as { readonly response?: { readonly status?: unknown } }).response?.status)
 }
+
+const statusValue = (c: unknown): number | undefined =>
+  typeof c === "number" && Number.isInteger(c) && c >= 100 && c <= 599 ? c : undefined
 
 /** Longest type name kept: a name is code, but a `_tag` or `name` may be built from anything. */
 export const maxTypeLength = 200
@@ -139,7 +187,29 @@ export const typeNameOf = (error: unknown): string | undefined => {
   return typeof name === "string" && name.length > 0 ? bounded(name, maxTypeLength) : undefined
 }
 
-const fromStructure = (error: unknown): { readonly category: ErrorCategory; readonly by: string } | undefined => {
+/** Axios reports its own timeouts as `ECONNABORTED` ("timeout of 5000ms exceeded"). */
+const axiosTimeout = /timeout/i
+
+/** The category of a Node, undici or Axios network `code`, or `undefined` for any other code. */
+const categoryOfCode = (code: string, message: string): ErrorCategory | undefined => {
+  if (code === "ECONNABORTED" && axiosTimeout.test(message)) return "timeout"
+  if (networkCodes.has(code)) return "network"
+  if (timeoutCodes.has(code)) return "timeout"
+  return undefined
+}
+
+const codeOf = (error: object): string | undefined => {
+  const code = (error as { readonly code?: unknown }).code
+  return typeof code === "string" ? code : undefined
+}
+
+/** `cause` links followed for a code: undici wraps the socket error in `TypeError: fetch failed`. */
+const maxCauseDepth = 3
+
+const fromStructure = (
+  error: unknown,
+  message: string
+): { readonly category: ErrorCategory; readonly by: string } | undefined => {
   if (typeof error !== "object" || error === null) return undefined
   if (isHttpClientError(error)) {
     if (error._tag === "ResponseError") {
@@ -161,16 +231,32 @@ const fromStructure = (error: unknown): { readonly category: ErrorCategory; read
     const category = categoryOfStatus(status)
     if (category !== undefined) return { category, by: `status ${status}` }
   }
-  const code = (error as { readonly code?: unknown }).code
-  if (typeof code === "string") {
-    if (networkCodes.has(code)) return { category: "network", by: `code ${code}` }
-    if (timeoutCodes.has(code)) return { category: "timeout", by: `code ${code}` }
+  const code = codeOf(error)
+  if (code !== undefined) {
+    const category = categoryOfCode(code, message)
+    if (category !== undefined) return { category, by: `code ${code}` }
+  }
+  let cause = (error as { readonly cause?: unknown }).cause
+  for (let depth = 0; depth < maxCauseDepth && typeof cause === "object" && cause !== null; depth++) {
+    const causeCode = codeOf(cause)
+    if (causeCode !== undefined) {
+      const category = categoryOfCode(causeCode, messageOf(cause))
+      if (category !== undefined) return { category, by: `cause code ${causeCode}` }
+    }
+    cause = (cause as { readonly cause?: unknown }).cause
   }
   const name = typeNameOf(error)
-  if (name !== undefined) {
-    if (runtimeNames.has(name)) return { category: "runtime", by: `name ${name}` }
-    for (const [pattern, category] of namePatterns) {
-      if (pattern.test(name)) return { category, by: `name ${name}` }
+  // `Error` is by far the most common name, and tells nothing.
+  if (name !== undefined && name !== "Error") {
+    if (runtimeNames.has(name)) {
+      return name === "TypeError" && fetchFailure.test(message)
+        ? { category: "network", by: "fetch TypeError" }
+        : { category: "runtime", by: `name ${name}` }
+    }
+    if (anyName.test(name)) {
+      for (const [pattern, category] of namePatterns) {
+        if (pattern.test(name)) return { category, by: `name ${name}` }
+      }
     }
   }
   return undefined
@@ -185,30 +271,80 @@ const messageOf = (error: unknown): string => {
   return ""
 }
 
+/** The category a message's text names (an HTTP status it quotes first), or `undefined`. */
+const fromMessage = (message: string): { readonly category: ErrorCategory; readonly by: string } | undefined => {
+  if (message.length === 0) return undefined
+  const quoted = leadingStatus.exec(message) ?? namedStatus.exec(message)
+  if (quoted !== null) {
+    const category = categoryOfStatus(Number(quoted[1]))
+    if (category !== undefined) return { category, by: `message status ${quoted[1]}` }
+  }
+  if (!anyMessage.test(message)) return undefined
+  for (const [pattern, category] of messagePatterns) {
+    if (pattern.test(message)) return { category, by: "message" }
+  }
+  return undefined
+}
+
 /**
- * Classifies an error. An interruption is `interruption`/`INFO`; a defect (`die`) is `CRITICAL` —
- * a bug the program did not plan for — whatever its category; otherwise the category's severity.
+ * A severity the message states in words: a level marker at its start — `CRITICAL:`, `[FATAL]`,
+ * `Fatal error`, `panic:`, `EMERGENCY -`; `Warning:`, `[WARN]`, `WARNING -` — or, anywhere, "fatal error",
+ * "fatal exception", "crashed" (not "crash report"). A word inside a sentence ("critical path", "warnings
+ * list") is not a marker.
+ */
+const severityWords =
+  /^[\s[(<]*(?:(critical|fatal|panic|emerg(?:ency)?)|(warn(?:ing)?))(?=\s*[:\]\)>!]|\s+[-\u2013\u2014]\s|\s+(?:error|exception|failure)\b)|\b(fatal (?:error|exception)|crash(?:ed|es)?\b(?! report))/i
+
+/** A type name that says warning: Node's `DeprecationWarning`, `ExperimentalWarning`, `MaxListenersExceededWarning`. */
+const warningName = /Warning$/
+
+/** The severity explicitly stated by a message or a type name, and the word that stated it. */
+export const statedSeverity = (
+  message: string,
+  typeName: string | undefined
+): { readonly severity: Severity; readonly word: string } | undefined => {
+  const m = severityWords.exec(message)
+  if (m !== null) {
+    const critical = m[1] ?? m[3]
+    return critical !== undefined
+      ? { severity: "CRITICAL", word: critical.toLowerCase() }
+      : { severity: "WARNING", word: m[2]!.toLowerCase() }
+  }
+  if (typeName !== undefined && warningName.test(typeName)) return { severity: "WARNING", word: typeName }
+  return undefined
+}
+
+/**
+ * Classifies an error. The category comes from its structure, else its message text, else `unknown`.
+ * The severity, in this order: an interruption is `INFO`; a defect (`die`) is `CRITICAL` — a bug the
+ * program did not plan for — whatever its words; a failure takes the severity its message or type name
+ * states (`CRITICAL: …`, `Warning: …`, `DeprecationWarning`), else its category's.
  */
 export const classify = (error: unknown, kind: ErrorKind): Classification => {
   if (kind === "interrupt") return { category: "interruption", severity: "INFO", classifiedBy: "interrupt" }
-  const structural = fromStructure(error)
-  let category: ErrorCategory = "unknown"
-  let classifiedBy = "default"
-  if (structural !== undefined) {
-    category = structural.category
-    classifiedBy = structural.by
-  } else {
-    const message = messageOf(error)
-    for (const [pattern, candidate] of messagePatterns) {
-      if (pattern.test(message)) {
-        category = candidate
-        classifiedBy = "message"
-        break
-      }
-    }
-  }
-  const severity: Severity = kind === "die" ? "CRITICAL" : categorySeverity[category]
-  return { category, severity, classifiedBy: kind === "die" ? `die, ${classifiedBy}` : classifiedBy }
+  const message = messageOf(error)
+  const evidence = fromStructure(error, message) ?? fromMessage(message)
+  const category: ErrorCategory = evidence?.category ?? "unknown"
+  const by = evidence?.by ?? "default"
+  if (kind === "die") return { category, severity: "CRITICAL", classifiedBy: `die, ${by}` }
+  const stated = statedSeverity(message, typeNameOf(error))
+  return stated === undefined
+    ? { category, severity: categorySeverity[category], classifiedBy: by }
+    : { category, severity: stated.severity, classifiedBy: `${by}, severity word ${stated.word}` }
+}
+
+/** The part of `classifiedBy` that names a severity word, to take out when a caller sets the severity. */
+export const statedSeverityEvidence = /, severity word [\s\S]*$/
+
+/**
+ * Classifies a message given to `captureMessage`: its category from its text (an HTTP status it quotes,
+ * then the message patterns), else `unknown`; its severity is the one the caller gives.
+ */
+export const classifyMessage = (message: string, severity: Severity): Classification => {
+  const evidence = fromMessage(message)
+  return evidence === undefined
+    ? { category: "unknown", severity, classifiedBy: "default" }
+    : { category: evidence.category, severity, classifiedBy: evidence.by }
 }
 
 /**

@@ -1,9 +1,17 @@
 /**
  * The error groups and recently captured errors, as one immutable state updated atomically in a `Ref`:
- * occurrences per group (count, first/last seen, worst severity, distinct users) and recovery
- * attempts per error id and per group. Both maps are bounded (see `LruMap`).
+ * occurrences per group (count, first/last seen, worst severity, distinct users, latest samples), the
+ * captured errors by id (for `getError` and recovery), recovery attempts per error and per group, and
+ * totals by severity and category. Every part is bounded (see `LruMap`).
  */
-import type { ErrorCategory, ErrorGroup, RecoveryStats, Severity } from "../../schemas/ErrorEvents.js"
+import type {
+  ErrorCategory,
+  ErrorGroup,
+  ErrorRecord,
+  ErrorSample,
+  RecoveryStats,
+  Severity
+} from "../../schemas/ErrorEvents.js"
 import { worseSeverity } from "./Classification.js"
 import { hash64 } from "./Fingerprint.js"
 import * as LruMap from "./LruMap.js"
@@ -26,19 +34,45 @@ export interface GroupState {
   readonly usersCapped: boolean
   readonly attempts: number
   readonly successes: number
+  /** The latest occurrences, newest first, at most `maxSamplesPerGroup`. */
+  readonly samples: ReadonlyArray<ErrorSample>
 }
 
-/** What is kept per captured error, for recovery tracking. */
+/** What is kept per captured error: the occurrence (shared with its group's samples) and its recovery. */
 export interface TrackedError {
-  readonly fingerprint: string
+  readonly sample: ErrorSample
   readonly attempts: number
   readonly successes: number
 }
 
+/** Errors grouped per severity, each severity present. */
+export type SeverityTotals = { readonly [S in Severity]: number }
+/** Errors grouped per category, each category present. */
+export type CategoryTotals = { readonly [C in ErrorCategory]: number }
+
+/** Everything ErrorTracking remembers about captured errors, with its bounds. */
 export interface ErrorGroupsState {
   readonly groups: LruMap.LruMap<string, GroupState>
   readonly errors: LruMap.LruMap<string, TrackedError>
+  readonly bySeverity: SeverityTotals
+  readonly byCategory: CategoryTotals
   readonly maxUsersPerGroup: number
+  readonly maxSamplesPerGroup: number
+}
+
+const noSeverities: SeverityTotals = { DEBUG: 0, INFO: 0, WARNING: 0, ERROR: 0, CRITICAL: 0 }
+const noCategories: CategoryTotals = {
+  network: 0,
+  timeout: 0,
+  authentication: 0,
+  authorization: 0,
+  rate_limit: 0,
+  validation: 0,
+  not_found: 0,
+  api: 0,
+  runtime: 0,
+  interruption: 0,
+  unknown: 0
 }
 
 /** Empty state with its bounds. */
@@ -46,23 +80,25 @@ export const empty = (bounds: {
   readonly maxGroups: number
   readonly maxTrackedErrors: number
   readonly maxUsersPerGroup: number
+  readonly maxSamplesPerGroup: number
 }): ErrorGroupsState => ({
   groups: LruMap.empty(bounds.maxGroups),
   errors: LruMap.empty(bounds.maxTrackedErrors),
-  maxUsersPerGroup: bounds.maxUsersPerGroup
+  bySeverity: noSeverities,
+  byCategory: noCategories,
+  maxUsersPerGroup: bounds.maxUsersPerGroup,
+  maxSamplesPerGroup: bounds.maxSamplesPerGroup
 })
 
-/** One captured occurrence. */
-export interface Occurrence {
-  readonly errorId: string
-  readonly fingerprint: string
-  readonly type: string
-  readonly message: string
-  readonly category: ErrorCategory
-  readonly severity: Severity
-  readonly userId: string | undefined
-  readonly at: number
-}
+/** The same bounds, nothing recorded: what `clear` leaves. */
+export const cleared = (state: ErrorGroupsState): ErrorGroupsState => ({
+  groups: LruMap.empty(state.groups.capacity),
+  errors: LruMap.empty(state.errors.capacity),
+  bySeverity: noSeverities,
+  byCategory: noCategories,
+  maxUsersPerGroup: state.maxUsersPerGroup,
+  maxSamplesPerGroup: state.maxSamplesPerGroup
+})
 
 const withUser = (
   users: ReadonlySet<string>,
@@ -78,8 +114,19 @@ const withUser = (
   return { users: new Set(users).add(key), capped }
 }
 
-/** Records an occurrence in its group (creating it, possibly evicting the least recently seen) and its id. */
-export const recordOccurrence = (state: ErrorGroupsState, o: Occurrence): ErrorGroupsState => {
+/** `previous` with `sample` in front, cut to `max`. */
+const withSample = (previous: ReadonlyArray<ErrorSample>, sample: ErrorSample, max: number): ReadonlyArray<ErrorSample> => {
+  if (max === 0) return previous
+  const next = [sample]
+  for (let i = 0; i < previous.length && next.length < max; i++) next.push(previous[i]!)
+  return next
+}
+
+/**
+ * Records an occurrence in its group (creating it, possibly evicting the least recently seen), under its
+ * id, and in the totals.
+ */
+export const recordOccurrence = (state: ErrorGroupsState, o: ErrorSample): ErrorGroupsState => {
   const previous = LruMap.get(state.groups, o.fingerprint)
   const { capped, users } = withUser(
     previous?.users ?? new Set(),
@@ -95,12 +142,13 @@ export const recordOccurrence = (state: ErrorGroupsState, o: Occurrence): ErrorG
       category: o.category,
       severity: o.severity,
       count: 1,
-      firstSeen: o.at,
-      lastSeen: o.at,
+      firstSeen: o.timestamp,
+      lastSeen: o.timestamp,
       users,
       usersCapped: capped,
       attempts: 0,
-      successes: 0
+      successes: 0,
+      samples: withSample([], o, state.maxSamplesPerGroup)
     }
     : {
       ...previous,
@@ -108,14 +156,23 @@ export const recordOccurrence = (state: ErrorGroupsState, o: Occurrence): ErrorG
       category: o.category,
       severity: worseSeverity(previous.severity, o.severity),
       count: previous.count + 1,
-      lastSeen: Math.max(previous.lastSeen, o.at),
+      lastSeen: Math.max(previous.lastSeen, o.timestamp),
       users,
-      usersCapped: capped
+      usersCapped: capped,
+      samples: withSample(previous.samples, o, state.maxSamplesPerGroup)
     }
+  // Copied, then bumped: small objects, and a computed key in a literal measured slower.
+  const bySeverity = { ...state.bySeverity }
+  bySeverity[o.severity]++
+  const byCategory = { ...state.byCategory }
+  byCategory[o.category]++
   return {
-    ...state,
     groups: LruMap.set(state.groups, o.fingerprint, group),
-    errors: LruMap.set(state.errors, o.errorId, { fingerprint: o.fingerprint, attempts: 0, successes: 0 })
+    errors: LruMap.set(state.errors, o.errorId, { sample: o, attempts: 0, successes: 0 }),
+    bySeverity,
+    byCategory,
+    maxUsersPerGroup: state.maxUsersPerGroup,
+    maxSamplesPerGroup: state.maxSamplesPerGroup
   }
 }
 
@@ -137,7 +194,7 @@ export interface RecoveryReport {
 /** The recovery report for an error id or, failing that, a fingerprint; `undefined` when neither is known. */
 export const recoveryOf = (state: ErrorGroupsState, key: string): RecoveryReport | undefined => {
   const error = LruMap.get(state.errors, key)
-  const fingerprint = error?.fingerprint ?? key
+  const fingerprint = error?.sample.fingerprint ?? key
   const group = LruMap.get(state.groups, fingerprint)
   if (error === undefined && group === undefined) return undefined
   const groupStats = group === undefined ? recoveryStats(0, 0) : recoveryStats(group.attempts, group.successes)
@@ -153,7 +210,7 @@ export const recordRecovery = (
   succeeded: boolean
 ): readonly [RecoveryReport | undefined, ErrorGroupsState] => {
   const error = LruMap.get(state.errors, key)
-  const fingerprint = error?.fingerprint ?? key
+  const fingerprint = error?.sample.fingerprint ?? key
   if (error === undefined && LruMap.get(state.groups, fingerprint) === undefined) return [undefined, state]
   const add = succeeded ? 1 : 0
   const next: ErrorGroupsState = {
@@ -182,5 +239,12 @@ export const toErrorGroup = (g: GroupState): ErrorGroup => ({
   lastSeen: g.lastSeen,
   affectedUsers: g.users.size,
   affectedUsersCapped: g.usersCapped,
-  recovery: recoveryStats(g.attempts, g.successes)
+  recovery: recoveryStats(g.attempts, g.successes),
+  samples: g.samples
 })
+
+/** A captured error by its id, with its recovery; `undefined` when unknown (never captured, or evicted). */
+export const recordOf = (state: ErrorGroupsState, errorId: string): ErrorRecord | undefined => {
+  const tracked = LruMap.get(state.errors, errorId)
+  return tracked === undefined ? undefined : { ...tracked.sample, recovery: recoveryStats(tracked.attempts, tracked.successes) }
+}

@@ -62,6 +62,12 @@ export const initial: CheckState = {
   downSince: null
 }
 
+/**
+ * The state without its statistics — checks run, the results behind the success rate — and with all
+ * that decides the status: phase, latency flag, consecutive results, last error and times.
+ */
+export const withoutHistory = (state: CheckState): CheckState => ({ ...state, checks: 0, recent: [] })
+
 /** A service that met its recovery threshold after being UNHEALTHY. */
 export interface Recovery {
   readonly downSince: number
