@@ -69,10 +69,18 @@ describe("TelemetryConfig", () => {
       expect(String(error)).toContain(reason)
     }))
 
-  it.effect("the http transport needs an endpoint", () =>
+  it.effect("the http transport needs an endpoint, and the error says it is missing at TELEMETRY_ENDPOINT", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(fromEnv({ TELEMETRY_TRANSPORT: "http" }))
       expect(String(error)).toContain("TELEMETRY_ENDPOINT is required")
+      expect(String(error)).toContain("Missing data at TELEMETRY_ENDPOINT")
+    }))
+
+  it.effect.each(["HTTP", "Otlp", "FILE"])("TELEMETRY_TRANSPORT=%s is read case-insensitively", (value) =>
+    Effect.gen(function*() {
+      const config = yield* fromEnv({ TELEMETRY_TRANSPORT: value, TELEMETRY_ENDPOINT: "http://127.0.0.1:4318/v1/logs" })
+      expect(config.transport).toBe(value.toLowerCase())
+      expect((yield* fromEnv({ TELEMETRY_SAMPLING: "Never" })).sampling).toBe("never")
     }))
 
   it.effect("fromOptions applies the same rules and defaults to an object", () =>

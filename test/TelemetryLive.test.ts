@@ -1,12 +1,15 @@
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Context, Effect, Exit, Layer, Logger, LogLevel, Schema, Scope } from "effect"
+import { ConfigError, ConfigProvider, Context, Duration, Effect, Exit, Layer, Logger, LogLevel, Schema, Scope } from "effect"
 import { layerNodeOutbox, layerTelemetry, layerWithTransport, TelemetryLive } from "../src/layers/TelemetryLive.js"
 import { fromOptions, type TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
 import { type Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import { Outbox } from "../src/services/Outbox.js"
+import { layerRedactor, type Redactor } from "../src/services/Redactor.js"
+import { layer as layerSampler, type Sampler, SamplingPolicy } from "../src/services/Sampler.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { layerMemoryTransport, MemoryTransport } from "../src/services/Transport.js"
 import { fail, makeScripted } from "./support/ScriptedTransport.js"
 
 const withEnv = (env: Record<string, string>) =>
@@ -154,4 +157,55 @@ describe("TelemetryLive", () => {
       expect((yield* readEvents(path)).map((e) => e.data.n)).toEqual(["own"])
       expect(yield* withNodeOutbox(http, (o) => o.size)).toMatchObject({ batches: 1, events: 1 })
     }).pipe(Effect.provide(NodeContext.layer)))
+})
+
+describe("policies provided around TelemetryLive replace the configured ones", () => {
+  /** `layerTelemetry` (what `TelemetryLive` is, from an object) with `policies` provided around it. */
+  const withPolicies = <A, E>(
+    policies: Layer.Layer<Sampler | Redactor> | Layer.Layer<never>,
+    use: (collector: TelemetryCollector["Type"], delivered: Effect.Effect<ReadonlyArray<TelemetryEvent>>) => Effect.Effect<A, E>
+  ) =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const outboxDir = yield* fs.makeTempDirectoryScoped({ prefix: "telemetry-policies-" })
+      const telemetry = layerTelemetry({ outboxDir, transport: "console" }).pipe(
+        Layer.provide(policies),
+        Layer.provideMerge(layerMemoryTransport)
+      )
+      const context = yield* Layer.build(telemetry)
+      const memory = Context.get(context, MemoryTransport)
+      return yield* use(Context.get(context, TelemetryCollector), memory.events)
+    }).pipe(Effect.provide(NodeContext.layer))
+
+  it.scoped("a Sampler layer is used: 10 of 50 pass a throttle of 10", () =>
+    withPolicies(
+      layerSampler({ policy: SamplingPolicy.Throttled({ limit: 10, window: Duration.minutes(1) }) }),
+      (collector, delivered) =>
+        Effect.gen(function*() {
+          for (let n = 0; n < 50; n++) yield* collector.track({ type: "chat.message", data: { n } })
+          yield* collector.flush
+          expect(yield* delivered).toHaveLength(10)
+          expect((yield* collector.stats).sampledOut).toBe(40)
+        })
+    ))
+
+  it.scoped("a Redactor layer is used: its safe field is kept, other PII still replaced", () =>
+    withPolicies(
+      layerRedactor({ safeFields: ["debugEmail"] }),
+      (collector, delivered) =>
+        Effect.gen(function*() {
+          yield* collector.track({ type: "chat.message", data: { debugEmail: "ann@example.com", note: "bob@example.com" } })
+          yield* collector.flush
+          expect((yield* delivered).map((e) => e.data)).toEqual([{ debugEmail: "ann@example.com", note: "[REDACTED]" }])
+        })
+    ))
+
+  it.scoped("a Transport layer is used instead of the configured console", () =>
+    withPolicies(Layer.empty, (collector, delivered) =>
+      Effect.gen(function*() {
+        yield* collector.track({ type: "chat.message", data: { n: 1 } })
+        yield* collector.flush
+        expect((yield* delivered).map((e) => e.data)).toEqual([{ n: 1 }])
+        expect((yield* collector.stats).sent).toBe(1)
+      })))
 })

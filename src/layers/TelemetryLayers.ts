@@ -2,7 +2,7 @@
  * Every telemetry service over a transport and an outbox given as layers, with nothing tied to a
  * platform: `TelemetryLive` (Node), `layerTelemetryBrowser` and `TelemetryTest` each supply their own.
  */
-import { Layer, Option } from "effect"
+import { type Context, Effect, Layer, Option } from "effect"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import * as ErrorTracking from "../services/ErrorTracking.js"
 import * as HealthCheck from "../services/HealthCheck.js"
@@ -52,6 +52,22 @@ export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => 
 })
 
 /**
+ * `fallback`, unless the layer is built where a `tag` service is already present — a layer the user
+ * provided around it (`TelemetryLive.pipe(Layer.provide(layerSampler(...)))`) — in which case that one is used.
+ */
+export const unlessProvided = <I, S, E, R>(
+  tag: Context.Tag<I, S>,
+  fallback: Layer.Layer<I, E, R>
+): Layer.Layer<I, E, R> =>
+  Layer.unwrapEffect(Effect.map(
+    Effect.serviceOption(tag),
+    Option.match({
+      onNone: () => fallback,
+      onSome: (service) => Layer.succeed(tag, service)
+    })
+  ))
+
+/**
  * Every service over the given transport and outbox layers (by default an outbox in memory: this module
  * stays free of Node so browser bundles can use it; the Node entry's `layerWithTransport`, in
  * `TelemetryLive.ts`, defaults to the durable outbox instead). The collector is built first and released
@@ -62,10 +78,17 @@ export const layerWithTransport = <E, R>(
   transport: Layer.Layer<Transport, E, R>,
   outbox: Layer.Layer<Outbox.Outbox> = Outbox.layerMemory(outboxOptions(config))
 ): Layer.Layer<TelemetryServices, E, R> => {
-  const redactor = config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.layerRedactorDisabled
-  const collector = TelemetryCollector.layer(config).pipe(
-    Layer.provide(Layer.mergeAll(transport, outbox, Sampler.layer(samplerOptions(config)), redactor))
+  const redactor = unlessProvided(
+    Redactor.Redactor,
+    config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.layerRedactorDisabled
   )
+  const policies = Layer.mergeAll(
+    transport,
+    unlessProvided(Outbox.Outbox, outbox),
+    unlessProvided(Sampler.Sampler, Sampler.layer(samplerOptions(config))),
+    redactor
+  )
+  const collector = TelemetryCollector.layer(config).pipe(Layer.provide(policies))
   // The services' options have valid defaults, so their option errors cannot occur here.
   const services = Layer.mergeAll(
     Layer.orDie(PerformanceMetrics.layer()),

@@ -8,7 +8,7 @@ import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import * as NodePath from "node:path"
 import type * as Outbox from "../services/Outbox.js"
-import { layerConsoleTransport, layerMemoryTransport, type Transport } from "../services/Transport.js"
+import { layerConsoleTransport, layerMemoryTransport, Transport } from "../services/Transport.js"
 import { layerFileTransport } from "./FileTransport.js"
 import { layerHttpTransport } from "./HttpTransport.js"
 import { layerOtlpTransport } from "./OtlpTransport.js"
@@ -102,9 +102,24 @@ export const layerWithTransport = <E, R>(
       : layerNodeOutbox(config, { destination: (outbox as DestinationOptions).destination ?? "custom" })
   )
 
-/** Every service from a validated configuration, with the transport it names and the durable outbox. */
+/**
+ * Every service from a validated configuration, with the transport it names and the durable outbox. A
+ * `Transport`, `Sampler`, `Redactor` or `Outbox` provided around it replaces the configured one (a provided
+ * transport stores its undelivered batches under the destination `custom`).
+ */
 export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryServices> =>
-  TelemetryLayers.layerWithTransport(config, transportLayer(config), layerNodeOutbox(config))
+  Layer.unwrapEffect(Effect.map(
+    Effect.serviceOption(Transport),
+    Option.match({
+      onNone: () => TelemetryLayers.layerWithTransport(config, transportLayer(config), layerNodeOutbox(config)),
+      onSome: (transport) =>
+        TelemetryLayers.layerWithTransport(
+          config,
+          Layer.succeed(Transport, transport),
+          layerNodeOutbox(config, { destination: "custom" })
+        )
+    })
+  ))
 
 /** Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`). */
 export const TelemetryLive: Layer.Layer<TelemetryServices, ConfigError> = Layer.unwrapEffect(

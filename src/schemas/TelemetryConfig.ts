@@ -2,8 +2,7 @@
  * The collector's configuration: one `Config` per environment variable, each validated by a Schema,
  * with the defaults in one place. `TelemetryConfig.fromOptions` runs the same validation on an object.
  */
-import { Config, ConfigProvider, Duration, Effect, Option, Redacted, Schema } from "effect"
-import type { ConfigError } from "effect/ConfigError"
+import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 
 /** Transports `TelemetryLive` can build from configuration. */
 export const TransportKind = Schema.Literal("console", "http", "otlp", "file", "memory")
@@ -47,8 +46,9 @@ const isParsableUrl = (url: string): boolean => {
   }
 }
 
+/** One of a few lower-case words, read case-insensitively (`HTTP` is `http`). */
 const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallback: A) =>
-  Schema.Config(name, schema).pipe(Config.withDefault(fallback))
+  Schema.Config(name, Schema.compose(Schema.Lowercase, schema)).pipe(Config.withDefault(fallback))
 
 /** Every setting, the variable it is read from, and its default. */
 const settings = {
@@ -139,10 +139,15 @@ export type TelemetryConfig = Config.Config.Success<typeof TelemetryConfig>
 
 /** Reads the configuration through Effect `Config` (the environment by default); fails naming the variable. */
 export const TelemetryConfig = Config.all(settings).pipe(
-  Config.validate({
-    message: "TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is http or otlp",
-    validation: (c) => (c.transport !== "http" && c.transport !== "otlp") || Option.isSome(c.endpoint)
-  })
+  // Reported as missing data at the variable itself, so the message names it.
+  Config.mapOrFail((c) =>
+    (c.transport === "http" || c.transport === "otlp") && Option.isNone(c.endpoint)
+      ? Either.left(ConfigError.MissingData(
+        ["TELEMETRY_ENDPOINT"],
+        `TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is ${c.transport}`
+      ))
+      : Either.right(c)
+  )
 )
 
 /** Settings given as an object; each is optional and defaults as its variable does. */
@@ -153,7 +158,7 @@ export type TelemetryOptions = {
 }
 
 /** Validates settings given as an object with the same rules and defaults as the environment. */
-export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryConfig, ConfigError> => {
+export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryConfig, ConfigError.ConfigError> => {
   const entries = new Map<string, string>()
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue
