@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, type Duration, Effect, Either, Exit, Layer, Ref, Scope, TestClock } from "effect"
-import type { HealthRecoveredData, HealthStatusChangedData } from "../src/schemas/HealthEvents.js"
+import {
+  HealthCheckRegistrationError,
+  type HealthRecoveredData,
+  type HealthStatusChangedData,
+  UnknownServiceError
+} from "../src/schemas/HealthEvents.js"
 import * as Machine from "../src/services/health/StatusMachine.js"
 import { toHealthJson } from "../src/services/health/HealthJson.js"
 import {
@@ -586,4 +591,14 @@ describe("HealthCheck clear and reset", () => {
         lastError: null
       })
     }))
+})
+
+describe("HealthCheck errors", () => {
+  it("show their tag as their name and the service in their message", () => {
+    const registration = new HealthCheckRegistrationError({ service: "db", problem: "duplicate", detail: "unregister it first" })
+    const unknown = new UnknownServiceError({ service: "cache", registered: ["db"] })
+    expect([registration.name, unknown.name]).toEqual(["HealthCheckRegistrationError", "UnknownServiceError"])
+    expect(registration.message).toContain("\"db\"")
+    expect(unknown.message).toContain("\"cache\"")
+  })
 })

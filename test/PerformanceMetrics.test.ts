@@ -520,7 +520,7 @@ describe("PerformanceMetrics", () => {
     it.scoped("an unknown metric fails with MetricNotFoundError", () =>
       Effect.gen(function*() {
         const { metrics } = yield* start()
-        expect(yield* Effect.flip(metrics.percentiles("nothing"))).toEqual(new MetricNotFoundError({ name: "nothing" }))
+        expect(yield* Effect.flip(metrics.percentiles("nothing"))).toEqual(new MetricNotFoundError({ metric: "nothing" }))
       }))
 
     it.scoped("timed runs give percentiles within 1 % of the exact ones", () =>
@@ -729,7 +729,7 @@ describe("PerformanceMetrics", () => {
           droppedSamples: 0,
           tracking: { webVitals: true, resources: true }
         })
-        expect(yield* Effect.flip(metrics.percentiles("a"))).toEqual(new MetricNotFoundError({ name: "a" }))
+        expect(yield* Effect.flip(metrics.percentiles("a"))).toEqual(new MetricNotFoundError({ metric: "a" }))
         expect(yield* metrics.timings()).toEqual([])
         // Nothing is tracked by clearing, and nothing tracked before is taken back.
         expect((yield* tracked).length).toBe(events)
@@ -866,4 +866,13 @@ describe("PerformanceMetrics", () => {
       Effect.provide(PerformanceMetrics.layer({ resourceSources: {} })),
       Effect.provide(TelemetryTest)
     ))
+})
+
+describe("MetricNotFoundError", () => {
+  it("shows its tag as its name and names the metric in its message", () => {
+    const error = new MetricNotFoundError({ metric: "ai.chat" })
+    expect(error.name).toBe("MetricNotFoundError")
+    expect(error.message).toContain("ai.chat")
+    expect(String(error)).toContain("MetricNotFoundError")
+  })
 })

@@ -105,7 +105,8 @@ export type RegistrationProblem =
 
 /** A refused `register`: nothing was registered. */
 export class HealthCheckRegistrationError extends Data.TaggedError("HealthCheckRegistrationError")<{
-  readonly name: string
+  /** The service being registered (a field named `name` would shadow `Error.name`, which shows the tag). */
+  readonly service: string
   readonly problem: RegistrationProblem
   /** What to change, in words. */
   readonly detail: string
@@ -113,16 +114,17 @@ export class HealthCheckRegistrationError extends Data.TaggedError("HealthCheckR
   readonly path?: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `Cannot register health check "${this.name}" (${this.problem}): ${this.detail}`
+    return `Cannot register health check "${this.service}" (${this.problem}): ${this.detail}`
   }
 }
 
 /** No service of that name is registered. */
 export class UnknownServiceError extends Data.TaggedError("UnknownServiceError")<{
-  readonly name: string
+  /** The service asked for. */
+  readonly service: string
   readonly registered: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `No health check named "${this.name}"; registered: ${this.registered.join(", ") || "none"}`
+    return `No health check named "${this.service}"; registered: ${this.registered.join(", ") || "none"}`
   }
 }

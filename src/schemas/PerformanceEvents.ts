@@ -21,10 +21,11 @@ export class MarkNotFoundError extends Data.TaggedError("MarkNotFoundError")<{
 
 /** `percentiles` asked for a metric that has no samples. */
 export class MetricNotFoundError extends Data.TaggedError("MetricNotFoundError")<{
-  readonly name: string
+  /** The metric asked for (a field named `name` would shadow `Error.name`, which shows the tag). */
+  readonly metric: string
 }> {
   override get message(): string {
-    return `no samples recorded for metric "${this.name}"`
+    return `no samples recorded for metric "${this.metric}"`
   }
 }
 

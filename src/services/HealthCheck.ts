@@ -149,7 +149,7 @@ const resolveSettings = (
 ): Effect.Effect<Settings, HealthCheckRegistrationError> => {
   const d = defaultHealthCheckOptions
   const invalid = (option: string, detail: string) =>
-    Effect.fail(new HealthCheckRegistrationError({ name, problem: "invalid-option", option, detail }))
+    Effect.fail(new HealthCheckRegistrationError({ service: name, problem: "invalid-option", option, detail }))
   const interval = Duration.decode(options.interval ?? d.interval)
   const timeout = Duration.decode(options.timeout ?? d.timeout)
   const degradedLatency = options.degradedLatency === undefined ? undefined : Duration.decode(options.degradedLatency)
@@ -311,14 +311,14 @@ export const make = (
       Effect.gen(function*() {
         const problem = nameProblem(name)
         if (problem !== undefined) {
-          return yield* new HealthCheckRegistrationError({ name, problem: "invalid-name", detail: problem })
+          return yield* new HealthCheckRegistrationError({ service: name, problem: "invalid-name", detail: problem })
         }
         const settings = yield* resolveSettings(name, { ...layerOptions.defaults, ...options })
         const now = yield* Clock.currentTimeMillis
         yield* SynchronizedRef.updateEffect(registry, (reg) => {
           if (reg.entries.has(name)) {
             return Effect.fail(
-              new HealthCheckRegistrationError({ name, problem: "duplicate", detail: "unregister it first" })
+              new HealthCheckRegistrationError({ service: name, problem: "duplicate", detail: "unregister it first" })
             )
           }
           const graph = new Map([...reg.entries].map(([n, e]) => [n, e.settings.dependencies]))
@@ -326,7 +326,7 @@ export const make = (
           if (cycle !== undefined) {
             return Effect.fail(
               new HealthCheckRegistrationError({
-                name,
+                service: name,
                 problem: "dependency-cycle",
                 detail: `dependencies would form the cycle ${cycle.join(" → ")}`,
                 path: cycle
@@ -379,12 +379,12 @@ export const make = (
         const reg = yield* SynchronizedRef.get(registry)
         const entry = reg.entries.get(name)
         if (entry === undefined) {
-          return yield* new UnknownServiceError({ name, registered: [...reg.entries.keys()] })
+          return yield* new UnknownServiceError({ service: name, registered: [...reg.entries.keys()] })
         }
         yield* checkAndRecord(entry)
         const { reg: after, statuses } = yield* snapshot
         const updated = after.entries.get(name)
-        if (updated === undefined) return yield* new UnknownServiceError({ name, registered: [...after.entries.keys()] })
+        if (updated === undefined) return yield* new UnknownServiceError({ service: name, registered: [...after.entries.keys()] })
         return serviceHealth(updated, statuses)
       })
 

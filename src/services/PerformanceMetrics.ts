@@ -301,7 +301,7 @@ export const make = (
       percentiles: (name: string) =>
         Effect.suspend(() => {
           const found = state.percentiles(name)
-          return found === undefined ? Effect.fail(new MetricNotFoundError({ name })) : Effect.succeed(found)
+          return found === undefined ? Effect.fail(new MetricNotFoundError({ metric: name })) : Effect.succeed(found)
         }),
       timings,
       getSummary: Effect.sync((): PerformanceSummary => ({ ...state.summary(), tracking })),
