@@ -9,6 +9,7 @@
 import { KeyValueStore } from "@effect/platform"
 import { Context, Effect, Either, Layer, Option, Schema, SynchronizedRef } from "effect"
 import { Batch } from "../schemas/TelemetryEvent.js"
+import { hash64 } from "../internal/hash64.js"
 
 /** What the outbox knows of a stored batch without reading it. */
 const Entry = Schema.Struct({
@@ -106,23 +107,8 @@ const decodeBatch = Schema.decodeUnknownEither(Schema.parseJson(Batch))
 // faster than a schema encode that re-validates every entry on each write.
 const encodeIndex = (index: Index): string => JSON.stringify(index)
 
-/**
- * A 53-bit hash of a stored text (cyrb53), in hex: it detects a file edited or truncated since it was
- * stored, not a forger. Synchronous and dependency-free, so browsers (localStorage) use it too.
- * @internal
- */
-export const contentHash = (text: string): string => {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16)
-}
+/** The hash of a stored text, kept in its index entry: it tells a file edited or truncated since it was stored. */
+const contentHash = hash64
 
 /**
  * The UTF-8 length of a string, what it takes on disk (`string.length` counts UTF-16 units: "€" is 1 of

@@ -3,6 +3,7 @@
  * parts replaced, and the file and function (never the line or column) of the top in-app frames.
  */
 import type { StackFrame } from "../../schemas/ErrorEvents.js"
+import { hash64 } from "../../internal/hash64.js"
 
 /** In-app frames that take part in a fingerprint. */
 export const fingerprintFrames = 3
@@ -90,20 +91,4 @@ export const fingerprintSource = (input: FingerprintInput): string =>
 /** A 16-hex-digit fingerprint of the error type, normalized message and top in-app frames. */
 export const fingerprint = (input: FingerprintInput): string => hash64(fingerprintSource(input))
 
-/**
- * A 64-bit non-cryptographic hash (two 32-bit multiplicative lanes mixed at the end, after cyrb53):
- * fast, stable across platforms and without dependencies; collisions among a few thousand groups
- * are negligible.
- */
-export const hash64 = (text: string): string => {
-  let h1 = 0xdeadbeef
-  let h2 = 0x41c6ce57
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 2654435761)
-    h2 = Math.imul(h2 ^ c, 1597334677)
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909)
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909)
-  return (h2 >>> 0).toString(16).padStart(8, "0") + (h1 >>> 0).toString(16).padStart(8, "0")
-}
+export { hash64 } from "../../internal/hash64.js"
