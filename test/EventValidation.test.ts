@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as fc from "fast-check"
-import { isValidEvent, maxEventBytes, validateEvent } from "../src/schemas/EventValidation.js"
+import { isValidEvent, maxEventBytes, validateEvent, validateEventFast } from "../src/schemas/EventValidation.js"
 import { maxTimestamp } from "../src/schemas/TelemetryEvent.js"
 
 /** Event types holding a card number, an API key, an SSN: refused, since types reach the wire unredacted. */
@@ -159,5 +159,132 @@ describe("tags", () => {
     expect(Either.isLeft(result)).toBe(true)
     expect(Either.isLeft(result) && result.left.issues.some((i) => i.path[0] === "tags")).toBe(true)
     expect(isValidEvent({ type: "x", tags: { ["k".repeat(128)]: "v" } })).toBe(true)
+  })
+})
+
+/** JSON values where any property or array element may be `undefined`, as callers write them. */
+const { withUndefined } = fc.letrec((tie) => ({
+  withUndefined: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.string({ maxLength: 8 }),
+    fc.array(tie("withUndefined"), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 6 }), tie("withUndefined"), { maxKeys: 4 })
+  )
+}))
+const dataWithUndefined = fc.dictionary(fc.string({ maxLength: 6 }), withUndefined, { maxKeys: 5 })
+
+/** Whether `undefined` is found anywhere in a value (`toEqual` would not see an `undefined` property). */
+const holdsUndefined = (u: unknown): boolean =>
+  u === undefined ||
+  (typeof u === "object" && u !== null &&
+    (Array.isArray(u)
+      ? Array.from(u, (item: unknown) => item).some(holdsUndefined)
+      : Object.values(u).some(holdsUndefined)))
+
+describe("undefined in data and tags", () => {
+  it("the fast path never accepts what the schema refuses, and returns what the schema returns", () => {
+    fc.assert(
+      fc.property(fc.oneof(input, fc.anything(), fc.record({ type: eventType, data: dataWithUndefined })), (u) => {
+        const fast = validateEventFast(u)
+        if (fast === undefined) return
+        expect(validateEvent(u)).toEqual(Either.right(fast))
+        expect(holdsUndefined([fast.data ?? null, fast.tags ?? null])).toBe(false)
+      }),
+      { numRuns: 5_000 }
+    )
+  })
+
+  it("both paths accept what JSON.stringify writes and return it as JSON.parse reads it back", () => {
+    fc.assert(
+      fc.property(
+        dataWithUndefined,
+        fc.dictionary(fc.string({ maxLength: 6 }), fc.option(fc.string({ maxLength: 8 }), { nil: undefined })),
+        (data, tags) => {
+          const u = { type: "chat.message", data, tags }
+          const expected = { type: "chat.message", data: JSON.parse(JSON.stringify(data)), tags: JSON.parse(JSON.stringify(tags)) }
+          const slow = Either.getOrThrow(validateEvent(u))
+          const fast = validateEventFast(u)!
+          // `toEqual` ignores undefined properties (and prototypes, null for some generated objects): hence `holdsUndefined`.
+          expect(slow).toEqual(expected)
+          expect(fast).toEqual(expected)
+          expect(holdsUndefined([slow.data, slow.tags, fast.data, fast.tags])).toBe(false)
+        }
+      ),
+      { numRuns: 2_000 }
+    )
+  })
+
+  it("data: { maybe: undefined } is accepted by both paths and recorded as {}", () => {
+    const u = { type: "chat.message", data: { maybe: undefined } }
+    expect(isValidEvent(u)).toBe(false) // not as it is: it needs a copy
+    expect(validateEventFast(u)).toStrictEqual({ type: "chat.message", data: {} })
+    expect(validateEvent(u)).toStrictEqual(Either.right({ type: "chat.message", data: {} }))
+  })
+
+  it("an undefined array element becomes null, as JSON.stringify writes it, holes included", () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const u = { type: "x", data: { list: [1, undefined, 3], sparse: [1, , 3], nested: [{ a: undefined, b: 2 }] } }
+    const expected = { type: "x", data: { list: [1, null, 3], sparse: [1, null, 3], nested: [{ b: 2 }] } }
+    expect(validateEventFast(u)).toStrictEqual(expected)
+    expect(validateEvent(u)).toStrictEqual(Either.right(expected))
+  })
+
+  it("a tag whose value is undefined is left out and does not count toward the 32", () => {
+    const tags: Record<string, string | undefined> = { env: undefined }
+    for (let i = 0; i < 32; i++) tags[`t${i}`] = "v"
+    const u = { type: "x", tags }
+    const { env: _, ...kept } = tags
+    expect(validateEventFast(u)).toStrictEqual({ type: "x", tags: kept })
+    expect(validateEvent(u)).toStrictEqual(Either.right({ type: "x", tags: kept }))
+  })
+
+  it("data without undefined is not copied; with one, only the objects on its way are", () => {
+    const clean = { type: "x", data: { a: { b: [1, 2] }, c: "d" } }
+    expect(validateEventFast(clean)).toBe(clean)
+    const shared = { b: [1, 2] }
+    const list = [{ x: 1 }]
+    const dirty = { type: "x", data: { shared, list, holder: { gone: undefined, kept: 1 } } }
+    const fast = validateEventFast(dirty)!
+    const slow = Either.getOrThrow(validateEvent(dirty))
+    for (const result of [fast, slow]) {
+      expect(result.data!["shared"]).toBe(shared)
+      expect(result.data!["list"]).toBe(list)
+      expect(result.data!["holder"]).toStrictEqual({ kept: 1 })
+    }
+    // The caller's object is left as it was.
+    expect(Object.keys(dirty.data.holder)).toEqual(["gone", "kept"])
+  })
+
+  it("a __proto__ key survives the copy as data, never as a prototype", () => {
+    const data = JSON.parse("{\"__proto__\": {\"polluted\": true}, \"gone\": null}") as Record<string, unknown>
+    data["gone"] = undefined
+    const result = validateEventFast({ type: "x", data })!
+    expect(Object.getPrototypeOf(result.data)).toBe(Object.prototype)
+    expect(Object.keys(result.data!)).toEqual(["__proto__"])
+    expect(JSON.stringify(result.data)).toBe("{\"__proto__\":{\"polluted\":true}}")
+  })
+
+  it.each([
+    ["a function", { gone: undefined, f: () => 1 }, ["data", "f"]],
+    ["a cycle", (() => {
+      const cyclic: Record<string, unknown> = { gone: undefined }
+      cyclic["self"] = cyclic
+      return cyclic
+    })(), ["data", "self"]],
+    ["a class instance", { gone: undefined, at: new (class Point {
+      x = 1
+    })() }, ["data", "at"]],
+    ["NaN in an array beside undefined", { list: [undefined, Number.NaN] }, ["data", "list", 1]],
+    ["Infinity", { gone: undefined, n: Infinity }, ["data", "n"]],
+    ["a non-string tag", undefined, ["tags", "n"]]
+  ] as const)("beside undefined, %s is still refused by both paths with its path", (_, data, path) => {
+    const u = data === undefined ? { type: "x", tags: { gone: undefined, n: 1 } } : { type: "x", data }
+    expect(validateEventFast(u)).toBeUndefined()
+    const result = validateEvent(u)
+    expect(Either.isLeft(result) && result.left.issues.map((i) => i.path)).toContainEqual(path)
   })
 })

@@ -1,11 +1,12 @@
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Layer, Logger, LogLevel, Option, Scope, TestClock } from "effect"
+import { Clock, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
 import { hostname } from "node:os"
 import * as NodeOutbox from "../src/layers/NodeOutbox.js"
 import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../src/services/Outbox.js"
+import { capturingWarnings } from "./support/Logs.js"
 
 const event = (id: string, data: TelemetryEvent["data"] = { id }): TelemetryEvent => ({
   id,
@@ -91,14 +92,6 @@ const untilBeatAt = (lock: string, at: number) =>
 /** A pid above Linux's largest pid_max (2^22): no process has it. */
 const deadPid = 4_194_305
 
-/** Records log messages at WARN and above. */
-const capturingWarnings = (messages: Array<string>) =>
-  Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) messages.push(String(message))
-    })
-  )
 
 describe("NodeOutbox", () => {
   it.scoped("a live process's folder is never adopted; once it stops, the next process adopts all of it", () =>

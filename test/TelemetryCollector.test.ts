@@ -1,20 +1,6 @@
 import { KeyValueStore } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import {
-  Context,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Logger,
-  LogLevel,
-  Option,
-  Random,
-  Scope,
-  TestClock,
-  TestContext
-} from "effect"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Random, Scope, TestClock, TestContext } from "effect"
 import * as fc from "fast-check"
 import { type TelemetryOptions, fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { InvalidEventError } from "../src/schemas/errors.js"
@@ -25,6 +11,7 @@ import { TransportError } from "../src/schemas/errors.js"
 import * as Outbox from "../src/services/Outbox.js"
 import { Transport } from "../src/services/Transport.js"
 import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
+import { capturingWarnings } from "./support/Logs.js"
 
 /** Builds the collector over a scripted transport (and an outbox in memory, unless given) in the test's scope. */
 const start = (options: TelemetryOptions = {}, outbox?: Layer.Layer<Outbox.Outbox>) =>
@@ -458,14 +445,6 @@ const explodingTransport = (delivered: Array<TelemetryEvent>, failure: "die" | "
       })
   })
 
-/** Records log messages at WARN and above. */
-const capturingWarnings = (messages: Array<string>) =>
-  Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) messages.push(String(message))
-    })
-  )
 
 describe("TelemetryCollector under faults", () => {
   for (const failure of ["die", "encode"] as const) {
@@ -591,4 +570,66 @@ describe("TelemetryCollector under faults", () => {
       balanced(recovered)
     }).pipe(Effect.withRandom(Random.fixed([0.5])), Effect.provide(capturingWarnings(warnings)))
   })
+})
+
+describe("TelemetryCollector data as callers type it", () => {
+  /** Shapes as application code declares them: interfaces, without index signatures, with optional fields. */
+  interface Message {
+    readonly role: string
+    readonly text: string
+    readonly note?: string
+  }
+  interface Turn {
+    readonly messages: ReadonlyArray<Message>
+    readonly model: string | undefined
+  }
+
+  it.scoped("undefined in data and tags is left out of the stored event, as JSON.stringify leaves it", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      const model: string | undefined = undefined
+      yield* collector.track({
+        type: "chat.message",
+        data: { model, role: "user", nested: { gone: undefined, kept: 1 }, list: [1, undefined, 3] },
+        tags: { plan: "pro", region: undefined }
+      })
+      yield* collector.track({ type: "chat.message", data: { maybe: undefined } })
+      yield* collector.flush
+      const [first, second] = yield* events
+      expect(Object.keys(first!.data)).toEqual(["role", "nested", "list"])
+      expect(first!.data).toEqual({ role: "user", nested: { kept: 1 }, list: [1, null, 3] })
+      expect(Object.keys(first!.data["nested"]!)).toEqual(["kept"])
+      expect(first!.tags).toEqual({ plan: "pro" })
+      expect(Object.keys(first!.tags!)).toEqual(["plan"])
+      expect(Object.keys(second!.data)).toEqual([])
+      const s = yield* collector.stats
+      expect(s.invalid).toBe(0)
+      balanced(s)
+    }))
+
+  it.scoped("data typed by an interface, or with optional fields, compiles and is recorded", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      const turn: Turn = { messages: [{ role: "user", text: "hi" }, { role: "assistant", text: "hello", note: "short" }], model: undefined }
+      const message: Message = turn.messages[0]!
+      yield* collector.track({ type: "chat.turn", data: turn })
+      yield* collector.track({ type: "chat.message", data: { message, length: message.text.length } })
+      yield* collector.flush
+      expect((yield* events).map((e) => e.data)).toEqual([
+        { messages: [{ role: "user", text: "hi" }, { role: "assistant", text: "hello", note: "short" }] },
+        { message: { role: "user", text: "hi" }, length: 2 }
+      ])
+    }))
+
+  it.scoped("a function or a Date in data does not compile, and is refused at run time with its path", () =>
+    Effect.gen(function*() {
+      const { collector } = yield* start()
+      // @ts-expect-error a function is not JSON data
+      const fn = yield* Effect.flip(collector.track({ type: "x", data: { format: () => "x" } }))
+      // @ts-expect-error a Date has methods: not JSON data (send `toISOString()`)
+      const date = yield* Effect.flip(collector.track({ type: "x", data: { at: new Date(0) } }))
+      expect(fn.issues.map((i) => i.path)).toContainEqual(["data", "format"])
+      expect(date.issues.map((i) => i.path)).toContainEqual(["data", "at"])
+      expect((yield* collector.stats).invalid).toBe(2)
+    }))
 })

@@ -1,7 +1,7 @@
 import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigError, ConfigProvider, Context, Duration, Effect, Exit, Layer, Logger, LogLevel, Schema, Scope } from "effect"
+import { ConfigError, ConfigProvider, Context, Duration, Effect, Exit, Layer, Schema, Scope } from "effect"
 import { layerNodeOutbox, layerTelemetry, layerWithTransport, TelemetryLive } from "../src/layers/TelemetryLive.js"
 import { fromOptions, type TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
 import { type Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
@@ -11,6 +11,7 @@ import { layer as layerSampler, type Sampler, SamplingPolicy } from "../src/serv
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { layerMemoryTransport, MemoryTransport } from "../src/services/Transport.js"
 import { fail, makeScripted } from "./support/ScriptedTransport.js"
+import { capturingWarnings } from "./support/Logs.js"
 
 const withEnv = (env: Record<string, string>) =>
   Layer.provide(TelemetryLive, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
@@ -22,14 +23,6 @@ const readEvents = (path: string) =>
     return text.trim().split("\n").map((line) => Schema.decodeUnknownSync(TelemetryEvent)(JSON.parse(line)))
   })
 
-/** Records log messages at WARN and above. */
-const capturingWarnings = (messages: Array<string>) =>
-  Logger.replace(
-    Logger.defaultLogger,
-    Logger.make(({ logLevel, message }) => {
-      if (LogLevel.greaterThanEqual(logLevel, LogLevel.Warning)) messages.push(String(message))
-    })
-  )
 
 /** The Node outbox of a configuration, opened and closed again (as one process would), after `use`. */
 const withNodeOutbox = <A>(

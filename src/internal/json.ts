@@ -1,6 +1,9 @@
 /**
  * One iterative-feeling walk that tells whether a value is plain JSON data, and if not, where it is not.
  * It runs on every tracked event, so it allocates nothing on valid input beyond the ancestor stack.
+ *
+ * JSON data here is what `JSON.stringify` writes for plain objects: an `undefined` property is left out and
+ * an `undefined` array element is written `null` (`withoutUndefined` makes the value look that way).
  */
 
 /** Where and why a value is not JSON data. */
@@ -43,16 +46,23 @@ export const inspectJson = (value: unknown): number | JsonProblem => {
         let size = 2
         if (Array.isArray(u)) {
           for (let i = 0; i < u.length; i++) {
+            const item = u[i]
+            if (item === undefined) {
+              size += 5 // written `null,`
+              continue
+            }
             path.push(i)
-            const r = visit(u[i])
+            const r = visit(item)
             if (typeof r !== "number") return r
             size += r + 1
             path.pop()
           }
         } else if (isPlainObject(u)) {
           for (const key in u) {
+            const item = (u as Record<string, unknown>)[key]
+            if (item === undefined) continue // left out
             path.push(key)
-            const r = visit((u as Record<string, unknown>)[key])
+            const r = visit(item)
             if (typeof r !== "number") return r
             size += r + key.length + 4
             path.pop()
@@ -75,6 +85,46 @@ const problem = (path: ReadonlyArray<string | number>, message: string, actual: 
   message,
   actual
 })
+
+/**
+ * Plain JSON data as `JSON.parse(JSON.stringify(value))` gives it back: without its `undefined` properties,
+ * with its `undefined` array elements as `null`. Only the objects and arrays on the way to an `undefined` are
+ * copied; the rest is shared, and a value without any is returned as it is.
+ */
+export const withoutUndefined = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (Array.isArray(value)) {
+    let copy: Array<unknown> | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const kept = item === undefined ? null : withoutUndefined(item)
+      if (copy === undefined && kept !== item) copy = value.slice(0, i)
+      if (copy !== undefined) copy.push(kept)
+    }
+    return copy ?? value
+  }
+  const record = value as Record<string, unknown>
+  let copy: Record<string, unknown> | undefined
+  for (const key in record) {
+    const item = record[key]
+    const kept = item === undefined ? undefined : withoutUndefined(item)
+    if (copy === undefined && (item === undefined || kept !== item)) {
+      copy = {}
+      for (const earlier in record) {
+        if (earlier === key) break
+        define(copy, earlier, record[earlier])
+      }
+    }
+    if (copy !== undefined && kept !== undefined) define(copy, key, kept)
+  }
+  return copy ?? value
+}
+
+// A plain assignment of `__proto__` (a key `JSON.parse` can produce) would set the prototype instead.
+const define = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}
 
 /** UTF-8 byte length of a string, without allocating (works in browsers, where there is no Buffer). */
 export const utf8Length = (s: string): number => {

@@ -5,8 +5,7 @@
  * (or a `keepalive` fetch), and what the browser refuses goes to an outbox in localStorage, re-sent on
  * the next page load.
  */
-import { FetchHttpClient } from "@effect/platform"
-import { BrowserKeyValueStore } from "@effect/platform-browser"
+import { FetchHttpClient, KeyValueStore } from "@effect/platform"
 import { Cause, Effect, Exit, Layer, Runtime } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
@@ -70,23 +69,22 @@ const envelope = (batchId: string, sentAt: number) => `{"batchId":${JSON.stringi
 export const beaconBody = (batch: Batch, sentAt: number, budget: number): BeaconBody => {
   const events = batch.events.map((event) => JSON.stringify(event))
   const sizes = events.map(utf8Length)
-  const fitting = (batchId: string) => {
-    let bytes = utf8Length(envelope(batchId, sentAt)) + 2 // and "]}"
-    let count = 0
-    for (const size of sizes) {
-      bytes += size + (count === 0 ? 0 : 1)
-      if (bytes > budget) break
-      count++
-    }
-    return count
-  }
   const body = (batchId: string, count: number): BeaconBody => {
     const text = `${envelope(batchId, sentAt)}${events.slice(0, count).join(",")}]}`
     return { batchId, text, bytes: utf8Length(text), events: count }
   }
-  if (fitting(batch.batchId) === events.length) return body(batch.batchId, events.length)
-  // Fitted under the longest prefix id, so the actual (no longer) one fits too.
-  const count = fitting(`${batch.batchId}.0-${events.length}`)
+  const wholeBytes = utf8Length(envelope(batch.batchId, sentAt)) + 2 + sizes.reduce((n, size) => n + size, 0) +
+    Math.max(0, sizes.length - 1)
+  if (wholeBytes <= budget) return body(batch.batchId, events.length)
+  // Each prefix is measured under its own id (`.0-9` is shorter than `.0-10`); sizes only grow with the count.
+  let count = 0
+  let eventBytes = 0
+  while (count < sizes.length) {
+    const next = eventBytes + sizes[count]! + (count === 0 ? 0 : 1)
+    if (utf8Length(envelope(`${batch.batchId}.0-${count + 1}`, sentAt)) + 2 + next > budget) break
+    eventBytes = next
+    count++
+  }
   return count === 0 ? { batchId: batch.batchId, text: "", bytes: 0, events: 0 } : body(`${batch.batchId}.0-${count}`, count)
 }
 
@@ -230,7 +228,8 @@ export const defaultBrowserOutboxOptions: Outbox.OutboxOptions = { maxEvents: 10
 export const layerBrowserOutbox = (options: Partial<Outbox.OutboxOptions> = {}): Layer.Layer<Outbox.Outbox> => {
   const bounds = { ...defaultBrowserOutboxOptions, ...options }
   return Outbox.layer(bounds).pipe(
-    Layer.provide(BrowserKeyValueStore.layerLocalStorage),
+    // What `@effect/platform-browser`'s `layerLocalStorage` is, without making that package a peer dependency.
+    Layer.provide(KeyValueStore.layerStorage(() => localStorage)),
     Layer.catchAllCause((cause) =>
       Layer.effectDiscard(
         Effect.logWarning("telemetry outbox: localStorage unusable; keeping the outbox in memory", Cause.pretty(cause))

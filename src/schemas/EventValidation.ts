@@ -4,10 +4,10 @@
  * depth and its serialized size).
  */
 import { Either, ParseResult, Schema } from "effect"
-import { inspectJson, jsonByteLength, maxJsonDepth } from "../internal/json.js"
+import { inspectJson, jsonByteLength, maxJsonDepth, withoutUndefined } from "../internal/json.js"
 import { identifierPiiKind } from "../services/redactor/patterns.js"
 import { type EventIssue, InvalidEventError } from "./errors.js"
-import { EventInput, maxTimestamp } from "./TelemetryEvent.js"
+import { EventInput, type JsonObject, maxTimestamp } from "./TelemetryEvent.js"
 
 /** An event larger than this once serialized is refused: 32 KiB. */
 export const maxEventBytes = 32 * 1024
@@ -19,7 +19,11 @@ const maxDataBytes = maxEventBytes - 1024
 const EventEnvelope = Schema.Struct({ ...EventInput.fields, data: Schema.optional(Schema.Unknown) })
 const decodeEnvelope = ParseResult.decodeUnknownEither(EventEnvelope, { onExcessProperty: "error", errors: "all" })
 
-/** Validates input as an `EventInput` within the size limit, collecting every problem with its path. */
+/**
+ * Validates input as an `EventInput` within the size limit, collecting every problem with its path. As in
+ * `JSON.stringify`, `undefined` data properties and tags are left out and `undefined` array elements in data
+ * become `null`: the event returned is then a copy without them.
+ */
 export const validateEvent = (input: unknown): Either.Either<EventInput, InvalidEventError> => {
   const envelope = decodeEnvelope(input)
   const issues: Array<EventIssue> = Either.isLeft(envelope)
@@ -32,7 +36,7 @@ export const validateEvent = (input: unknown): Either.Either<EventInput, Invalid
   }
   return Either.isLeft(envelope) || issues.length > 0
     ? Either.left(new InvalidEventError({ issues }))
-    : Either.right(envelope.right as EventInput)
+    : Either.right(data === undefined ? envelope.right as EventInput : { ...envelope.right, data: withoutUndefined(data) as JsonObject })
 }
 
 const dataIssue = (data: unknown): EventIssue | undefined => {
@@ -52,10 +56,15 @@ const exactSizeIfNear = (data: unknown, estimate: number): number =>
   estimate * 6 > maxDataBytes ? jsonByteLength(data) : estimate
 
 // ---- the fast path ----------------------------------------------------------------------------
-// `track` runs on every event, and the schema decode above costs about a microsecond. `isValidEvent`
+// `track` runs on every event, and the schema decode above costs several microseconds. `validateEventFast`
 // answers the common case — valid input — in a fraction of that; whenever it says no, the caller runs
 // `validateEvent`, so the schema stays the single judge. It may refuse valid input, never accept invalid
-// input (a property test holds it to that).
+// input (property tests hold it to that, and to returning what `validateEvent` returns).
+
+// Set by the walks below when they meet an `undefined` to leave out (or, in an array, to write `null`): only
+// then does `validateEventFast` copy the input, so data without any costs nothing more. Module state is safe
+// here: `isValidInput` clears it first and the walks are synchronous.
+let sawUndefined = false
 
 const typePattern = /^[A-Za-z0-9_.:/-]+$/
 const knownTypes = new Set<string>()
@@ -91,7 +100,13 @@ const jsonSize = (u: unknown, depth: number): number => {
       let size = 2
       if (Array.isArray(u)) {
         for (let i = 0; i < u.length; i++) {
-          const s = jsonSize(u[i], depth + 1)
+          const item: unknown = u[i]
+          if (item === undefined) {
+            sawUndefined = true
+            size += 5 // written `null,`
+            continue
+          }
+          const s = jsonSize(item, depth + 1)
           if (s < 0) return -1
           size += s + 1
         }
@@ -99,7 +114,12 @@ const jsonSize = (u: unknown, depth: number): number => {
       }
       if (!isPlainPrototype(u)) return -1
       for (const key in u) {
-        const s = jsonSize((u as Record<string, unknown>)[key], depth + 1)
+        const item = (u as Record<string, unknown>)[key]
+        if (item === undefined) {
+          sawUndefined = true // left out
+          continue
+        }
+        const s = jsonSize(item, depth + 1)
         if (s < 0) return -1
         size += s + key.length + 4
       }
@@ -114,14 +134,37 @@ const isTags = (u: unknown): boolean => {
   if (typeof u !== "object" || u === null || Array.isArray(u) || !isPlainPrototype(u)) return false
   let count = 0
   for (const key in u) {
+    if (key.length > 128) return false
     const value = (u as Record<string, unknown>)[key]
-    if (typeof value !== "string" || value.length > 1024 || key.length > 128 || ++count > 32) return false
+    if (value === undefined) {
+      sawUndefined = true // left out
+      continue
+    }
+    if (typeof value !== "string" || value.length > 1024 || ++count > 32) return false
   }
   return true
 }
 
-/** `true` only for input `validateEvent` accepts; `false` means "ask `validateEvent`". */
-export const isValidEvent = (u: unknown): u is EventInput => {
+/** `true` only for input `validateEvent` accepts and returns unchanged; `false` means "ask `validateEvent`". */
+export const isValidEvent = (u: unknown): u is EventInput => isValidInput(u) && !sawUndefined
+
+/**
+ * The fast path of `track`: the input itself when `isValidEvent` holds; for valid input with `undefined` in its
+ * data or tags, the copy without them that `validateEvent` returns; `undefined` means "ask `validateEvent`".
+ */
+export const validateEventFast = (u: unknown): EventInput | undefined => {
+  if (!isValidInput(u)) return undefined
+  if (!sawUndefined) return u as EventInput
+  const input = u as EventInput
+  const copy: { -readonly [K in keyof EventInput]: EventInput[K] } = { ...input }
+  if (input.data !== undefined) copy.data = withoutUndefined(input.data) as JsonObject
+  if (input.tags !== undefined) copy.tags = withoutUndefined(input.tags) as { readonly [key: string]: string }
+  return copy
+}
+
+/** Whether `u` is valid input, maybe with `undefined` values to leave out (then `sawUndefined` is set). */
+const isValidInput = (u: unknown): boolean => {
+  sawUndefined = false
   if (typeof u !== "object" || u === null || !isPlainPrototype(u)) return false
   const input = u as Record<string, unknown>
   for (const key in input) {

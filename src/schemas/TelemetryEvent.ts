@@ -3,18 +3,39 @@
  * and the batches transports deliver.
  */
 import { ParseResult, Schema } from "effect"
-import { inspectJson } from "../internal/json.js"
+import { inspectJson, withoutUndefined } from "../internal/json.js"
 import { identifierPiiKind } from "../services/redactor/patterns.js"
 
-/** A JSON value: what event data may hold. */
+/** A JSON value: what event data holds once tracked. */
 export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
 /** A JSON object. */
 export type JsonObject = { readonly [key: string]: Json }
 
 /**
+ * A value of type `A` as `track` takes it in event data: what `JSON.stringify` writes as JSON, where an object
+ * property may be optional or `undefined` (left out) and an array element `undefined` (written `null`). Object
+ * types need no index signature, so interfaces fit; functions, symbols, bigints and objects with methods
+ * (`Date`, `Map`) do not. What types cannot tell (`NaN`, cycles, class instances) is refused when tracked.
+ */
+export type JsonInput<A> = A extends Json ? A // first: it spares the checker an endless expansion of `Json`
+  : A extends string | number | boolean | null | undefined ? A
+  : A extends ReadonlyArray<unknown> ? { readonly [K in keyof A]: JsonInput<A[K]> }
+  : A extends (...args: ReadonlyArray<never>) => unknown ? never
+  : A extends object ? { readonly [K in keyof A]: JsonInput<A[K]> }
+  : never
+
+/**
+ * Event data of type `A` as `track` takes it: an object of `JsonInput` values. (A mapped type, not a
+ * conditional one, so that it can bound `A` itself; an array fits it, and is refused when tracked.)
+ */
+export type EventData<A> = { readonly [K in keyof A]: JsonInput<A[K]> }
+
+/**
  * Event data: a plain object of JSON values only — no functions, `NaN`/`Infinity`, class instances,
- * cycles, or nesting deeper than 32 levels. A failure names the path of the first offending value.
+ * cycles, or nesting deeper than 32 levels. A failure names the path of the first offending value. As in
+ * `JSON.stringify`, `undefined` properties are left out and `undefined` array elements become `null`: the
+ * decoded value is a copy without them (the input itself when it has none).
  */
 export const JsonObject: Schema.Schema<JsonObject> = Schema.declare<JsonObject, JsonObject, readonly []>([], {
   decode: () => (input, _options, ast) => {
@@ -22,7 +43,7 @@ export const JsonObject: Schema.Schema<JsonObject> = Schema.declare<JsonObject, 
       return ParseResult.fail(new ParseResult.Type(ast, input, "Expected a plain object of JSON values"))
     }
     const result = inspectJson(input)
-    if (typeof result === "number") return ParseResult.succeed(input as JsonObject)
+    if (typeof result === "number") return ParseResult.succeed(withoutUndefined(input) as JsonObject)
     const problem = new ParseResult.Type(ast, result.actual, result.message)
     const [head, ...tail] = result.path
     return ParseResult.fail(head === undefined ? problem : new ParseResult.Pointer([head, ...tail], input, problem))
@@ -73,23 +94,41 @@ export const UserId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(2
   identifier: "UserId"
 })
 
+const TagName = Schema.String.pipe(Schema.maxLength(128, { message: () => "a tag name is longer than 128 characters" }))
+const TagValue = Schema.String.pipe(Schema.maxLength(1024))
+
 /** Free-form string tags: at most 32, names up to 128 characters, values up to 1,024. */
-export const Tags = Schema.Record({
-  key: Schema.String.pipe(Schema.maxLength(128, { message: () => "a tag name is longer than 128 characters" })),
-  value: Schema.String.pipe(Schema.maxLength(1024))
-}).pipe(
+export const Tags = Schema.Record({ key: TagName, value: TagValue }).pipe(
   Schema.filter((tags) => Object.keys(tags).length <= 32 || "at most 32 tags")
 ).annotations({ identifier: "Tags" })
 
-/** What a caller passes to `track`; the collector fills in `id`, `timestamp`, `sessionId` and `kind`. */
+/** Tags as `track` takes them: a tag whose value is `undefined` is left out, as `JSON.stringify` leaves it. */
+const TagsInput = Schema.transform(Schema.Record({ key: TagName, value: Schema.UndefinedOr(TagValue) }), Tags, {
+  strict: true,
+  decode: (tags) => withoutUndefined(tags) as { readonly [key: string]: string },
+  encode: (tags) => tags
+}).annotations({ identifier: "TagsInput" })
+
+/**
+ * An event as `track` records it, once validated: `data` and `tags` hold no `undefined`. The collector fills
+ * in `id`, `timestamp`, `sessionId` and `kind`.
+ */
 export const EventInput = Schema.Struct({
   type: EventType,
   data: Schema.optional(JsonObject),
   userId: Schema.optional(UserId),
-  tags: Schema.optional(Tags),
+  tags: Schema.optional(TagsInput),
   timestamp: Schema.optional(Timestamp)
 }).annotations({ identifier: "EventInput" })
 export type EventInput = typeof EventInput.Type
+
+/**
+ * What a caller passes to `track`: an `EventInput` whose `data` keeps the caller's own type, checked by
+ * `EventData` (so interfaces and optional fields compile), and whose tags may be `undefined`.
+ */
+export type TrackInput<Data = JsonObject> = Omit<typeof EventInput.Encoded, "data"> & {
+  readonly data?: Data | undefined
+}
 
 /** The family an event belongs to, derived from the first segment of its type (`error.timeout` → `error`). */
 export const EventKind = Schema.Literal("custom", "session", "performance", "usage", "error", "health")

@@ -20,15 +20,17 @@ import {
 } from "effect"
 import { BoundedBuffer } from "../internal/BoundedBuffer.js"
 import { InvalidEventError, TransportError } from "../schemas/errors.js"
-import { isValidEvent, validateEvent } from "../schemas/EventValidation.js"
+import { validateEvent, validateEventFast } from "../schemas/EventValidation.js"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import {
   type Batch,
+  type EventData,
   type EventInput,
   type Json,
   type JsonObject,
   kindOf,
-  type TelemetryEvent
+  type TelemetryEvent,
+  type TrackInput
 } from "../schemas/TelemetryEvent.js"
 import { recordMetrics } from "../internal/metrics.js"
 import { Outbox, type PutResult } from "./Outbox.js"
@@ -98,8 +100,13 @@ export interface UserDataExport {
 
 /** Collects events and ships them in batches. */
 export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryCollector")<TelemetryCollector, {
-  /** Records an event; fails only when the input is invalid. Never waits for delivery. */
-  readonly track: (input: EventInput) => Effect.Effect<void, InvalidEventError>
+  /**
+   * Records an event; fails only when the input is invalid. Never waits for delivery. `undefined` in data and
+   * tags is left out as `JSON.stringify` leaves it; `data` may be of any interface or object type (`EventData`).
+   */
+  readonly track: <Data extends object & EventData<Data> = JsonObject>(
+    input: TrackInput<Data>
+  ) => Effect.Effect<void, InvalidEventError>
   /** Like `track` for input of unknown shape, e.g. from outside the program. */
   readonly trackUnknown: (input: unknown) => Effect.Effect<void, InvalidEventError>
   /**
@@ -261,14 +268,16 @@ export const make = (options: CollectorOptions) =>
 
     const track = (input: unknown): Effect.Effect<void, InvalidEventError> =>
       Effect.suspend(() => {
+        let fast: EventInput | undefined
         let valid: Either.Either<EventInput, InvalidEventError> | undefined
         try {
-          if (!isValidEvent(input)) valid = validateEvent(input)
+          fast = validateEventFast(input)
+          if (fast === undefined) valid = validateEvent(input)
         } catch (thrown) {
           // A getter or a Proxy trap that throws makes the input invalid, not the caller's program defective.
           valid = Either.left(unreadableInput(thrown))
         }
-        if (valid === undefined) return ingest(input as EventInput)
+        if (valid === undefined) return ingest(fast!)
         if (Either.isLeft(valid)) {
           state.invalid++
           return Effect.fail(valid.left)

@@ -265,13 +265,22 @@ describe("beaconBody", () => {
         expect(body.batchId).toBe(batch.batchId)
       } else {
         expect(body.batchId).toBe(`${batch.batchId}.0-${body.events}`)
-        // One event more would not have fitted, under the longest id a prefix could have.
+        // One event more would not have fitted, under the id that prefix would have had.
         const bytesWith = (batchId: string) =>
           Buffer.byteLength(JSON.stringify({ batchId, sentAt, events: batch.events.slice(0, body.events + 1) }))
-        const longestId = `${batch.batchId}.0-${batch.events.length}`
-        expect(bytesWith(body.events + 1 === batch.events.length ? batch.batchId : longestId)).toBeGreaterThan(budget)
+        const nextId = body.events + 1 === batch.events.length ? batch.batchId : `${batch.batchId}.0-${body.events + 1}`
+        expect(bytesWith(nextId)).toBeGreaterThan(budget)
       }
     }), { numRuns: 500 })
+  })
+
+  it("a prefix that fits only under its own id, shorter than the longest prefix id, is still sent", () => {
+    const event = (n: number) => ({ id: `e${n}`, type: "t", kind: "custom" as const, timestamp: 0, sessionId: "s", data: { n } })
+    const batch: Batch = { batchId: "b", events: Array.from({ length: 12 }, (_, n) => event(n)) }
+    // exactly the first event under `b.0-1`; under `b.0-12` it would be one byte over
+    const budget = Buffer.byteLength(JSON.stringify({ batchId: "b.0-1", sentAt: 1, events: batch.events.slice(0, 1) }))
+    const body = beaconBody(batch, 1, budget)
+    expect(body).toMatchObject({ batchId: "b.0-1", events: 1, bytes: budget })
   })
 
   it("counts a lone surrogate as JSON escapes it", () => {

@@ -47,18 +47,19 @@ class Custom {
   readonly kind = "custom"
 }
 
-/** Values that are not JSON data. */
+/**
+ * Values that are not JSON data. (`undefined` is not among them: like `JSON.stringify`, `track` leaves an
+ * `undefined` property out and writes an `undefined` array element — a sparse array's hole too — as `null`.)
+ */
 const poison: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, undefined),
+  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY),
   fc.bigInt(),
   fc.constant(Symbol("s")),
   fc.constant(() => 1),
   fc.constant(new Date(0)),
   fc.constant(new Map([["a", 1]])),
   fc.constant(new Custom()),
-  fc.constant(new Uint8Array(2)),
-  // a sparse array: its hole is undefined
-  fc.constant([, 1] as Array<unknown>)
+  fc.constant(new Uint8Array(2))
 )
 
 /** `poison` buried 0–5 levels deep in objects and arrays. */
