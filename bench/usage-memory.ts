@@ -63,6 +63,7 @@ const nullCollector = Layer.succeed(TelemetryCollector, {
   flushSync: () => Effect.void,
   stats: Effect.dieMessage("unused"),
   startSession: () => Effect.dieMessage("unused"),
+  identify: () => Effect.dieMessage("unused"),
   currentSession: Effect.succeed({ id: "bench", startedAt: 0 }),
   endSession: Effect.dieMessage("unused"),
   optIn: Effect.void,

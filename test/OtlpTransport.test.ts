@@ -221,3 +221,43 @@ describe("OTLP encoding", () => {
     )
   })
 })
+
+describe("OTLP resource", () => {
+  const resourceOf = (request: ReturnType<typeof toExportLogsRequest>) => request.resourceLogs[0]!.resource.attributes
+
+  it("service.version and deployment.environment.name are exported when set, and absent otherwise", () => {
+    const batch: Batch = { batchId: "b", events: [otlpEvent()] }
+    expect(resourceOf(toExportLogsRequest(batch, 0, { serviceVersion: "1.4.2", deploymentEnvironment: "staging" }))).toEqual([
+      { key: "service.name", value: { stringValue: "effect-telemetry" } },
+      { key: "service.version", value: { stringValue: "1.4.2" } },
+      { key: "deployment.environment.name", value: { stringValue: "staging" } }
+    ])
+    expect(resourceOf(toExportLogsRequest(batch, 0)).map((a) => a.key)).toEqual(["service.name"])
+  })
+
+  it.scopedLive("TELEMETRY_RELEASE and TELEMETRY_ENVIRONMENT reach the resource, and with TELEMETRY_TAGS every record's tags", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer.make
+      const env = ConfigProvider.fromMap(new Map([
+        ["TELEMETRY_TRANSPORT", "otlp"],
+        ["TELEMETRY_ENDPOINT", `${server.url}/v1/logs`],
+        ["TELEMETRY_RELEASE", "1.4.2"],
+        ["TELEMETRY_ENVIRONMENT", "production"],
+        ["TELEMETRY_TAGS", "team=ai"],
+        ["TELEMETRY_OUTBOX_DIR", Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-telemetry-otlp-"))]
+      ]))
+      yield* Effect.flatMap(TelemetryCollector, (telemetry) => telemetry.track({ type: "chat.message" })).pipe(
+        Effect.provide(Layer.provide(TelemetryLive, Layer.setConfigProvider(env)))
+      )
+      const [request] = yield* server.received
+      const resource = (request!.json as ExportLogsRequest).resourceLogs[0]!
+      expect(resource.resource.attributes).toContainEqual({ key: "service.version", value: { stringValue: "1.4.2" } })
+      expect(resource.resource.attributes).toContainEqual({
+        key: "deployment.environment.name",
+        value: { stringValue: "production" }
+      })
+      const [record] = resource.scopeLogs[0]!.logRecords
+      expect([attribute(record!, "tag.release"), attribute(record!, "tag.environment"), attribute(record!, "tag.team")])
+        .toEqual(["1.4.2", "production", "ai"])
+    }))
+})

@@ -1,12 +1,12 @@
 import { KeyValueStore } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Exit, Fiber, Layer, Option, Random, Scope, TestClock, TestContext } from "effect"
+import { Context, Duration, Effect, Either, Exit, Fiber, Layer, Option, Random, Schema, Scope, TestClock, TestContext } from "effect"
 import * as fc from "fast-check"
 import { type TelemetryOptions, fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { InvalidEventError } from "../src/schemas/errors.js"
 import { type CollectorStats, TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
-import type { TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import { type TelemetryEvent, TelemetryEvent as TelemetryEventSchema } from "../src/schemas/TelemetryEvent.js"
 import { TransportError } from "../src/schemas/errors.js"
 import * as Outbox from "../src/services/Outbox.js"
 import { Transport } from "../src/services/Transport.js"
@@ -630,6 +630,113 @@ describe("TelemetryCollector data as callers type it", () => {
       const date = yield* Effect.flip(collector.track({ type: "x", data: { at: new Date(0) } }))
       expect(fn.issues.map((i) => i.path)).toContainEqual(["data", "format"])
       expect(date.issues.map((i) => i.path)).toContainEqual(["data", "at"])
+      expect((yield* collector.stats).invalid).toBe(2)
+    }))
+})
+
+describe("TelemetryCollector global context and identify", () => {
+  const context = { release: "1.4.2", environment: "staging", globalTags: { team: "ai", region: "eu" } } as const
+  const tagsOf = (n: number, prefix: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, "v"]))
+
+  it.scoped("release, environment and global tags reach an event without tags of its own, as one shared frozen object", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start(context)
+      yield* collector.track(chat(1))
+      yield* collector.track(chat(2))
+      yield* collector.flush
+      const [first, second] = yield* events
+      expect(first!.tags).toEqual({ release: "1.4.2", environment: "staging", team: "ai", region: "eu" })
+      // No tags object per event on the hot path: the context is shared.
+      expect(second!.tags).toBe(first!.tags)
+      expect(Object.isFrozen(first!.tags)).toBe(true)
+    }))
+
+  it.scoped("an event's own tags are merged with the context, and win a clash", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start(context)
+      yield* collector.track({ type: "chat.message", tags: { plan: "pro", team: "search", release: "canary" } })
+      yield* collector.track(chat(1))
+      yield* collector.flush
+      const [own, plain] = yield* events
+      expect(own!.tags).toEqual({ plan: "pro", team: "search", release: "canary", environment: "staging", region: "eu" })
+      expect(plain!.tags).toEqual({ release: "1.4.2", environment: "staging", team: "ai", region: "eu" })
+    }))
+
+  it.scoped("merged tags never exceed 32: own tags first, then release and environment, then global tags while room remains", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start({ ...context, globalTags: tagsOf(16, "g") })
+      yield* collector.track({ type: "chat.message", tags: tagsOf(29, "own") })
+      yield* collector.track({ type: "chat.message", tags: tagsOf(32, "own") })
+      yield* collector.track({ type: "chat.message", tags: tagsOf(31, "own") })
+      yield* collector.flush
+      const [room3, full, room1] = yield* events
+      expect(Object.keys(room3!.tags!)).toEqual([...Object.keys(tagsOf(29, "own")), "release", "environment", "g0"])
+      expect(full!.tags).toEqual(tagsOf(32, "own"))
+      expect(Object.keys(room1!.tags!)).toEqual([...Object.keys(tagsOf(31, "own")), "release"])
+      // The HTTP transport re-validates Tags when encoding: each event stays encodable.
+      for (const event of [room3, full, room1]) {
+        expect(Either.isRight(Schema.encodeUnknownEither(TelemetryEventSchema)(event))).toBe(true)
+      }
+    }))
+
+  it.scoped("without a global context an event's tags are kept as given, and an event without tags has none", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      yield* collector.track({ type: "chat.message", tags: { plan: "pro" } })
+      yield* collector.track(chat(1))
+      yield* collector.flush
+      const [tagged, plain] = yield* events
+      expect(tagged!.tags).toEqual({ plan: "pro" })
+      expect(plain!.tags).toBeUndefined()
+    }))
+
+  it.scoped("identify names the session's user for later events and tracks session.identify with the traits, without rotating", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1_000)
+      const { collector, events } = yield* start()
+      const before = yield* collector.currentSession
+      yield* collector.track(chat(0))
+      const identified = yield* collector.identify("u-9", { plan: "pro", seats: 3 })
+      expect(identified).toMatchObject({ id: before.id, userId: "u-9" })
+      expect(yield* collector.currentSession).toEqual(identified)
+      yield* collector.track(chat(1))
+      yield* collector.track({ type: "chat.message", userId: "someone-else", data: { n: 2 } })
+      yield* collector.flush
+      const delivered = yield* events
+      expect(delivered.map((e) => [e.type, e.sessionId, e.userId])).toEqual([
+        ["chat.message", before.id, undefined],
+        ["session.identify", before.id, "u-9"],
+        ["chat.message", before.id, "u-9"],
+        ["chat.message", before.id, "someone-else"]
+      ])
+      expect(delivered[1]).toMatchObject({ kind: "session", data: { traits: { plan: "pro", seats: 3 } } })
+      expect((yield* collector.exportUserData("u-9")).sessions.map((s) => s.id)).toEqual([before.id])
+    }))
+
+  it.scoped("identify pseudonymises a PII-shaped user id, on the session and on its events", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      const session = yield* collector.identify("ann@example.com")
+      expect(session.userId).toMatch(/^u_[0-9a-f]{32}$/)
+      yield* collector.track(chat(1))
+      yield* collector.flush
+      expect((yield* events).map((e) => e.userId)).toEqual([session.userId, session.userId])
+    }))
+
+  it.scoped("identify with invalid traits fails with InvalidEventError and changes nothing", () =>
+    Effect.gen(function*() {
+      const { collector, events } = yield* start()
+      yield* collector.identify("u-1")
+      const before = yield* collector.currentSession
+      const error = yield* Effect.flip(collector.identify("u-2", { score: NaN }))
+      expect(error).toBeInstanceOf(InvalidEventError)
+      expect(error.issues.map((i) => i.path)).toContainEqual(["data", "traits", "score"])
+      // @ts-expect-error a function is not JSON data
+      yield* Effect.flip(collector.identify("u-2", { format: () => "x" }))
+      expect(yield* collector.currentSession).toEqual(before)
+      yield* collector.track(chat(1))
+      yield* collector.flush
+      expect((yield* events).map((e) => [e.type, e.userId])).toEqual([["session.identify", "u-1"], ["chat.message", "u-1"]])
       expect((yield* collector.stats).invalid).toBe(2)
     }))
 })

@@ -92,4 +92,48 @@ describe("TelemetryConfig", () => {
       const error = yield* Effect.flip(fromOptions({ samplingRate: 2 }))
       expect(String(error)).toContain("TELEMETRY_SAMPLING_RATE")
     }))
+  it.effect("TELEMETRY_RELEASE, TELEMETRY_ENVIRONMENT and TELEMETRY_TAGS are read; none by default", () =>
+    Effect.gen(function*() {
+      const defaults = yield* fromEnv({})
+      expect(Option.isNone(defaults.release) && Option.isNone(defaults.environment)).toBe(true)
+      expect(defaults.globalTags).toEqual({})
+      const config = yield* fromEnv({
+        TELEMETRY_RELEASE: "1.4.2",
+        TELEMETRY_ENVIRONMENT: "production",
+        TELEMETRY_TAGS: " team=ai, region=eu ,expr=a=b,"
+      })
+      expect(config.release).toEqual(Option.some("1.4.2"))
+      expect(config.environment).toEqual(Option.some("production"))
+      expect(config.globalTags).toEqual({ team: "ai", region: "eu", expr: "a=b" })
+    }))
+
+  const manyTags = Array.from({ length: 17 }, (_, i) => `t${i}=v`).join(",")
+  it.effect.each([
+    ["TELEMETRY_TAGS", "a pair without =", "team", "name=value"],
+    ["TELEMETRY_TAGS", "an empty name", "=ai", "1 to 128"],
+    ["TELEMETRY_TAGS", "a 129-character name", `${"n".repeat(129)}=x`, "1 to 128"],
+    ["TELEMETRY_TAGS", "a 1,025-character value", `team=${"v".repeat(1025)}`, "at most 1024"],
+    ["TELEMETRY_TAGS", "a name twice", "team=ai,team=search", "once"],
+    ["TELEMETRY_TAGS", "the name __proto__", "__proto__=x", "other than __proto__"],
+    ["TELEMETRY_TAGS", "17 tags", manyTags, "at most 16 tags"],
+    ["TELEMETRY_RELEASE", "empty", "", "non-empty"],
+    ["TELEMETRY_ENVIRONMENT", "1,025 characters", "e".repeat(1025), "at most 1024"]
+  ] as const)("%s with %s fails naming the variable and the reason", ([name, _what, value, reason]) =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(fromEnv({ [name]: value }))
+      expect(String(error)).toContain(name)
+      expect(String(error)).toContain(reason)
+    }))
+
+  it.effect("fromOptions takes release, environment and global tags as values, and refuses a comma in a tag", () =>
+    Effect.gen(function*() {
+      const config = yield* fromOptions({ release: "2.0.0", environment: "dev", globalTags: { team: "ai", expr: "a=b" } })
+      expect(config.release).toEqual(Option.some("2.0.0"))
+      expect(config.environment).toEqual(Option.some("dev"))
+      expect(config.globalTags).toEqual({ team: "ai", expr: "a=b" })
+      const comma = yield* Effect.flip(fromOptions({ globalTags: { regions: "eu,us" } }))
+      expect(String(comma)).toContain("TELEMETRY_TAGS")
+      const tooMany = yield* Effect.flip(fromOptions({ globalTags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, "v"])) }))
+      expect(String(tooMany)).toContain("at most 16 tags")
+    }))
 })

@@ -10,10 +10,14 @@ import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { Transport } from "../services/Transport.js"
 import { type HttpTransportConfigError, type HttpTransportOptions, makePostTransport } from "./HttpTransport.js"
 
-/** Settings of the OTLP transport: the HTTP ones, plus the resource's service name. */
+/** Settings of the OTLP transport: the HTTP ones, plus the exported resource's attributes. */
 export interface OtlpTransportOptions extends HttpTransportOptions {
   /** `service.name` of the exported resource; default `effect-telemetry`. */
   readonly serviceName?: string
+  /** `service.version` of the exported resource (the release); none by default. */
+  readonly serviceVersion?: string | undefined
+  /** `deployment.environment.name` of the exported resource; none by default. */
+  readonly deploymentEnvironment?: string | undefined
   /** Extra resource attributes, e.g. `deployment.environment`. */
   readonly resourceAttributes?: Readonly<Record<string, string>>
 }
@@ -96,12 +100,17 @@ const nanos = (millis: number, what: string): string => {
 export const toExportLogsRequest = (
   batch: Batch,
   sentAt: number,
-  options: Pick<OtlpTransportOptions, "serviceName" | "resourceAttributes"> = {}
+  options: Pick<OtlpTransportOptions, "serviceName" | "serviceVersion" | "deploymentEnvironment" | "resourceAttributes"> =
+    {}
 ) => ({
   resourceLogs: [{
     resource: {
       attributes: [
         stringAttribute("service.name", options.serviceName ?? "effect-telemetry"),
+        ...(options.serviceVersion === undefined ? [] : [stringAttribute("service.version", options.serviceVersion)]),
+        ...(options.deploymentEnvironment === undefined
+          ? []
+          : [stringAttribute("deployment.environment.name", options.deploymentEnvironment)]),
         ...Object.entries(options.resourceAttributes ?? {}).map(([key, value]) => stringAttribute(key, value))
       ]
     },

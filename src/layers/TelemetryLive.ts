@@ -38,7 +38,9 @@ const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
       return layerOtlpTransport({
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout,
-        serviceName: config.serviceName
+        serviceName: config.serviceName,
+        serviceVersion: Option.getOrUndefined(config.release),
+        deploymentEnvironment: Option.getOrUndefined(config.environment)
         // As for http: no headers, an endpoint already checked as http(s).
       }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
   }

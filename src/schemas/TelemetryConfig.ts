@@ -2,7 +2,7 @@
  * The collector's configuration: one `Config` per environment variable, each validated by a Schema,
  * with the defaults in one place. `TelemetryConfig.fromOptions` runs the same validation on an object.
  */
-import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 
 /** Transports `TelemetryLive` can build from configuration. */
 export const TransportKind = Schema.Literal("console", "http", "otlp", "file", "memory")
@@ -46,6 +46,50 @@ const isParsableUrl = (url: string): boolean => {
   }
 }
 
+/** An optional non-empty string, at most `max` characters (a tag value's limit). */
+const optionalText = (name: string, max: number) =>
+  Config.option(Schema.Config(name, Schema.String.pipe(
+    Schema.minLength(1, { message: () => "Expected a non-empty string" }),
+    Schema.maxLength(max, { message: () => `Expected at most ${max} characters` })
+  )))
+
+/** Global tags at most: half the 32 an event may carry, so an event's own tags keep room. */
+export const maxGlobalTags = 16
+
+const noTags: { readonly [name: string]: string } = Object.freeze({})
+
+const globalTagsText = (tags: { readonly [name: string]: string }): string =>
+  Object.entries(tags).map(([name, value]) => `${name}=${value}`).join(",")
+
+/**
+ * `name=value` pairs separated by commas (`team=ai,region=eu`), blanks around them ignored: at most
+ * `maxGlobalTags`, names of 1–128 characters, values up to 1,024, no name twice. A value may hold `=`;
+ * neither may hold `,`.
+ */
+const GlobalTags = Schema.transformOrFail(Schema.String, Schema.Record({ key: Schema.String, value: Schema.String }), {
+  strict: true,
+  decode: (text, _options, ast) => {
+    const tags = new Map<string, string>()
+    const fail = (message: string) => ParseResult.fail(new ParseResult.Type(ast, text, message))
+    for (const pair of text.split(",")) {
+      if (pair.trim() === "") continue
+      const eq = pair.indexOf("=")
+      if (eq < 0) return fail(`Expected name=value pairs separated by commas, got "${pair.trim()}"`)
+      const name = pair.slice(0, eq).trim()
+      const value = pair.slice(eq + 1).trim()
+      if (name.length === 0 || name.length > 128) return fail("Expected tag names of 1 to 128 characters")
+      if (value.length > 1024) return fail(`Expected the value of tag ${name} to be at most 1024 characters`)
+      if (name === "__proto__") return fail("Expected a tag name other than __proto__")
+      if (tags.has(name)) return fail(`Expected each tag name once, got ${name} twice`)
+      tags.set(name, value)
+    }
+    return tags.size > maxGlobalTags
+      ? fail(`Expected at most ${maxGlobalTags} tags, got ${tags.size}`)
+      : ParseResult.succeed(Object.freeze(Object.fromEntries(tags)))
+  },
+  encode: (tags) => ParseResult.succeed(globalTagsText(tags))
+})
+
 /** One of a few lower-case words, read case-insensitively (`HTTP` is `http`). */
 const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallback: A) =>
   Schema.Config(name, Schema.compose(Schema.Lowercase, schema)).pipe(Config.withDefault(fallback))
@@ -62,6 +106,12 @@ const settings = {
   }), Schema.filter((url) => isParsableUrl(url) || "Expected an http(s) URL that parses")))),
   /** `TELEMETRY_SERVICE_NAME` — `service.name` of the `otlp` transport's resource; default `effect-telemetry`. */
   serviceName: Config.string("TELEMETRY_SERVICE_NAME").pipe(Config.withDefault("effect-telemetry")),
+  /** `TELEMETRY_RELEASE` — the release (version) of the app, tagged `release` on every event and `service.version` in OTLP; none by default. */
+  release: optionalText("TELEMETRY_RELEASE", 1024),
+  /** `TELEMETRY_ENVIRONMENT` — where it runs (`production`), tagged `environment` on every event and `deployment.environment.name` in OTLP; none by default. */
+  environment: optionalText("TELEMETRY_ENVIRONMENT", 1024),
+  /** `TELEMETRY_TAGS` — global tags on every event, `team=ai,region=eu` (at most 16); none by default. */
+  globalTags: Schema.Config("TELEMETRY_TAGS", GlobalTags).pipe(Config.withDefault(noTags)),
   /** `TELEMETRY_MAX_BATCH_SIZE` — events per batch; default 50. */
   maxBatchSize: integer("TELEMETRY_MAX_BATCH_SIZE", 1, 10_000, 50),
   /** `TELEMETRY_FLUSH_INTERVAL` — time between scheduled flushes; default 30 seconds. */
@@ -112,6 +162,9 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   transport: "TELEMETRY_TRANSPORT",
   endpoint: "TELEMETRY_ENDPOINT",
   serviceName: "TELEMETRY_SERVICE_NAME",
+  release: "TELEMETRY_RELEASE",
+  environment: "TELEMETRY_ENVIRONMENT",
+  globalTags: "TELEMETRY_TAGS",
   maxBatchSize: "TELEMETRY_MAX_BATCH_SIZE",
   flushInterval: "TELEMETRY_FLUSH_INTERVAL",
   maxBufferSize: "TELEMETRY_MAX_BUFFER_SIZE",
@@ -160,6 +213,14 @@ export type TelemetryOptions = {
 /** Validates settings given as an object with the same rules and defaults as the environment. */
 export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryConfig, ConfigError.ConfigError> => {
   const entries = new Map<string, string>()
+  const tags = options.globalTags ?? {}
+  // Written as TELEMETRY_TAGS text below, where a comma would silently split one tag into two.
+  if (Object.entries(tags).some(([name, value]) => name.includes(",") || name.includes("=") || value.includes(","))) {
+    return Effect.fail(ConfigError.InvalidData(
+      [variables.globalTags],
+      "Expected tag names without , or = and values without ,"
+    ))
+  }
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue
     const name = variables[key as keyof typeof variables]
@@ -170,6 +231,8 @@ export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryC
         ? Redacted.value(value as Redacted.Redacted<string>)
         : typeof value === "string" || typeof value === "number" || typeof value === "boolean"
         ? String(value)
+        : key === "globalTags"
+        ? globalTagsText(value as { readonly [name: string]: string })
         : `${Duration.toMillis(Duration.decode(value as Duration.DurationInput))} millis`
     )
   }

@@ -127,6 +127,15 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
   readonly startSession: (options?: { readonly userId?: string }) => Effect.Effect<Session>
   /** The session events are being attributed to. */
   readonly currentSession: Effect.Effect<Session>
+  /**
+   * Names the user of the current session (pseudonymised like every user id): later events naming no user
+   * carry it. Tracks `session.identify` with `data: { traits }`; invalid traits fail and change nothing.
+   * The session is not rotated.
+   */
+  readonly identify: <Traits extends object & EventData<Traits> = JsonObject>(
+    userId: string,
+    traits?: Traits
+  ) => Effect.Effect<Session, InvalidEventError>
   /** Tracks `session.end` for the current session and rotates to a new anonymous one. */
   readonly endSession: Effect.Effect<Session>
   /** Resumes collection after `optOut` (or when configured disabled). */
@@ -141,7 +150,10 @@ export class TelemetryCollector extends Context.Tag("effect-telemetry/TelemetryC
   readonly eraseUserData: (userId: string) => Effect.Effect<{ readonly erased: number }>
 }>() {}
 
-/** The settings the collector itself reads. */
+/**
+ * The settings the collector itself reads. The global context (`release`, `environment`, `globalTags`) is
+ * optional here and none by default.
+ */
 export type CollectorOptions = Pick<
   TelemetryConfig,
   | "enabled"
@@ -153,7 +165,7 @@ export type CollectorOptions = Pick<
   | "maxAttempts"
   | "retryBaseDelay"
   | "retryMaxDelay"
->
+> & Partial<Pick<TelemetryConfig, "release" | "environment" | "globalTags">>
 
 /**
  * An event as buffered. The id is a sequence number until the event leaves the buffer (see `idOf`);
@@ -171,6 +183,32 @@ interface BufferedEvent {
 }
 
 const emptyData: JsonObject = Object.freeze({})
+
+/** The most tags an event may carry (the `Tags` schema's limit, which the HTTP transport re-validates). */
+const maxTags = 32
+
+/**
+ * The tags every event gets: `release`, `environment`, then the global tags, at most `maxTags`, in that
+ * order of precedence.
+ */
+const contextTagsOf = (options: CollectorOptions): ReadonlyArray<readonly [string, string]> => {
+  const tags = new Map<string, string>()
+  if (options.release !== undefined && Option.isSome(options.release)) tags.set("release", options.release.value)
+  if (options.environment !== undefined && Option.isSome(options.environment)) {
+    tags.set("environment", options.environment.value)
+  }
+  for (const [name, value] of Object.entries(options.globalTags ?? {})) {
+    if (tags.size >= maxTags) break
+    if (!tags.has(name)) tags.set(name, value)
+  }
+  return [...tags]
+}
+
+/** A tag set on `tags` as an own property, even one named `__proto__`. */
+const setTag = (tags: Record<string, string>, name: string, value: string): void => {
+  if (name === "__proto__") Object.defineProperty(tags, name, { value, enumerable: true, writable: true, configurable: true })
+  else tags[name] = value
+}
 
 /** Builds the collector; its flush fiber and final flush live in the given scope. */
 export const make = (options: CollectorOptions) =>
@@ -218,6 +256,26 @@ export const make = (options: CollectorOptions) =>
       unencodable: 0,
       erased: 0
     }
+    // The global context, redacted once like any tag. Events without tags of their own share one frozen
+    // object (no allocation on the hot path); only events with tags pay for a merge.
+    const contextEntries = Object.entries(redactor.redact(Object.fromEntries(contextTagsOf(options))))
+    const contextTags: { readonly [key: string]: string } | undefined = contextEntries.length === 0
+      ? undefined
+      : Object.freeze(Object.fromEntries(contextEntries))
+    /** The event's own tags first (they win a clash), then the context while fewer than `maxTags`. */
+    const withContext = (own: { readonly [key: string]: string }): { readonly [key: string]: string } => {
+      if (contextTags === undefined) return own
+      const merged: Record<string, string> = { ...own }
+      let room = maxTags - Object.keys(merged).length
+      for (const [name, value] of contextEntries) {
+        if (room <= 0) break
+        if (Object.hasOwn(merged, name)) continue
+        setTag(merged, name, value)
+        room--
+      }
+      return merged
+    }
+
     const buffer = new BoundedBuffer<BufferedEvent>(options.maxBufferSize)
     const flushRequests = yield* Queue.sliding<void>(1)
 
@@ -248,7 +306,7 @@ export const make = (options: CollectorOptions) =>
         sessionId: session.id,
         userId: input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId),
         data: input.data === undefined ? emptyData : redactor.redact(input.data),
-        tags: input.tags === undefined ? undefined : redactor.redact(input.tags)
+        tags: input.tags === undefined ? contextTags : withContext(redactor.redact(input.tags))
       }
       if (buffer.push(event) !== undefined) state.bufferOverflow++
       if (buffer.length % options.maxBatchSize === 0) Queue.unsafeOffer(flushRequests, undefined)
@@ -683,14 +741,18 @@ export const make = (options: CollectorOptions) =>
       return trackInternal("session.end", sessionData(ended, { durationMs })).pipe(Effect.as(ended))
     })
 
+    /** Remembers a session with a user for `exportUserData`. */
+    const remember = (session: Session): void => {
+      if (state.sessions.some((s) => s.id === session.id && s.userId === session.userId)) return
+      state.sessions.push(session)
+      if (state.sessions.length > maxRememberedSessions) state.sessions.shift()
+    }
+
     const rotate = (userId?: string) =>
       Effect.sync(() => {
         const session = newSession(userId)
         state.session = session
-        if (userId !== undefined) {
-          state.sessions.push(session)
-          if (state.sessions.length > maxRememberedSessions) state.sessions.shift()
-        }
+        if (userId !== undefined) remember(session)
         return session
       })
 
@@ -702,6 +764,25 @@ export const make = (options: CollectorOptions) =>
         }),
         Effect.tap((session) => trackInternal("session.start", sessionData(session)))
       )
+
+    // Validated before anything changes: invalid traits (or user id) leave the session as it was.
+    const identify = (userId: string, traits?: object): Effect.Effect<Session, InvalidEventError> =>
+      Effect.suspend(() => {
+        let valid: Either.Either<EventInput, InvalidEventError>
+        try {
+          valid = validateEvent({ type: "session.identify", userId, data: { traits } })
+        } catch (thrown) {
+          valid = Either.left(unreadableInput(thrown))
+        }
+        if (Either.isLeft(valid)) {
+          state.invalid++
+          return Effect.fail(valid.left)
+        }
+        const session: Session = { ...state.session, userId: redactor.pseudonymize(userId) }
+        state.session = session
+        remember(session)
+        return Effect.as(ingest(valid.right), session)
+      })
 
     // Users are named as the caller knows them; their events hold the pseudonym when the id is PII-shaped.
     const exportUserData = (given: string) => {
@@ -737,6 +818,7 @@ export const make = (options: CollectorOptions) =>
       flushSync,
       stats,
       startSession,
+      identify,
       currentSession: Effect.sync(() => state.session),
       endSession: Effect.zipLeft(endCurrent, rotate()),
       optIn: Effect.sync(() => {

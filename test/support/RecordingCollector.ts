@@ -54,6 +54,7 @@ export const makeRecordingCollector = (options: RecordingCollectorOptions = {}):
       flushSync: () => unused,
       stats: unused,
       startSession: () => unused,
+      identify: () => unused,
       currentSession: Effect.map(Ref.get(sessionUser), (userId) =>
         userId === undefined ? { id: "s1", startedAt: 0 } : { id: "s1", startedAt: 0, userId }),
       endSession: unused,
