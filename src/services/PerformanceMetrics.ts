@@ -12,7 +12,6 @@ import {
   Either,
   Exit,
   Layer,
-  ParseResult,
   Schedule,
   type Schema,
   type Scope
@@ -42,6 +41,7 @@ import type { EventInput, JsonObject } from "../schemas/TelemetryEvent.js"
 import { PerformanceState } from "./performance/PerformanceState.js"
 import { globalResourceSources, makeResourceProbe, type ResourceSources } from "./performance/resources.js"
 import { TelemetryCollector } from "./TelemetryCollector.js"
+import { firstIssue } from "../internal/decode.js"
 
 /** Records performance metrics and reports their distributions. */
 export class PerformanceMetrics extends Context.Tag("effect-telemetry/PerformanceMetrics")<PerformanceMetrics, {
@@ -326,22 +326,9 @@ const globToRegExp = (glob: string): RegExp =>
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>): TimingOutcome =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failure"
 
-/**
- * Validates input against a schema; the error names the first offending field, as its path under
- * `root` (`"name"`, `"attributes.size"`) or, for a struct argument, its own path (`"totalMs"`).
- */
-const decodeEither = <A, I>(schema: Schema.Schema<A, I>, root?: string) => {
-  const run = ParseResult.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "error" })
-  return (input: unknown): Either.Either<A, InvalidMetricError> =>
-    Either.mapLeft(run(input), (issue) => {
-      const [first] = ParseResult.ArrayFormatter.formatIssueSync(issue)
-      const path = [...(root === undefined ? [] : [root]), ...(first?.path.map(String) ?? [])]
-      return new InvalidMetricError({
-        field: path.length === 0 ? "input" : path.join("."),
-        message: first?.message ?? "is invalid"
-      })
-    })
-}
+/** Validates input against a schema; the error names the first offending field (see `firstIssue`). */
+const decodeEither = <A, I>(schema: Schema.Schema<A, I>, root?: string) =>
+  firstIssue(schema, (field, message) => new InvalidMetricError({ field, message }), root)
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, root?: string) => {
   const run = decodeEither(schema, root)

@@ -5,7 +5,7 @@
  * users grow. Response-time and time-to-interact percentiles are exact for small samples. Every record
  * also flows through the collector as a `usage.*` event. Suggestion tracking can be switched off.
  */
-import { Context, Duration, Effect, Either, Layer, ParseResult, Random, Schedule, type Schema, type Scope } from "effect"
+import { Context, Duration, Effect, Either, Layer, Random, Schedule, type Schema, type Scope } from "effect"
 import { defaultExactThreshold, defaultPrecision } from "../internal/DistinctCounter.js"
 import { defaultMaxBuckets, defaultRelativeAccuracy } from "../internal/QuantileSketch.js"
 import { type JsonObject, UserId } from "../schemas/TelemetryEvent.js"
@@ -34,6 +34,7 @@ import {
 } from "../schemas/UsageEvents.js"
 import { TelemetryCollector } from "./TelemetryCollector.js"
 import { type SessionEnd, type SuggestionResolution, UsageState } from "./usage/UsageState.js"
+import { firstIssue } from "../internal/decode.js"
 
 /** What a retention pass did. */
 export interface CleanupResult {
@@ -499,22 +500,9 @@ const resolveOptions = (options: UsageAnalyticsOptions) =>
     })
   })
 
-/**
- * Validates input against a schema; the error names the first offending field, as its path under
- * `root` (`"feature"`, `"message.length"`) or, for a struct argument, its own path (`"durationMs"`).
- */
-const decodeEither = <A, I>(schema: Schema.Schema<A, I>, root?: string) => {
-  const run = ParseResult.decodeUnknownEither(schema, { errors: "first", onExcessProperty: "error" })
-  return (input: unknown): Either.Either<A, InvalidUsageError> =>
-    Either.mapLeft(run(input), (issue) => {
-      const [first] = ParseResult.ArrayFormatter.formatIssueSync(issue)
-      const path = [...(root === undefined ? [] : [root]), ...(first?.path.map(String) ?? [])]
-      return new InvalidUsageError({
-        field: path.length === 0 ? "input" : path.join("."),
-        message: first?.message ?? "is invalid"
-      })
-    })
-}
+/** Validates input against a schema; the error names the first offending field (see `firstIssue`). */
+const decodeEither = <A, I>(schema: Schema.Schema<A, I>, root?: string) =>
+  firstIssue(schema, (field, message) => new InvalidUsageError({ field, message }), root)
 
 /**
  * A string check that remembers (up to 1,024) strings it accepted: feature and action names repeat on
