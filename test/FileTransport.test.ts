@@ -5,16 +5,8 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { Cause, Effect, Exit } from "effect"
 import { makeFileTransport } from "../src/layers/FileTransport.js"
-import type { TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import { event } from "./support/Events.js"
 
-const event = (id: string, data: TelemetryEvent["data"] = { n: 1 }): TelemetryEvent => ({
-  id,
-  type: "chat.message",
-  kind: "custom",
-  timestamp: 1_700_000_000_000,
-  sessionId: "s",
-  data
-})
 
 describe("FileTransport", () => {
   it.effect("a batch holding an event JSON cannot write fails with encode, appending none of the batch", () =>

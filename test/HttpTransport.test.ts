@@ -17,6 +17,7 @@ import {
 import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as TestServer from "./support/TestServer.js"
+import { hostileEvent } from "./support/Events.js"
 
 const event = (id: string, data: TelemetryEvent["data"] = { model: "gpt", tokens: 12 }): TelemetryEvent => ({
   id,
@@ -546,24 +547,7 @@ describe("HttpTransport encoding", () => {
     }).pipe(Effect.provide(answeringClient())))
 
   it("no batch, whatever its timestamps, numbers, ids or strings, makes the send throw or die", async () => {
-    const json = fc.letrec((tie) => ({
-      value: fc.oneof(
-        { depthSize: "small" },
-        fc.constantFrom(null, true, NaN, Infinity, -Infinity, -0, 1e306, Number.MAX_VALUE, 2 ** 64),
-        fc.double(),
-        fc.string(),
-        fc.array(tie("value"), { maxLength: 3 }),
-        fc.dictionary(fc.string(), tie("value"), { maxKeys: 3 })
-      )
-    })).value
-    const anyEvent = fc.record({
-      id: fc.string(),
-      type: fc.string(),
-      kind: fc.constantFrom("custom", "error", "performance"),
-      timestamp: fc.oneof(fc.double(), fc.constantFrom(1e306, -1, NaN, Infinity, 8.64e15)),
-      sessionId: fc.string(),
-      data: fc.dictionary(fc.string(), json, { maxKeys: 4 })
-    })
+    const anyEvent = hostileEvent()
     const transport = await Effect.runPromise(
       makeHttpTransport({ url: "http://127.0.0.1:9/" }).pipe(Effect.provide(answeringClient()))
     )

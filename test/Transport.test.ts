@@ -1,17 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Console, Effect, Exit } from "effect"
 import { TransportError } from "../src/schemas/errors.js"
-import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import type { Batch } from "../src/schemas/TelemetryEvent.js"
 import { layerConsoleTransport, layerFunctionTransport, Transport } from "../src/services/Transport.js"
+import { event } from "./support/Events.js"
 
-const event = (id: string, data: TelemetryEvent["data"] = { n: 1 }): TelemetryEvent => ({
-  id,
-  type: "chat.message",
-  kind: "custom",
-  timestamp: 1_700_000_000_000,
-  sessionId: "s",
-  data
-})
 
 const batch: Batch = { batchId: "b-1", events: [event("e1")] }
 
