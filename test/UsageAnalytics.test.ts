@@ -637,3 +637,20 @@ describe("UsageAnalytics", () => {
       Effect.provide(TelemetryTest)
     ))
 })
+
+describe("UsageAnalytics opening an id", () => {
+  it.scoped("two fibers opening the same conversation, suggestion or session id: exactly one succeeds", () =>
+    Effect.gen(function*() {
+      const { collector } = yield* makeRecordingCollector()
+      // A collector whose session read yields, as a real one in another fiber could: a check spanning that
+      // yield would let both callers pass it.
+      const yielding = { ...collector, currentSession: Effect.zipRight(Effect.yieldNow(), collector.currentSession) }
+      const usage = yield* UsageAnalytics.make().pipe(Effect.provideService(TelemetryCollector, yielding))
+      const twice = <A, E>(open: Effect.Effect<A, E>) =>
+        Effect.map(Effect.all([Effect.either(open), Effect.either(open)], { concurrency: "unbounded" }), (results) =>
+          results.filter((r) => r._tag === "Right").length)
+      expect(yield* twice(usage.startConversation({ conversationId: "c-1" }))).toBe(1)
+      expect(yield* twice(usage.suggestionShown({ suggestionId: "s-1", kind: "completion" }))).toBe(1)
+      expect(yield* twice(usage.startUserSession({ sessionId: "u-1", userId: "ann" }))).toBe(1)
+    }))
+})

@@ -247,6 +247,21 @@ export const make = (
         ([a, b]) => `${prefix}-${a.toString(16).padStart(7, "0")}${b.toString(16).padStart(7, "0")}`
       )
 
+    /**
+     * Checks that `id` is not open yet and opens it in one synchronous step: a check that spanned a `yield`
+     * could let two callers both pass it and open the same id twice.
+     */
+    const openOnce = <A>(
+      isOpen: (id: string) => boolean,
+      field: string,
+      id: string,
+      message: string,
+      open: () => A
+    ): Effect.Effect<A, InvalidUsageError> =>
+      Effect.suspend(() =>
+        isOpen(id) ? Effect.fail(new InvalidUsageError({ field, message })) : Effect.succeed(open())
+      )
+
     const defaultUser = (userId: string | undefined) =>
       userId !== undefined ? Effect.succeed(userId) : Effect.map(collector.currentSession, (session) => session.userId)
 
@@ -274,13 +289,13 @@ export const make = (
     const startConversation = (input: ConversationStart = {}) =>
       Effect.gen(function*() {
         const start = yield* decode(ConversationStart)(input)
-        const at = yield* nowAfterExpiry
-        if (start.conversationId !== undefined && state.isOpenConversation(start.conversationId)) {
-          return yield* new InvalidUsageError({ field: "conversationId", message: "is already open" })
-        }
         const id = start.conversationId ?? (yield* newId("conv"))
         const user = yield* defaultUser(start.userId)
-        yield* trackConversationEnds(state.startConversation(id, at))
+        const at = yield* nowAfterExpiry
+        yield* trackConversationEnds(
+          yield* openOnce((id) => state.isOpenConversation(id), "conversationId", id, "is already open", () =>
+            state.startConversation(id, at))
+        )
         state.seeUser(user, at)
         const { userId: _, ...data } = { ...start, conversationId: id }
         yield* track(UsageEventType.conversationStart, data, user)
@@ -317,13 +332,13 @@ export const make = (
     const recordSuggestionShown = (input: SuggestionShown) =>
       Effect.gen(function*() {
         const shown = yield* decode(SuggestionShown)(input)
-        const at = yield* nowAfterExpiry
-        if (shown.suggestionId !== undefined && state.isPendingSuggestion(shown.suggestionId)) {
-          return yield* new InvalidUsageError({ field: "suggestionId", message: "is already pending" })
-        }
         const id = shown.suggestionId ?? (yield* newId("sugg"))
         const user = yield* defaultUser(shown.userId)
-        yield* trackResolutions(state.showSuggestion(id, shown.kind, at))
+        const at = yield* nowAfterExpiry
+        yield* trackResolutions(
+          yield* openOnce((id) => state.isPendingSuggestion(id), "suggestionId", id, "is already pending", () =>
+            state.showSuggestion(id, shown.kind, at))
+        )
         state.seeUser(user, at)
         yield* track(UsageEventType.suggestionShown, { suggestionId: id, kind: shown.kind }, user)
         return id
@@ -364,12 +379,12 @@ export const make = (
     const startUserSession = (input: UserSessionStart) =>
       Effect.gen(function*() {
         const start = yield* decode(UserSessionStart)(input)
-        const at = yield* nowAfterExpiry
-        if (start.sessionId !== undefined && state.isOpenSession(start.sessionId)) {
-          return yield* new InvalidUsageError({ field: "sessionId", message: "is already open" })
-        }
         const id = start.sessionId ?? (yield* newId("sess"))
-        yield* trackSessionEnds(state.startSession(id, start.userId, at))
+        const at = yield* nowAfterExpiry
+        yield* trackSessionEnds(
+          yield* openOnce((id) => state.isOpenSession(id), "sessionId", id, "is already open", () =>
+            state.startSession(id, start.userId, at))
+        )
         yield* track(UsageEventType.sessionStart, { sessionId: id }, start.userId)
         return id
       })
