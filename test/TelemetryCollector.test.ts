@@ -740,3 +740,29 @@ describe("TelemetryCollector global context and identify", () => {
       expect((yield* collector.stats).invalid).toBe(2)
     }))
 })
+
+describe("TelemetryCollector offline", () => {
+  it.scoped("a probe answered with a rejection ends the outage, and an empty outbox never busy-loops the flush fiber", () =>
+    Effect.gen(function*() {
+      const { always, attempts, collector } = yield* start({
+        maxAttempts: 1,
+        maxBatchSize: 5,
+        flushInterval: "30 seconds",
+        retryBaseDelay: "1 second"
+      })
+      yield* always(fail())
+      for (let n = 0; n < 3; n++) yield* collector.track(chat(n))
+      yield* collector.flush
+      expect(yield* collector.stats).toMatchObject({ offline: true, outboxed: 3 })
+      // The receiver is back but refuses the stored batch for good: the probe empties the outbox.
+      yield* always(fail({ status: 400, retryable: false }))
+      // With the outbox empty and the probe still "due", the loop used to wake at once forever: this
+      // adjust never returned.
+      yield* TestClock.adjust("2 minutes")
+      const s = yield* collector.stats
+      expect(s).toMatchObject({ offline: false, outboxed: 0, buffered: 0 })
+      expect(s.dropped.rejected).toBe(3)
+      expect((yield* attempts).length).toBe(2) // the failed send, then the one probe
+      balanced(s)
+    }))
+})

@@ -549,6 +549,8 @@ export const make = (options: CollectorOptions) =>
               Effect.annotateLogs({ batchId: batch.batchId, events, reason: error.message })
             )
           ),
+          // A receiver that answers (even "no") is reachable: a probe answered so ends the outage.
+          Effect.zipRight(goOnline),
           Effect.as("settled" as const)
         )
       }
@@ -702,9 +704,11 @@ export const make = (options: CollectorOptions) =>
 
     const flushIntervalMillis = Duration.toMillis(options.flushInterval)
     /** Until the next scheduled flush, or the next probe while offline, whichever is first. */
+    // Offline with nothing stored there is nothing to probe with: waiting for a probe then would wake the
+    // loop at once, forever (a busy loop). The next batch to store makes the probe due again.
     const nextWait = Effect.sync(() =>
       Duration.millis(
-        state.offlineUntil === undefined
+        state.offlineUntil === undefined || state.outboxed === 0
           ? flushIntervalMillis
           : Math.max(0, Math.min(flushIntervalMillis, state.offlineUntil - clock.unsafeCurrentTimeMillis()))
       )
