@@ -350,7 +350,8 @@ export const make = (options: CollectorOptions) =>
     // Online, a batch is sent with bounded retries. When it still fails, it goes to the outbox and the
     // collector goes offline: until a backoff deadline, flushes move batches straight into the outbox
     // (so a long outage fills storage, not memory), then one attempt with the oldest stored batch probes
-    // the receiver. Its success brings the collector back online, and the outbox drains oldest first.
+    // the receiver. An answer (delivered, or refused for good) brings the collector back online, and the
+    // outbox drains oldest first.
     // A receiver refusing our credentials is treated the same way: unusable until it accepts them.
 
     const retryPolicy = Schedule.passthrough(
