@@ -1,12 +1,13 @@
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
+import { Clock, Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { hostname } from "node:os"
 import * as NodeOutbox from "../src/layers/NodeOutbox.js"
 import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../src/services/Outbox.js"
 import { capturingWarnings } from "./support/Logs.js"
+import { drainIds } from "./support/Drain.js"
 
 const event = (id: string, data: TelemetryEvent["data"] = { id }): TelemetryEvent => ({
   id,
@@ -38,16 +39,6 @@ const startProcess = (directory: string, options: Partial<NodeOutbox.NodeOutboxO
     return { outbox, close: Scope.close(scope, Exit.void) }
   })
 
-const drainIds = (outbox: Outbox.Outbox["Type"]) =>
-  Effect.gen(function*() {
-    const ids: Array<string> = []
-    while (true) {
-      const { batch: found } = yield* outbox.oldest
-      if (Option.isNone(found)) return ids
-      ids.push(found.value.batchId)
-      yield* outbox.remove(found.value.batchId)
-    }
-  })
 
 /** Every file under `dir`, as paths relative to it. */
 const filesUnder = (dir: string): Effect.Effect<Array<string>, never, FileSystem.FileSystem> =>

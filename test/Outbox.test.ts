@@ -9,6 +9,7 @@ import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../src/services/Outbox.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeScripted } from "./support/ScriptedTransport.js"
+import { drainIds } from "./support/Drain.js"
 
 const event = (id: string, userId?: string): TelemetryEvent => ({
   id,
@@ -39,16 +40,6 @@ const withStore = (options: Partial<Outbox.OutboxOptions> = {}) =>
     return { outbox, store }
   })
 
-const drainIds = (outbox: Outbox.Outbox["Type"]) =>
-  Effect.gen(function*() {
-    const ids: Array<string> = []
-    while (true) {
-      const { batch: found } = yield* outbox.oldest
-      if (Option.isNone(found)) return ids
-      ids.push(found.value.batchId)
-      yield* outbox.remove(found.value.batchId)
-    }
-  })
 
 /** A string store over a Map the test can snapshot; `onSet` runs before each write (to snapshot or block it). */
 const mapStore = (entries: Map<string, string>, onSet: (key: string) => Effect.Effect<void> = () => Effect.void) =>

@@ -92,29 +92,60 @@ export const RecoveryStats = Schema.Struct({
 }).annotations({ identifier: "RecoveryStats" })
 export type RecoveryStats = typeof RecoveryStats.Type
 
+/** The data of an `error.captured` event. */
+export const ErrorCapturedData = Schema.Struct({
+  errorId: Schema.String,
+  fingerprint: Schema.String,
+  type: Schema.String,
+  message: Schema.String,
+  severity: Severity,
+  category: ErrorCategory,
+  /** What decided the classification: `override`, `status 503`, `TimeoutException`, `message`, … */
+  classifiedBy: Schema.String,
+  kind: ErrorKind,
+  /** False for errors no code handled: global handlers, defects. */
+  handled: Schema.Boolean,
+  /** Where the error was captured: `captureError`, `captureErrors`, `uncaughtException`, … */
+  mechanism: Schema.String,
+  frames: Schema.Array(StackFrame),
+  causeChain: Schema.Array(ChainedError),
+  reasons: Schema.Array(CauseReason),
+  /** Leaves of the `Cause` beyond the 10 listed in `reasons`; absent when none were left out. */
+  omittedReasons: Schema.optional(Schema.Int),
+  composition: CauseComposition,
+  /**
+   * Links the events of one `Cause` with several distinct failures or defects: the `errorId` of its
+   * primary (most severe) event, present on every event of that `Cause`, the primary's included.
+   */
+  causeId: Schema.optional(Schema.String),
+  breadcrumbs: Schema.Array(Breadcrumb),
+  context: JsonObject
+}).annotations({ identifier: "ErrorCapturedData" })
+export type ErrorCapturedData = typeof ErrorCapturedData.Type
+
 /**
  * One captured occurrence as ErrorTracking keeps it in memory (for `getError` and a group's `samples`):
  * what its `error.captured` event says, without frames, context, tags or the breadcrumbs themselves.
  */
 export const ErrorSample = Schema.Struct({
-  errorId: Schema.String,
-  fingerprint: Schema.String,
-  /** The redacted type name (`Message` for `captureMessage`). */
-  type: Schema.String,
-  /** The redacted message. */
-  message: Schema.String,
-  severity: Severity,
-  category: ErrorCategory,
-  kind: ErrorKind,
-  handled: Schema.Boolean,
-  mechanism: Schema.String,
+  // type and message are the redacted ones (`Message` for `captureMessage`), as the event carries them
+  ...ErrorCapturedData.pick(
+    "errorId",
+    "fingerprint",
+    "type",
+    "message",
+    "severity",
+    "category",
+    "kind",
+    "handled",
+    "mechanism",
+    "causeId"
+  ).fields,
   timestamp: Timestamp,
   /** The affected user as the event names it (a PII-shaped id pseudonymised); absent when none. */
   userId: Schema.optional(Schema.String),
   /** Breadcrumbs the event carried. */
-  breadcrumbs: Schema.Int,
-  /** The primary `errorId` of the `Cause` this occurrence came from, when it had several errors. */
-  causeId: Schema.optional(Schema.String)
+  breadcrumbs: Schema.Int
 }).annotations({ identifier: "ErrorSample" })
 export type ErrorSample = typeof ErrorSample.Type
 
@@ -148,37 +179,6 @@ export const ErrorGroup = Schema.Struct({
   samples: Schema.Array(ErrorSample)
 }).annotations({ identifier: "ErrorGroup" })
 export type ErrorGroup = typeof ErrorGroup.Type
-
-/** The data of an `error.captured` event. */
-export const ErrorCapturedData = Schema.Struct({
-  errorId: Schema.String,
-  fingerprint: Schema.String,
-  type: Schema.String,
-  message: Schema.String,
-  severity: Severity,
-  category: ErrorCategory,
-  /** What decided the classification: `override`, `status 503`, `TimeoutException`, `message`, … */
-  classifiedBy: Schema.String,
-  kind: ErrorKind,
-  /** False for errors no code handled: global handlers, defects. */
-  handled: Schema.Boolean,
-  /** Where the error was captured: `captureError`, `captureErrors`, `uncaughtException`, … */
-  mechanism: Schema.String,
-  frames: Schema.Array(StackFrame),
-  causeChain: Schema.Array(ChainedError),
-  reasons: Schema.Array(CauseReason),
-  /** Leaves of the `Cause` beyond the 10 listed in `reasons`; absent when none were left out. */
-  omittedReasons: Schema.optional(Schema.Int),
-  composition: CauseComposition,
-  /**
-   * Links the events of one `Cause` with several distinct failures or defects: the `errorId` of its
-   * primary (most severe) event, present on every event of that `Cause`, the primary's included.
-   */
-  causeId: Schema.optional(Schema.String),
-  breadcrumbs: Schema.Array(Breadcrumb),
-  context: JsonObject
-}).annotations({ identifier: "ErrorCapturedData" })
-export type ErrorCapturedData = typeof ErrorCapturedData.Type
 
 /** The data of an `error.repeated` event: occurrences suppressed as duplicates within one window. */
 export const ErrorRepeatedData = Schema.Struct({
