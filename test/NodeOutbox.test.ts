@@ -1,7 +1,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Layer, Scope, TestClock } from "effect"
+import { Clock, Effect, Exit, Layer, Option, Scope, TestClock } from "effect"
 import { hostname } from "node:os"
 import * as NodeOutbox from "../src/layers/NodeOutbox.js"
 import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
