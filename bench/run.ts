@@ -9,7 +9,7 @@ import * as Outbox from "../src/services/Outbox.js"
 import { layerRedactor } from "../src/services/Redactor.js"
 import * as Sampler from "../src/services/Sampler.js"
 import * as TelemetryCollector from "../src/services/TelemetryCollector.js"
-import { layerFunctionTransport } from "../src/services/Transport.js"
+import { layerFunctionTransport } from "../src/transports/Transport.js"
 
 const rounds = 25
 const perRound = 20_000

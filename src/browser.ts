@@ -88,7 +88,7 @@ export {
   layerMemoryTransport,
   MemoryTransport,
   Transport
-} from "./services/Transport.js"
+} from "./transports/Transport.js"
 
 export {
   type CleanupResult,
@@ -109,8 +109,8 @@ export {
   maxBatchBytes,
   maxResponseBytes,
   parseRetryAfter
-} from "./layers/HttpTransport.js"
-export { layerOtlpTransport, makeOtlpTransport, type OtlpTransportOptions, toExportLogsRequest } from "./layers/OtlpTransport.js"
+} from "./transports/HttpTransport.js"
+export { layerOtlpTransport, makeOtlpTransport, type OtlpTransportOptions, toExportLogsRequest } from "./transports/OtlpTransport.js"
 export { layerWithTransport, type TelemetryServices } from "./layers/TelemetryLayers.js"
 export {
   type BrowserTelemetryOptions,

@@ -4,7 +4,7 @@
  */
 export * from "./browser.js"
 
-export { layerFileTransport } from "./layers/FileTransport.js"
+export { layerFileTransport } from "./transports/FileTransport.js"
 export {
   healthRouter,
   type HealthRouteOptions,

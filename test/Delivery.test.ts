@@ -9,7 +9,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
-import { layerHttpTransport } from "../src/layers/HttpTransport.js"
+import { layerHttpTransport } from "../src/transports/HttpTransport.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { BatchPayload } from "../src/schemas/TelemetryEvent.js"

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { ErrorSample } from "../src/schemas/ErrorEvents.js"
 import * as ErrorGroups from "../src/services/errors/ErrorGroups.js"
-import * as LruMap from "../src/services/errors/LruMap.js"
+import * as LruMap from "../src/internal/LruMap.js"
 
 const occurrence = (userId: string, errorId: string): ErrorSample => ({
   errorId,

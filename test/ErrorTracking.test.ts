@@ -33,7 +33,7 @@ import {
 } from "../src/services/ErrorTracking.js"
 import { layerRedactor, Redactor } from "../src/services/Redactor.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { layerMemoryTransport } from "../src/services/Transport.js"
+import { layerMemoryTransport } from "../src/transports/Transport.js"
 import { findUser, loadFromCache, loadFromDisk, thrownBy } from "./fixtures/errors/callSites.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 

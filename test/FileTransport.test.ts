@@ -4,7 +4,7 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { Cause, Effect, Exit } from "effect"
-import { makeFileTransport } from "../src/layers/FileTransport.js"
+import { makeFileTransport } from "../src/transports/FileTransport.js"
 import { event } from "./support/Events.js"
 
 

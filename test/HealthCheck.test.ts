@@ -18,7 +18,7 @@ import { layerRedactor, make as makeRedactor, Redactor } from "../src/services/R
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
-import { layerMemoryTransport } from "../src/services/Transport.js"
+import { layerMemoryTransport } from "../src/transports/Transport.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 

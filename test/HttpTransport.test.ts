@@ -13,7 +13,7 @@ import {
   makePostTransport,
   maxBatchBytes,
   parseRetryAfter
-} from "../src/layers/HttpTransport.js"
+} from "../src/transports/HttpTransport.js"
 import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as TestServer from "./support/TestServer.js"

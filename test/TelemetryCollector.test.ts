@@ -9,7 +9,7 @@ import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { type TelemetryEvent, TelemetryEvent as TelemetryEventSchema } from "../src/schemas/TelemetryEvent.js"
 import { TransportError } from "../src/schemas/errors.js"
 import * as Outbox from "../src/services/Outbox.js"
-import { Transport } from "../src/services/Transport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
 import { capturingWarnings } from "./support/Logs.js"
 

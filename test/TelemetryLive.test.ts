@@ -9,7 +9,7 @@ import { Outbox } from "../src/services/Outbox.js"
 import { layerRedactor, type Redactor } from "../src/services/Redactor.js"
 import { layer as layerSampler, type Sampler, SamplingPolicy } from "../src/services/Sampler.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { layerMemoryTransport, MemoryTransport } from "../src/services/Transport.js"
+import { layerMemoryTransport, MemoryTransport } from "../src/transports/Transport.js"
 import { fail, makeScripted } from "./support/ScriptedTransport.js"
 import { capturingWarnings } from "./support/Logs.js"
 

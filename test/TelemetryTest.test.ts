@@ -3,7 +3,7 @@ import { Effect, TestClock } from "effect"
 import { deliveredEvents, layerTelemetryTest, TelemetryTest } from "../src/layers/TelemetryTest.js"
 import { TransportError } from "../src/schemas/errors.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { MemoryTransport } from "../src/services/Transport.js"
+import { MemoryTransport } from "../src/transports/Transport.js"
 
 describe("TelemetryTest", () => {
   it.scoped("the scheduled flush runs on the test clock and delivered events can be read back", () =>

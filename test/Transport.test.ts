@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Console, Effect, Exit } from "effect"
 import { TransportError } from "../src/schemas/errors.js"
 import type { Batch } from "../src/schemas/TelemetryEvent.js"
-import { layerConsoleTransport, layerFunctionTransport, Transport } from "../src/services/Transport.js"
+import { layerConsoleTransport, layerFunctionTransport, Transport } from "../src/transports/Transport.js"
 import { event } from "./support/Events.js"
 
 

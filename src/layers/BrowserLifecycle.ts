@@ -12,7 +12,7 @@ import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.j
 import type { Batch } from "../schemas/TelemetryEvent.js"
 import * as Outbox from "../services/Outbox.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
-import { type HttpTransportConfigError, layerHttpTransport } from "./HttpTransport.js"
+import { type HttpTransportConfigError, layerHttpTransport } from "../transports/HttpTransport.js"
 import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 // ---- page lifecycle -----------------------------------------------------------------------------

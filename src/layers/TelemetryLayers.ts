@@ -11,7 +11,7 @@ import * as PerformanceMetrics from "../services/PerformanceMetrics.js"
 import * as Redactor from "../services/Redactor.js"
 import * as Sampler from "../services/Sampler.js"
 import * as TelemetryCollector from "../services/TelemetryCollector.js"
-import type { Transport } from "../services/Transport.js"
+import type { Transport } from "../transports/Transport.js"
 import * as UsageAnalytics from "../services/UsageAnalytics.js"
 
 /** The services `TelemetryLive` and `TelemetryTest` provide. */

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
-import { layerMemoryTransport, MemoryTransport } from "../services/Transport.js"
+import { layerMemoryTransport, MemoryTransport } from "../transports/Transport.js"
 import { layerWithTransport, type TelemetryServices } from "./TelemetryLayers.js"
 
 /** Every service over the memory transport, with `options` over the defaults. */

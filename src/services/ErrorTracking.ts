@@ -61,7 +61,7 @@ import {
 } from "./errors/ErrorDescription.js"
 import * as ErrorGroups from "./errors/ErrorGroups.js"
 import { fingerprint as computeFingerprint, hash64 } from "./errors/Fingerprint.js"
-import * as LruMap from "./errors/LruMap.js"
+import * as LruMap from "../internal/LruMap.js"
 import { Redactor } from "./Redactor.js"
 import { TelemetryCollector } from "./TelemetryCollector.js"
 

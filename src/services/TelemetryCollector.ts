@@ -33,10 +33,11 @@ import {
   type TrackInput
 } from "../schemas/TelemetryEvent.js"
 import { recordMetrics } from "../internal/metrics.js"
+import { EventSink } from "./EventSink.js"
 import { Outbox, type PutResult } from "./Outbox.js"
 import { Redactor } from "./Redactor.js"
 import { Sampler } from "./Sampler.js"
-import { Transport } from "./Transport.js"
+import { Transport } from "../transports/Transport.js"
 
 /** A user session: events tracked while it is current carry its id (and its user, when they name none). */
 export interface Session {
@@ -838,11 +839,19 @@ export const make = (options: CollectorOptions) =>
     })
   })
 
-/** The collector as a layer over a `Transport`, a `Sampler`, a `Redactor` and an `Outbox`. */
+/**
+ * The collector as a layer over a `Transport`, a `Sampler`, a `Redactor` and an `Outbox`; it also provides
+ * the `EventSink` the other services record through.
+ */
 export const layer = (
   options: CollectorOptions
-): Layer.Layer<TelemetryCollector, never, Transport | Sampler | Redactor | Outbox> =>
-  Layer.scoped(TelemetryCollector, make(options))
+): Layer.Layer<TelemetryCollector | EventSink, never, Transport | Sampler | Redactor | Outbox> =>
+  Layer.scopedContext(
+    Effect.map(make(options), (collector) =>
+      Context.make(TelemetryCollector, collector).pipe(
+        Context.add(EventSink, { track: collector.track, currentSession: collector.currentSession })
+      ))
+  )
 
 /** A batch is settled once sent or rejected for good; failed when it still could not be delivered. */
 type Outcome = "settled" | "failed"

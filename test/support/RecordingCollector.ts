@@ -2,9 +2,10 @@
  * Test doubles for the services that sit on a collector: a `TelemetryCollector` that validates like the
  * real one and keeps what was tracked, and a `Redactor` that changes nothing.
  */
-import { Effect, Either, Ref } from "effect"
+import { Context, Effect, Either, Ref } from "effect"
 import { validateEvent } from "../../src/schemas/EventValidation.js"
 import type { EventInput } from "../../src/schemas/TelemetryEvent.js"
+import { EventSink } from "../../src/services/EventSink.js"
 import { Redactor } from "../../src/services/Redactor.js"
 import { TelemetryCollector } from "../../src/services/TelemetryCollector.js"
 
@@ -18,6 +19,10 @@ export interface RecordingCollectorOptions {
 /** A collector and the handles a test reads and steers it by. */
 export interface RecordingCollector {
   readonly collector: TelemetryCollector["Type"]
+  /** The collector as the services see it. */
+  readonly sink: EventSink["Type"]
+  /** The collector under both tags, `TelemetryCollector` and `EventSink`, to provide to a service. */
+  readonly context: Context.Context<TelemetryCollector | EventSink>
   /** The valid events tracked so far, in order. */
   readonly tracked: Effect.Effect<ReadonlyArray<EventInput>>
   /** The tracked events of one type, in order. */
@@ -67,7 +72,9 @@ export const makeRecordingCollector = (options: RecordingCollectorOptions = {}):
     const tracked = Effect.sync((): ReadonlyArray<EventInput> => [...events])
     const ofType = (type: string) => Effect.map(tracked, (all) => all.filter((e) => e.type === type))
     const dataOf = <A>(type: string) => Effect.map(ofType(type), (all) => all.map((e) => e.data as unknown as A))
-    return { collector, tracked, ofType, dataOf, failing, flushes, sessionUser }
+    const sink = EventSink.of({ track: collector.track, currentSession: collector.currentSession })
+    const context = Context.make(TelemetryCollector, collector).pipe(Context.add(EventSink, sink))
+    return { collector, sink, context, tracked, ofType, dataOf, failing, flushes, sessionUser }
   })
 
 /** A Redactor that returns every value as it is. */

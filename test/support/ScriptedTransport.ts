@@ -5,7 +5,7 @@
 import { Clock, Effect, Layer, Ref } from "effect"
 import type { Batch } from "../../src/schemas/TelemetryEvent.js"
 import { TransportError } from "../../src/schemas/errors.js"
-import { Transport } from "../../src/services/Transport.js"
+import { Transport } from "../../src/transports/Transport.js"
 
 export type Answer =
   | { readonly _tag: "ok" }

@@ -14,7 +14,7 @@ import type {
 } from "../../schemas/ErrorEvents.js"
 import { worseSeverity } from "./Classification.js"
 import { hash64 } from "./Fingerprint.js"
-import * as LruMap from "./LruMap.js"
+import * as LruMap from "../../internal/LruMap.js"
 
 /**
  * What is kept per group. Users are an exact set up to `maxUsersPerGroup`; past it, new users are not

@@ -17,13 +17,13 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Chunk, Clock, Context, Duration, Effect, Fiber, FiberRef, Layer, type Scheduler, Schema, TestClock } from "effect"
-import { layerHttpTransport } from "../../../src/layers/HttpTransport.js"
+import { layerHttpTransport } from "../../../src/transports/HttpTransport.js"
 import { layerNodeOutbox, layerWithTransport, outboxOptions } from "../../../src/layers/TelemetryLive.js"
 import { fromOptions, type TelemetryConfig, type TelemetryOptions } from "../../../src/schemas/TelemetryConfig.js"
 import { type BatchPayload, BatchPayload as BatchPayloadSchema } from "../../../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../../../src/services/Outbox.js"
 import { type CollectorStats, TelemetryCollector } from "../../../src/services/TelemetryCollector.js"
-import { Transport } from "../../../src/services/Transport.js"
+import { Transport } from "../../../src/transports/Transport.js"
 import * as TestServer from "../../support/TestServer.js"
 
 /** Header carrying a number unique to each HTTP attempt, so a hung request can be told from a pending one. */

@@ -7,7 +7,7 @@ import type { HttpClient } from "@effect/platform"
 import { Either, Layer } from "effect"
 import type { Effect } from "effect"
 import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
-import { Transport } from "../services/Transport.js"
+import { Transport } from "./Transport.js"
 import { type HttpTransportConfigError, type HttpTransportOptions, makePostTransport } from "./HttpTransport.js"
 
 /** Settings of the OTLP transport: the HTTP ones, plus the exported resource's attributes. */

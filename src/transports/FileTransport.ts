@@ -5,7 +5,7 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Layer } from "effect"
 import { TransportError } from "../schemas/errors.js"
-import { encodeJsonLines, Transport } from "../services/Transport.js"
+import { encodeJsonLines, Transport } from "./Transport.js"
 
 /** Builds a transport appending NDJSON to `file`, creating its folder if needed. */
 export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"], never, FileSystem.FileSystem | Path.Path> =>

@@ -7,7 +7,7 @@ import { Clock, Data, Duration, Effect, Either, Encoding, Layer, Ref, Schema, St
 import { displayUrl, redactUrlsIn } from "../internal/url.js"
 import { TransportError } from "../schemas/errors.js"
 import { type Batch, BatchPayload } from "../schemas/TelemetryEvent.js"
-import { describeThrown, showId, Transport } from "../services/Transport.js"
+import { describeThrown, showId, Transport } from "./Transport.js"
 
 /** Settings of the HTTP transport. */
 export interface HttpTransportOptions {
