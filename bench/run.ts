@@ -9,7 +9,7 @@ import * as Outbox from "../src/services/Outbox.js"
 import { layerRedactor } from "../src/services/Redactor.js"
 import * as Sampler from "../src/services/Sampler.js"
 import * as TelemetryCollector from "../src/services/TelemetryCollector.js"
-import { layerFunctionTransport } from "../src/transports/Transport.js"
+import { Transport } from "../src/transports/Transport.js"
 
 const rounds = 25
 const perRound = 20_000
@@ -39,7 +39,7 @@ const collectorLayer = (options: Partial<TelemetryCollector.CollectorOptions>, s
     ...options
   }).pipe(
     Layer.provide(Layer.mergeAll(
-      layerFunctionTransport(() => undefined),
+      Transport.fromFunction(() => undefined),
       Sampler.layer(sampler),
       layerRedactor(),
       Outbox.layerMemory()

@@ -16,7 +16,7 @@ import { mulberry32 } from "../src/internal/mulberry32.js"
 import { heap } from "./heap.js"
 import { Clock, Context, Duration, Effect, Exit, Layer, Scope } from "effect"
 import { defaultPrecision, DistinctCounter, hashString, standardError } from "../src/internal/DistinctCounter.js"
-import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { EventSink } from "../src/services/EventSink.js"
 import * as UsageAnalytics from "../src/services/UsageAnalytics.js"
 
 const argument = (name: string, fallback: number): number => {
@@ -55,22 +55,10 @@ class ManualClock implements Clock.Clock {
   }
 }
 
-/** A collector that takes events and does nothing: only UsageAnalytics' own memory is measured. */
-const nullCollector = Layer.succeed(TelemetryCollector, {
+/** An event sink that takes events and does nothing: only UsageAnalytics' own memory is measured. */
+const nullSink = Layer.succeed(EventSink, {
   track: () => Effect.void,
-  trackUnknown: () => Effect.void,
-  flush: Effect.void,
-  flushSync: () => Effect.void,
-  stats: Effect.dieMessage("unused"),
-  startSession: () => Effect.dieMessage("unused"),
-  identify: () => Effect.dieMessage("unused"),
-  currentSession: Effect.succeed({ id: "bench", startedAt: 0 }),
-  endSession: Effect.dieMessage("unused"),
-  optIn: Effect.void,
-  optOut: Effect.void,
-  isEnabled: Effect.succeed(true),
-  exportUserData: () => Effect.dieMessage("unused"),
-  eraseUserData: () => Effect.succeed({ erased: 0 })
+  currentSession: Effect.succeed({ id: "bench", startedAt: 0 })
 })
 
 /** One scenario; the service reads the clock of the fiber that calls it, which the bench moves. */
@@ -102,7 +90,7 @@ const run = (label: string, days: number, clock: ManualClock, users = population
     let usage: UsageAnalytics.UsageAnalytics["Type"] | undefined = Context.get(
       yield* Layer.buildWithScope(
         UsageAnalytics.layer({ precision, cleanupInterval: "1000 days", retention: `${days + 1} days` }).pipe(
-          Layer.provide(nullCollector),
+          Layer.provide(nullSink),
           Layer.orDie
         ),
         scope

@@ -1,24 +1,23 @@
 /**
- * effect-telemetry: product telemetry for Effect programs. Everything of the browser entry, plus what
- * needs Node: `TelemetryLive`, the file-system outbox, the file transport and the health server.
+ * effect-telemetry: product telemetry for Effect programs. Everything of the browser entry, with a `Telemetry`
+ * namespace holding the Node layers (the durable file outbox, HTTP over undici, the file transport), plus
+ * `TelemetryLive` and the health server.
  */
 export * from "./browser.js"
 
-export { layerFileTransport } from "./transports/FileTransport.js"
-export {
-  healthRouter,
-  type HealthRouteOptions,
-  type HealthServerOptions,
-  layerHealthServer,
-  makeHealthRouter
-} from "./layers/HealthRoutes.js"
-// The Node `layerWithTransport` (durable outbox by default) shadows the browser entry's (outbox in memory).
-export {
-  type DestinationOptions,
-  destinationOf,
-  layerFromConfig,
-  layerNodeOutbox,
-  layerTelemetry,
-  layerWithTransport,
-  TelemetryLive
-} from "./layers/TelemetryLive.js"
+export { TelemetryLive } from "./layers/TelemetryLive.js"
+
+/**
+ * The configuration, the Node layers of every service (`Telemetry.layer(options)`, `Telemetry.layerConfig`)
+ * and the test wiring.
+ *
+ * @since 0.2.0
+ */
+export * as Telemetry from "./layers/TelemetryNode.js"
+
+/**
+ * The health report over HTTP as `application/health+json`: `HealthServer.layer({ port })`, `HealthServer.router`.
+ *
+ * @since 0.2.0
+ */
+export * as HealthServer from "./layers/HealthRoutes.js"

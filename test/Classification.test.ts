@@ -8,8 +8,9 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Cause, Effect, FiberId, Option } from "effect"
 import { TelemetryTest } from "../src/layers/TelemetryTest.js"
 import type { ErrorCategory, Severity } from "../src/schemas/ErrorEvents.js"
-import { classify } from "../src/services/errors/Classification.js"
 import { ErrorTracking } from "../src/services/ErrorTracking.js"
+
+const classify = ErrorTracking.classify
 
 interface Row {
   /** Where the message comes from. */

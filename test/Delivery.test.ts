@@ -9,7 +9,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, type Duration, Effect, Layer, Schema } from "effect"
-import { layerHttpTransport } from "../src/transports/HttpTransport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { BatchPayload } from "../src/schemas/TelemetryEvent.js"
@@ -27,7 +27,7 @@ const startAgainst = (url: string, requestTimeout: Duration.DurationInput = "10 
       // `flush` is how these tests wait for delivery: let it outlast every retry
       flushTimeout: "1 minute"
     }))
-    const transport = layerHttpTransport({ url, timeout: config.requestTimeout }).pipe(
+    const transport = Transport.http({ url, timeout: config.requestTimeout }).pipe(
       Layer.provide(NodeHttpClient.layerUndici)
     )
     const context = yield* Layer.build(layerWithTransport(config, transport))

@@ -2,21 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import type { ErrorSample } from "../src/schemas/ErrorEvents.js"
 import * as ErrorGroups from "../src/services/errors/ErrorGroups.js"
 import * as LruMap from "../src/internal/LruMap.js"
+import { sampleOf } from "./fixtures/errors/samples.js"
 
-const occurrence = (userId: string, errorId: string): ErrorSample => ({
-  errorId,
-  fingerprint: "F",
-  type: "Error",
-  message: "m",
-  category: "unknown",
-  severity: "ERROR",
-  kind: "thrown",
-  handled: true,
-  mechanism: "captureError",
-  timestamp: 0,
-  breadcrumbs: 0,
-  userId
-})
+const occurrence = (userId: string, errorId: string): ErrorSample => sampleOf(errorId, "F", { userId })
 
 const bounds = { maxGroups: 10, maxTrackedErrors: 10, maxUsersPerGroup: 10, maxSamplesPerGroup: 2 }
 

@@ -4,6 +4,7 @@ import {
   Cause,
   Context,
   Data,
+  Duration,
   Effect,
   Either,
   Exit,
@@ -16,24 +17,15 @@ import {
   Scope,
   TestClock
 } from "effect"
-import { layerGlobalErrorHandlers } from "../src/layers/GlobalErrorHandlers.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
 import type { ErrorCapturedData, ErrorRecoveryData, ErrorRepeatedData } from "../src/schemas/ErrorEvents.js"
-import { classify } from "../src/services/errors/Classification.js"
-import {
-  captureErrors,
-  captureMessage,
-  ErrorTracking,
-  type ErrorTrackingOptions,
-  layer as layerErrorTracking,
-  layerBreadcrumbsFromEvents,
-  make as makeErrorTracking
-} from "../src/services/ErrorTracking.js"
+import { ErrorTracking } from "../src/services/ErrorTracking.js"
+import { EventSink } from "../src/services/EventSink.js"
 import { layerRedactor, Redactor } from "../src/services/Redactor.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { layerMemoryTransport } from "../src/transports/Transport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { findUser, loadFromCache, loadFromDisk, thrownBy } from "./fixtures/errors/callSites.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
@@ -50,11 +42,11 @@ const testRedactor = Redactor.of({
 })
 
 /** ErrorTracking over the recording collector and the test Redactor, in the test's scope. */
-const start = (options: ErrorTrackingOptions = {}) =>
+const start = (options: ErrorTracking.Options = {}) =>
   Effect.gen(function*() {
     const recording = yield* makeRecordingCollector()
-    const tracking = yield* makeErrorTracking(options).pipe(
-      Effect.provideService(TelemetryCollector, recording.collector),
+    const tracking = yield* ErrorTracking.make(options).pipe(
+      Effect.provide(recording.context),
       Effect.provideService(Redactor, testRedactor)
     )
     return {
@@ -67,16 +59,26 @@ const start = (options: ErrorTrackingOptions = {}) =>
   })
 
 /**
+ * The `EventSink` over the collector in context. The collector's layer provides it beside
+ * `TelemetryCollector`, but `layerWithTransport`'s type names only `TelemetryServices`.
+ */
+const sinkOfCollector = Layer.effect(
+  EventSink,
+  Effect.map(TelemetryCollector, (c) => EventSink.of({ track: c.track, currentSession: c.currentSession }))
+)
+
+/**
  * ErrorTracking over the real collector, the real Redactor and the memory transport: what the collector
  * refuses is never delivered, so a test reads the truth from what was delivered.
  */
-const startReal = (options: ErrorTrackingOptions = {}) =>
+const startReal = (options: ErrorTracking.Options = {}) =>
   Effect.gen(function*() {
     const config = yield* Effect.orDie(fromOptions({ transport: "memory" }))
     const context = yield* Layer.build(
-      layerErrorTracking(options).pipe(
-        Layer.provideMerge(Layer.merge(layerWithTransport(config, layerMemoryTransport), layerRedactor())),
-        Layer.provideMerge(layerMemoryTransport)
+      ErrorTracking.layer(options).pipe(
+        Layer.provide(sinkOfCollector),
+        Layer.provideMerge(Layer.merge(layerWithTransport(config, Transport.memory), layerRedactor())),
+        Layer.provideMerge(Transport.memory)
       )
     )
     const tracking = Context.get(context, ErrorTracking)
@@ -229,7 +231,7 @@ describe("ErrorTracking capture", () => {
       yield* settle
       yield* Fiber.interrupt(fiber)
       const piped = yield* Effect.exit(
-        Effect.fail("typed").pipe(captureErrors({ tags: { via: "accessor" } }), Effect.provideService(ErrorTracking, tracking))
+        Effect.fail("typed").pipe(ErrorTracking.captureErrors({ tags: { via: "accessor" } }), Effect.provideService(ErrorTracking, tracking))
       )
       expect(piped).toStrictEqual(Exit.fail("typed"))
       expect((yield* captured).map((e) => e.message)).toEqual(["typed"])
@@ -284,12 +286,12 @@ describe("ErrorTracking capture", () => {
 
 describe("classify", () => {
   it("reads HttpClientError statuses and reasons", () => {
-    expect(classify(responseError(401), "fail")).toMatchObject({ category: "authentication", severity: "WARNING" })
-    expect(classify(responseError(403), "fail")).toMatchObject({ category: "authorization" })
-    expect(classify(responseError(429), "fail")).toMatchObject({ category: "rate_limit", classifiedBy: "HttpClientError status 429" })
-    expect(classify(responseError(503), "fail")).toMatchObject({ category: "api", severity: "ERROR" })
-    expect(classify(responseError(504), "fail")).toMatchObject({ category: "timeout" })
-    expect(classify(new HttpClientError.RequestError({ request, reason: "Transport" }), "fail")).toMatchObject({
+    expect(ErrorTracking.classify(responseError(401), "fail")).toMatchObject({ category: "authentication", severity: "WARNING" })
+    expect(ErrorTracking.classify(responseError(403), "fail")).toMatchObject({ category: "authorization" })
+    expect(ErrorTracking.classify(responseError(429), "fail")).toMatchObject({ category: "rate_limit", classifiedBy: "HttpClientError status 429" })
+    expect(ErrorTracking.classify(responseError(503), "fail")).toMatchObject({ category: "api", severity: "ERROR" })
+    expect(ErrorTracking.classify(responseError(504), "fail")).toMatchObject({ category: "timeout" })
+    expect(ErrorTracking.classify(new HttpClientError.RequestError({ request, reason: "Transport" }), "fail")).toMatchObject({
       category: "network",
       severity: "ERROR"
     })
@@ -300,28 +302,28 @@ describe("classify", () => {
       const timeout = yield* Effect.flip(Effect.timeout(Effect.never, "1 second").pipe(Effect.fork, Effect.flatMap((f) =>
         TestClock.adjust("1 second").pipe(Effect.zipRight(Fiber.join(f)))
       )))
-      expect(classify(timeout, "fail")).toMatchObject({ category: "timeout", classifiedBy: "TimeoutException" })
+      expect(ErrorTracking.classify(timeout, "fail")).toMatchObject({ category: "timeout", classifiedBy: "TimeoutException" })
       const parse = yield* Effect.flip(Schema.decodeUnknown(Schema.Number)("nope"))
-      expect(classify(parse, "fail")).toMatchObject({ category: "validation", classifiedBy: "ParseError" })
+      expect(ErrorTracking.classify(parse, "fail")).toMatchObject({ category: "validation", classifiedBy: "ParseError" })
     }))
 
   it("reads status fields, Node error codes, then _tag/name, and only then the message", () => {
-    expect(classify({ status: 403, message: "timeout" }, "fail")).toMatchObject({ category: "authorization", classifiedBy: "status 403" })
-    expect(classify({ response: { status: 404 } }, "fail")).toMatchObject({ category: "not_found" })
-    expect(classify(Object.assign(new Error("connect failed"), { code: "ECONNREFUSED" }), "fail")).toMatchObject({
+    expect(ErrorTracking.classify({ status: 403, message: "timeout" }, "fail")).toMatchObject({ category: "authorization", classifiedBy: "status 403" })
+    expect(ErrorTracking.classify({ response: { status: 404 } }, "fail")).toMatchObject({ category: "not_found" })
+    expect(ErrorTracking.classify(Object.assign(new Error("connect failed"), { code: "ECONNREFUSED" }), "fail")).toMatchObject({
       category: "network",
       classifiedBy: "code ECONNREFUSED"
     })
-    expect(classify({ _tag: "RateLimitExceeded", message: "forbidden" }, "fail")).toMatchObject({ category: "rate_limit" })
-    expect(classify(new TypeError("request timed out"), "fail")).toMatchObject({ category: "runtime" })
-    expect(classify(new Error("request timed out after 30s"), "fail")).toMatchObject({ category: "timeout", classifiedBy: "message" })
-    expect(classify(new Error("401 Unauthorized"), "fail")).toMatchObject({ category: "authentication" })
-    expect(classify(new Error("something odd"), "fail")).toMatchObject({ category: "unknown", severity: "ERROR" })
+    expect(ErrorTracking.classify({ _tag: "RateLimitExceeded", message: "forbidden" }, "fail")).toMatchObject({ category: "rate_limit" })
+    expect(ErrorTracking.classify(new TypeError("request timed out"), "fail")).toMatchObject({ category: "runtime" })
+    expect(ErrorTracking.classify(new Error("request timed out after 30s"), "fail")).toMatchObject({ category: "timeout", classifiedBy: "message" })
+    expect(ErrorTracking.classify(new Error("401 Unauthorized"), "fail")).toMatchObject({ category: "authentication" })
+    expect(ErrorTracking.classify(new Error("something odd"), "fail")).toMatchObject({ category: "unknown", severity: "ERROR" })
   })
 
   it("a defect is CRITICAL whatever its category; an interruption is INFO", () => {
-    expect(classify(new Error("request timed out"), "die")).toMatchObject({ category: "timeout", severity: "CRITICAL" })
-    expect(classify(new Error("x"), "interrupt")).toMatchObject({ category: "interruption", severity: "INFO" })
+    expect(ErrorTracking.classify(new Error("request timed out"), "die")).toMatchObject({ category: "timeout", severity: "CRITICAL" })
+    expect(ErrorTracking.classify(new Error("x"), "interrupt")).toMatchObject({ category: "interruption", severity: "INFO" })
   })
 
   it.scoped("callers override severity and category", () =>
@@ -459,7 +461,7 @@ describe("ErrorTracking breadcrumbs", () => {
     Effect.gen(function*() {
       const { collector, tracking } = yield* start()
       const context = yield* Layer.build(
-        layerBreadcrumbsFromEvents.pipe(
+        ErrorTracking.layerBreadcrumbsFromEvents.pipe(
           Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(ErrorTracking, tracking)))
         )
       )
@@ -554,8 +556,68 @@ describe("ErrorTracking filtering", () => {
   it.effect("invalid options fail the layer with the option named", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(start({ maxGroups: 0 }).pipe(Effect.scoped))
-      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionError", option: "maxGroups", value: 0 })
+      expect(error).toBeInstanceOf(ErrorTracking.OptionsError)
+      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionsError", option: "maxGroups" })
+      expect(error.reason).toContain("actual 0")
+      expect(error.message).toBe(`option maxGroups: ${error.reason}`)
     }))
+})
+
+// ---- options -----------------------------------------------------------------------------------------
+
+describe("ErrorTracking options", () => {
+  /** The options error `ErrorTracking.make` fails with, given options not typed as valid ones. */
+  const refusal = (options: unknown) =>
+    Effect.flip(start(options as ErrorTracking.Options).pipe(Effect.scoped))
+
+  it.effect("a misspelt option is refused, named by its path", () =>
+    Effect.gen(function*() {
+      const error = yield* refusal({ maxBreadcrumb: 10 })
+      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionsError", option: "maxBreadcrumb" })
+    }))
+
+  it.effect("each bound is checked: integers, their minimum, a duration, a hook, an ignore pattern", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [unknown, string]> = [
+        [{ maxBreadcrumbs: 1.5 }, "maxBreadcrumbs"],
+        [{ maxBreadcrumbs: -1 }, "maxBreadcrumbs"],
+        [{ maxTrackedErrors: 0 }, "maxTrackedErrors"],
+        [{ maxUsersPerGroup: Number.NaN }, "maxUsersPerGroup"],
+        [{ duplicateWindow: "a while" }, "duplicateWindow"],
+        [{ beforeSend: "drop everything" }, "beforeSend"],
+        [{ ignore: [42] }, "ignore.0"]
+      ]
+      for (const [options, option] of cases) {
+        expect(yield* refusal(options)).toMatchObject({ _tag: "ErrorTrackingOptionsError", option })
+      }
+      expect(yield* refusal("not options")).toMatchObject({ option: "input" })
+    }))
+
+  it.scoped("a duration is read from any Duration input: a string, milliseconds, a Duration", () =>
+    Effect.gen(function*() {
+      for (const duplicateWindow of ["2 seconds", 2_000, Duration.seconds(2)] as const) {
+        const { repeated, tracking } = yield* start({ duplicateWindow })
+        yield* tracking.captureError(new Error("flaky"))
+        yield* tracking.captureError(new Error("flaky"))
+        yield* TestClock.adjust("1999 millis")
+        expect(yield* repeated).toEqual([])
+        yield* TestClock.adjust("1 millis")
+        yield* settle
+        expect((yield* repeated).map((r) => r.count)).toEqual([1])
+      }
+    }))
+
+  it("the defaults are the documented ones", () => {
+    expect(ErrorTracking.defaults).toMatchObject({
+      maxBreadcrumbs: 50,
+      maxGroups: 1_000,
+      maxUsersPerGroup: 100,
+      maxTrackedErrors: 1_000,
+      maxSamplesPerGroup: 5,
+      ignore: []
+    })
+    expect(Duration.toMillis(ErrorTracking.defaults.duplicateWindow)).toBe(1_000)
+  })
 })
 
 // ---- recovery ----------------------------------------------------------------------------------------
@@ -640,8 +702,8 @@ const isolateProcessEvent = (event: "unhandledRejection" | "uncaughtException") 
 const emit = (event: string, ...args: Array<unknown>) =>
   (process as unknown as { emit(event: string, ...args: Array<unknown>): boolean }).emit(event, ...args)
 
-const handlersOver = (h: Effect.Effect.Success<ReturnType<typeof start>>, options: Parameters<typeof layerGlobalErrorHandlers>[0]) =>
-  layerGlobalErrorHandlers(options).pipe(
+const handlersOver = (h: Effect.Effect.Success<ReturnType<typeof start>>, options: ErrorTracking.GlobalHandlersOptions) =>
+  ErrorTracking.layerGlobalHandlers(options).pipe(
     Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, h.collector), Layer.succeed(ErrorTracking, h.tracking)))
   )
 
@@ -717,16 +779,17 @@ describe("GlobalErrorHandlers", () => {
       expect(yield* h.captured).toHaveLength(2)
     }))
 
-  it.scoped("the ErrorTracking layer builds over the collector and Redactor tags", () =>
+  it.scoped("the ErrorTracking layer builds over the EventSink and Redactor tags, recording through the sink", () =>
     Effect.gen(function*() {
-      const { collector } = yield* makeRecordingCollector()
+      const { ofType, sink } = yield* makeRecordingCollector()
       const context = yield* Layer.build(
-        layerErrorTracking().pipe(
-          Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(Redactor, testRedactor)))
+        ErrorTracking.layer().pipe(
+          Layer.provide(Layer.merge(Layer.succeed(EventSink, sink), Layer.succeed(Redactor, testRedactor)))
         )
       )
       const result = yield* Context.get(context, ErrorTracking).captureError(new Error("via layer"))
       expect(result.outcome).toBe("sent")
+      expect((yield* ofType("error.captured")).map((e) => e.data)).toMatchObject([{ message: "via layer" }])
     }))
 })
 
@@ -737,11 +800,12 @@ describe("ErrorTracking over the real collector", () => {
     Effect.gen(function*() {
       const config = yield* Effect.orDie(fromOptions({ transport: "memory" }))
       const redactor = layerRedactor()
-      const collector = layerWithTransport(config, layerMemoryTransport)
+      const collector = layerWithTransport(config, Transport.memory)
       const context = yield* Layer.build(
-        layerErrorTracking().pipe(
+        ErrorTracking.layer().pipe(
+          Layer.provide(sinkOfCollector),
           Layer.provideMerge(Layer.merge(collector, redactor)),
-          Layer.provideMerge(layerMemoryTransport)
+          Layer.provideMerge(Transport.memory)
         )
       )
       const tracking = Context.get(context, ErrorTracking)
@@ -783,7 +847,7 @@ describe("ErrorTracking over hostile input", () => {
       const { collector, delivered, tracking } = yield* startReal({ duplicateWindow: 0 })
       const decorated = Context.get(
         yield* Layer.build(
-          layerBreadcrumbsFromEvents.pipe(
+          ErrorTracking.layerBreadcrumbsFromEvents.pipe(
             Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), Layer.succeed(ErrorTracking, tracking)))
           )
         ),
@@ -895,7 +959,7 @@ describe("ErrorTracking over hostile input", () => {
     Effect.gen(function*() {
       const { context, delivered } = yield* startReal()
       const target = new EventTarget()
-      yield* Layer.build(layerGlobalErrorHandlers({ target }).pipe(Layer.provide(Layer.succeedContext(context))))
+      yield* Layer.build(ErrorTracking.layerGlobalHandlers({ target }).pipe(Layer.provide(Layer.succeedContext(context))))
       const reason = { _tag: "Rejected".repeat(5_000), message: "nobody caught me", body: protoBody() }
       target.dispatchEvent(Object.assign(new Event("unhandledrejection"), { reason }))
       yield* settle
@@ -1085,7 +1149,7 @@ describe("ErrorTracking captureMessage", () => {
   it.scoped("the accessor captures with the ErrorTracking in context", () =>
     Effect.gen(function*() {
       const { captured, tracking } = yield* start()
-      const result = yield* captureMessage("deploy finished", "DEBUG").pipe(Effect.provideService(ErrorTracking, tracking))
+      const result = yield* ErrorTracking.captureMessage("deploy finished", "DEBUG").pipe(Effect.provideService(ErrorTracking, tracking))
       expect(result.outcome).toBe("sent")
       expect((yield* captured).map((e) => e.severity)).toEqual(["DEBUG"])
     }))
@@ -1171,7 +1235,7 @@ describe("ErrorTracking records", () => {
       yield* none.tracking.captureError(new Error("x"), { fingerprint: "x" })
       expect(Option.getOrThrow(yield* none.tracking.group("x")).samples).toEqual([])
       const error = yield* Effect.flip(start({ maxSamplesPerGroup: -1 }).pipe(Effect.scoped))
-      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionError", option: "maxSamplesPerGroup" })
+      expect(error).toMatchObject({ _tag: "ErrorTrackingOptionsError", option: "maxSamplesPerGroup" })
     }))
 
   it.scoped("a PII-shaped user id is kept pseudonymised, as the event names it", () =>

@@ -7,18 +7,13 @@ import {
   UnknownServiceError
 } from "../src/schemas/HealthEvents.js"
 import * as Machine from "../src/services/health/StatusMachine.js"
-import { toHealthJson } from "../src/services/health/HealthJson.js"
-import {
-  type HealthCheckLayerOptions,
-  HealthCheck,
-  layer as layerHealthCheck,
-  make as makeHealthCheck
-} from "../src/services/HealthCheck.js"
-import { layerRedactor, make as makeRedactor, Redactor } from "../src/services/Redactor.js"
+import { EventSink } from "../src/services/EventSink.js"
+import { HealthCheck } from "../src/services/HealthCheck.js"
+import { layerRedactor, unsafeMake as makeRedactor, Redactor } from "../src/services/Redactor.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { deliveredEvents } from "../src/layers/TelemetryTest.js"
 import { fromOptions } from "../src/schemas/TelemetryConfig.js"
-import { layerMemoryTransport } from "../src/transports/Transport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
@@ -31,11 +26,11 @@ const testRedactor = Redactor.of({
   pseudonymize: (userId) => userId
 })
 
-const start = (options: HealthCheckLayerOptions = {}, redactor: Redactor["Type"] = testRedactor) =>
+const start = (options: HealthCheck.LayerOptions = {}, redactor: Redactor["Type"] = testRedactor) =>
   Effect.gen(function*() {
     const recording = yield* makeRecordingCollector()
-    const health = yield* makeHealthCheck(options).pipe(
-      Effect.provideService(TelemetryCollector, recording.collector),
+    const health = yield* HealthCheck.make(options).pipe(
+      Effect.provide(recording.context),
       Effect.provideService(Redactor, redactor)
     )
     return {
@@ -368,8 +363,8 @@ describe("HealthCheck", () => {
       const scope = yield* Scope.make()
       const recording = yield* makeRecordingCollector()
       const context = yield* Layer.buildWithScope(
-        layerHealthCheck().pipe(
-          Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, recording.collector), Layer.succeed(Redactor, testRedactor)))
+        HealthCheck.layer().pipe(
+          Layer.provide(Layer.merge(Layer.succeedContext(recording.context), Layer.succeed(Redactor, testRedactor)))
         ),
         scope
       )
@@ -463,7 +458,7 @@ describe("HealthCheck", () => {
       yield* health.register("db", Effect.void)
       yield* health.register("cache", Effect.fail("evicted"), { critical: false })
       yield* settle
-      const document = toHealthJson(yield* health.getHealthReport(), { serviceId: "svc-1" })
+      const document = HealthCheck.toJson(yield* health.getHealthReport(), { serviceId: "svc-1" })
       expect(document).toMatchObject({
         status: "warn",
         serviceId: "svc-1",
@@ -489,9 +484,11 @@ describe("HealthCheck over the real collector", () => {
     Effect.gen(function*() {
       const config = yield* Effect.orDie(fromOptions({ transport: "memory" }))
       const context = yield* Layer.build(
-        layerHealthCheck().pipe(
-          Layer.provideMerge(Layer.merge(layerWithTransport(config, layerMemoryTransport), layerRedactor())),
-          Layer.provideMerge(layerMemoryTransport)
+        HealthCheck.layer().pipe(
+          // The collector's own sink: what HealthCheck tracks goes through the real pipeline.
+          Layer.provide(Layer.effect(EventSink, Effect.map(TelemetryCollector, (c) => EventSink.of(c)))),
+          Layer.provideMerge(Layer.merge(layerWithTransport(config, Transport.memory), layerRedactor())),
+          Layer.provideMerge(Transport.memory)
         )
       )
       const health = Context.get(context, HealthCheck)

@@ -1,23 +1,22 @@
 import { HttpServer } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Ref } from "effect"
-import { layerHealthServer } from "../src/layers/HealthRoutes.js"
-import { type HealthCheckLayerOptions, HealthCheck, layer as layerHealthCheck } from "../src/services/HealthCheck.js"
+import * as HealthServer from "../src/layers/HealthRoutes.js"
+import { HealthCheck } from "../src/services/HealthCheck.js"
 import { layerRedactor, Redactor } from "../src/services/Redactor.js"
-import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector, passThroughRedactor } from "./support/RecordingCollector.js"
 
 /** HealthCheck plus the health server on a free loopback port, in the test's scope. */
 const serveWith = (
-  options: Omit<HealthCheckLayerOptions, "defaults"> = {},
+  options: Omit<HealthCheck.LayerOptions, "defaults"> = {},
   redactor: Layer.Layer<Redactor> = Layer.succeed(Redactor, passThroughRedactor)
 ) => Effect.gen(function*() {
-  const { collector } = yield* makeRecordingCollector()
-  const health = layerHealthCheck({ ...options, defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
-    Layer.provide(Layer.merge(Layer.succeed(TelemetryCollector, collector), redactor))
+  const { context: sink } = yield* makeRecordingCollector()
+  const health = HealthCheck.layer({ ...options, defaults: { failureThreshold: 1, recoveryThreshold: 1 } }).pipe(
+    Layer.provide(Layer.merge(Layer.succeedContext(sink), redactor))
   )
   const context = yield* Layer.build(
-    layerHealthServer({ port: 0, host: "127.0.0.1", serviceId: "effect-telemetry-test" }).pipe(Layer.provideMerge(health))
+    HealthServer.layer({ port: 0, host: "127.0.0.1", serviceId: "effect-telemetry-test" }).pipe(Layer.provideMerge(health))
   )
   const address = Context.get(context, HttpServer.HttpServer).address
   if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
@@ -149,5 +148,23 @@ describe("HealthRoutes", () => {
       expect(text).toContain("at Socket.connect (/srv/app/node_modules/pg/lib/client.js:132:7)")
       expect(text).not.toContain("hunter2")
       expect(text).not.toContain("abc123")
+    }))
+
+  it.scopedLive("the routes follow a custom path; the default one is then not served", () =>
+    Effect.gen(function*() {
+      const { context: sink } = yield* makeRecordingCollector()
+      const health = HealthCheck.layer().pipe(
+        Layer.provide(Layer.merge(Layer.succeedContext(sink), Layer.succeed(Redactor, passThroughRedactor)))
+      )
+      const context = yield* Layer.build(
+        HealthServer.layer({ port: 0, host: "127.0.0.1", path: "/status" }).pipe(Layer.provideMerge(health))
+      )
+      const address = Context.get(context, HttpServer.HttpServer).address
+      if (address._tag !== "TcpAddress") throw new Error("expected a TCP address")
+      const url = `http://127.0.0.1:${address.port}`
+      expect((yield* get(`${url}/status`)).body).toMatchObject({ status: "pass" })
+      expect((yield* get(`${url}/status/live`)).status).toBe(200)
+      expect((yield* get(`${url}/status/ready`)).status).toBe(200)
+      expect((yield* get(`${url}/health`)).status).toBe(404)
     }))
 })

@@ -6,14 +6,11 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Cause, Clock, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, type Scope, TestClock } from "effect"
 import {
-  HttpTransportConfigError,
-  type HttpTransportOptions,
-  layerHttpTransport,
-  makeHttpTransport,
   makePostTransport,
-  maxBatchBytes,
-  parseRetryAfter
+  maxBatchBytes
 } from "../src/transports/HttpTransport.js"
+import { HttpOptions } from "../src/transports/internal/httpOptions.js"
+import { Transport } from "../src/transports/Transport.js"
 import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as TestServer from "./support/TestServer.js"
@@ -51,15 +48,15 @@ const now = Date.UTC(2026, 10, 3, 12, 0, 0)
  * A fresh server and an HTTP transport pointed at it. The request timeout is long, so a loaded machine never
  * turns an answer into a timeout; the tests about timeouts set their own.
  */
-const setup = (options: Partial<HttpTransportOptions> = {}) =>
+const setup = (options: Partial<Transport.HttpOptions> = {}) =>
   Effect.gen(function*() {
     const server = yield* TestServer.make
-    const transport = yield* makeHttpTransport({ url: `${server.url}/v1/events`, timeout: "10 seconds", ...options })
+    const transport = yield* Transport.makeHttp({ url: `${server.url}/v1/events`, timeout: "10 seconds", ...options })
     return { server, transport }
   })
 
 /** Sends `batch` to a server answering `reply`, and returns the failure. */
-const failureFor = (reply: TestServer.Reply, options: Partial<HttpTransportOptions> = {}) =>
+const failureFor = (reply: TestServer.Reply, options: Partial<Transport.HttpOptions> = {}) =>
   Effect.gen(function*() {
     const { server, transport } = yield* setup(options)
     yield* server.always(reply)
@@ -192,7 +189,7 @@ describe("HttpTransport", () => {
   it.scopedLive("a port with nothing listening fails as a retryable network error", () =>
     Effect.gen(function*() {
       const url = yield* TestServer.closedUrl
-      const transport = yield* makeHttpTransport({ url, timeout: "2 seconds" })
+      const transport = yield* Transport.makeHttp({ url, timeout: "2 seconds" })
       const error = yield* Effect.flip(transport.send(batch))
       expect(error).toMatchObject({ reason: "network", retryable: true })
       expect(error.message).toContain("ECONNREFUSED")
@@ -334,7 +331,7 @@ describe("HttpTransport response bodies", () => {
     Effect.gen(function*() {
       // The server stops at 96 MB without ending, so an unbounded reader is held until the guard fails it.
       const server = yield* streamingServer({ status: 200, bytes: 96 * mib, end: false })
-      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      const transport = yield* Transport.makeHttp({ url: server.url, timeout: "60 seconds" })
       yield* transport.send(batch).pipe(within("the send was still reading the endless body"))
       yield* server.closed.pipe(within("the client never closed the connection"))
       expect(yield* server.written).toBeLessThan(bound)
@@ -344,7 +341,7 @@ describe("HttpTransport response bodies", () => {
   it.scopedLive("a 503 with a 200 MB body fails with its status and an excerpt, reading only a bounded prefix", () =>
     Effect.gen(function*() {
       const server = yield* streamingServer({ status: 503, bytes: 200 * mib, end: true })
-      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      const transport = yield* Transport.makeHttp({ url: server.url, timeout: "60 seconds" })
       const error = yield* Effect.flip(transport.send(batch)).pipe(within("the send was still reading the 200 MB body"))
       expect(error).toMatchObject({ reason: "status", retryable: true, status: 503 })
       expect(error.message).toContain("answered 503: overloaded overloaded")
@@ -357,7 +354,7 @@ describe("HttpTransport response bodies", () => {
   it.scopedLive("the same bound holds over the node:http client", () =>
     Effect.gen(function*() {
       const server = yield* streamingServer({ status: 200, bytes: 96 * mib, end: false })
-      const transport = yield* makeHttpTransport({ url: server.url, timeout: "60 seconds" })
+      const transport = yield* Transport.makeHttp({ url: server.url, timeout: "60 seconds" })
       yield* transport.send(batch).pipe(within("the send was still reading the endless body"))
       yield* server.closed.pipe(within("the client never closed the connection"))
       expect(yield* server.written).toBeLessThan(bound)
@@ -368,7 +365,7 @@ describe("HttpTransport response bodies", () => {
       const server = yield* streamingServer({ status: 503, bytes: 7, end: false, hold: true })
       const answered = yield* Deferred.make<void>()
       const client = (yield* HttpClient.HttpClient).pipe(HttpClient.tap(() => Deferred.succeed(answered, undefined)))
-      const transport = yield* makeHttpTransport({ url: server.url, timeout: "10 seconds" }).pipe(
+      const transport = yield* Transport.makeHttp({ url: server.url, timeout: "10 seconds" }).pipe(
         Effect.provideService(HttpClient.HttpClient, client)
       )
       const sending = yield* Effect.fork(Effect.flip(transport.send(batch)))
@@ -399,7 +396,7 @@ describe("HttpTransport credentials", () => {
     Effect.gen(function*() {
       const url = yield* TestServer.closedUrl
       const withSecrets = `${url.replace("http://", "http://admin:hunter2@")}/v1/events?api_key=k-123456&region=eu`
-      const transport = yield* makeHttpTransport({ url: withSecrets, timeout: "2 seconds" })
+      const transport = yield* Transport.makeHttp({ url: withSecrets, timeout: "2 seconds" })
       const error = yield* Effect.flip(transport.send(batch))
       expect(error).toMatchObject({ reason: "network", retryable: true })
       expect(error.message).toContain(`POST ${url}/v1/events?api_key=[REDACTED]&region=eu failed`)
@@ -413,7 +410,7 @@ describe("HttpTransport credentials", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make
       yield* server.always(TestServer.respond(503))
-      const transport = yield* makeHttpTransport({
+      const transport = yield* Transport.makeHttp({
         url: `${server.url.replace("http://", "http://admin:hunter2@")}/v1/events?token=t-123456`,
         timeout: "2 seconds"
       })
@@ -425,9 +422,9 @@ describe("HttpTransport credentials", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make
       const url = `${server.url.replace("http://", "http://admin:hunter%32@")}/v1/events`
-      yield* (yield* makeHttpTransport({ url })).send(batch)
+      yield* (yield* Transport.makeHttp({ url })).send(batch)
       // A configured authorization header wins over the URL's credentials.
-      yield* (yield* makeHttpTransport({ url, headers: { Authorization: "Bearer t-1" } })).send(batch)
+      yield* (yield* Transport.makeHttp({ url, headers: { Authorization: "Bearer t-1" } })).send(batch)
       const [fromUrl, configured] = yield* server.received
       expect(fromUrl?.path).toBe("/v1/events")
       expect(fromUrl?.headers["authorization"]).toBe(`Basic ${Buffer.from("admin:hunter2").toString("base64")}`)
@@ -471,8 +468,8 @@ describe("HttpTransport configuration", () => {
   for (const [what, headers, header, problem] of refused) {
     it.effect(`a header with ${what} fails the build with HttpTransportConfigError naming the header, never its value`, () =>
       Effect.gen(function*() {
-        const error = yield* Effect.flip(makeHttpTransport({ url: "http://127.0.0.1:9/v1/events", headers }))
-        expect(error).toBeInstanceOf(HttpTransportConfigError)
+        const error = yield* Effect.flip(Transport.makeHttp({ url: "http://127.0.0.1:9/v1/events", headers }))
+        expect(error).toBeInstanceOf(Transport.HttpConfigError)
         expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header })
         expect(error.message).toMatch(problem)
         for (const value of Object.values(headers)) if (value.length > 1) expect(error.message).not.toContain(value)
@@ -485,17 +482,18 @@ describe("HttpTransport configuration", () => {
     ["/v1/events", "/v1/events is not an absolute http(s) URL"],
     ["http://admin:hunter2@:::/x?token=t-1", "http://:::/x?token=[REDACTED] is not an absolute http(s) URL"]
   ]
-  for (const [url, message] of badUrls) {
+  for (const [url, reason] of badUrls) {
     it.effect(`the URL ${JSON.stringify(url)} fails the build with HttpTransportConfigError, credentials hidden`, () =>
       Effect.gen(function*() {
-        const error = yield* Effect.flip(makeHttpTransport({ url }))
-        expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "url", message })
+        const error = yield* Effect.flip(Transport.makeHttp({ url }))
+        expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "url", reason })
+        expect(error.message).toBe(`option url: ${reason}`)
       }).pipe(Effect.provide(answeringClient())))
   }
 
-  it.effect("layerHttpTransport fails to build with the configuration error", () =>
+  it.effect("Transport.http fails to build with the configuration error", () =>
     Effect.gen(function*() {
-      const layer = layerHttpTransport({ url: "http://127.0.0.1:9/", headers: { "x-key": "a\r\nb" } })
+      const layer = Transport.http({ url: "http://127.0.0.1:9/", headers: { "x-key": "a\r\nb" } })
       const error = yield* Effect.flip(Effect.scoped(Layer.build(layer)))
       expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header: "x-key" })
     }).pipe(Effect.provide(answeringClient())))
@@ -504,7 +502,7 @@ describe("HttpTransport configuration", () => {
     Effect.gen(function*() {
       const server = yield* TestServer.make
       const headers = { authorization: "Bearer a.b-c_d~e+f/g=", "x-note": "café", "x-padded": "  kept  ", host: "example.test" }
-      yield* (yield* makeHttpTransport({ url: server.url, headers })).send(batch)
+      yield* (yield* Transport.makeHttp({ url: server.url, headers })).send(batch)
       const [request] = yield* server.received
       expect(request?.headers["authorization"]).toBe("Bearer a.b-c_d~e+f/g=")
       expect(request?.headers["x-padded"]).toBe("kept")
@@ -516,7 +514,7 @@ describe("HttpTransport configuration", () => {
     it.scopedLive(`a batch id holding CR LF (an edited outbox) is sent with a percent-encoded idempotency-key over ${name}`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make
-        const transport = yield* makeHttpTransport({ url: server.url, timeout: "2 seconds" })
+        const transport = yield* Transport.makeHttp({ url: server.url, timeout: "2 seconds" })
         const exit = yield* Effect.exit(transport.send({ batchId: "b-1\r\nx: é", events: batch.events }))
         expect(exit).toStrictEqual(Exit.void)
         expect((yield* server.received).map((r) => r.headers["idempotency-key"])).toEqual(["b-1%0D%0Ax:%20%C3%A9"])
@@ -536,7 +534,7 @@ describe("HttpTransport encoding", () => {
 
   it.effect("an encoder that throws fails the send with encode, naming the batch, never as a defect", () =>
     Effect.gen(function*() {
-      const transport = yield* makePostTransport({ url: "http://127.0.0.1:9/" }, () => {
+      const transport = yield* makePostTransport(Schema.decodeSync(HttpOptions)({ url: "http://127.0.0.1:9/" }), () => {
         throw new RangeError("The number 1e+309 cannot be converted to a BigInt")
       })
       const exit = yield* Effect.exit(transport.send(batch))
@@ -549,7 +547,7 @@ describe("HttpTransport encoding", () => {
   it("no batch, whatever its timestamps, numbers, ids or strings, makes the send throw or die", async () => {
     const anyEvent = hostileEvent()
     const transport = await Effect.runPromise(
-      makeHttpTransport({ url: "http://127.0.0.1:9/" }).pipe(Effect.provide(answeringClient()))
+      Transport.makeHttp({ url: "http://127.0.0.1:9/" }).pipe(Effect.provide(answeringClient()))
     )
     await fc.assert(
       fc.asyncProperty(fc.string(), fc.array(anyEvent, { maxLength: 4 }), async (batchId, events) => {
@@ -558,42 +556,5 @@ describe("HttpTransport encoding", () => {
       }),
       { numRuns: 300 }
     )
-  })
-})
-
-describe("parseRetryAfter", () => {
-  const cap = 60_000
-
-  it("reads delta-seconds", () => {
-    expect(parseRetryAfter("2", now, cap)).toBe(2_000)
-    expect(parseRetryAfter(" 0 ", now, cap)).toBe(0)
-  })
-
-  it("reads the three HTTP-date forms relative to the given time", () => {
-    expect(parseRetryAfter("Tue, 03 Nov 2026 12:00:30 GMT", now, cap)).toBe(30_000)
-    expect(parseRetryAfter("Tuesday, 03-Nov-26 12:00:30 GMT", now, cap)).toBe(30_000)
-    expect(parseRetryAfter("Tue Nov  3 12:00:30 2026", now, cap)).toBe(30_000)
-  })
-
-  it("treats a date in the past as no wait", () => {
-    expect(parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT", now, cap)).toBe(0)
-  })
-
-  it("caps the wait", () => {
-    expect(parseRetryAfter("3600", now, cap)).toBe(cap)
-    expect(parseRetryAfter("Wed, 04 Nov 2026 12:00:00 GMT", now, cap)).toBe(cap)
-    expect(parseRetryAfter("99999999999999999999999", now, cap)).toBe(cap)
-  })
-
-  it("rejects anything else", () => {
-    for (const header of ["", "soon", "-5", "1.5", "2 seconds", "2026-11-03T12:00:30Z", "Tue, 03 Nov 2026 12:00:30"]) {
-      expect(parseRetryAfter(header, now, cap), header).toBeUndefined()
-    }
-  })
-
-  it("agrees with Date for the preferred IMF-fixdate form", () => {
-    for (const offset of [1_000, 17_000, 59_000]) {
-      expect(parseRetryAfter(new Date(now + offset).toUTCString(), now, cap)).toBe(offset)
-    }
   })
 })

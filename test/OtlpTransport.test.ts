@@ -6,7 +6,8 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { Cause, ConfigProvider, Effect, Exit, Layer, Option } from "effect"
 import { TelemetryLive } from "../src/layers/TelemetryLive.js"
-import { makeOtlpTransport, toExportLogsRequest } from "../src/transports/OtlpTransport.js"
+import { toExportLogsRequest } from "../src/transports/OtlpTransport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { TransportError } from "../src/schemas/errors.js"
 import type { Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
@@ -133,7 +134,7 @@ describe("OTLP encoding", () => {
     it.effect(`a timestamp OTLP cannot hold (${what}) fails the send with encode naming batch and event, unsent, never a defect`, () =>
       Effect.gen(function*() {
         const sent = { count: 0 }
-        const transport = yield* makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs" }).pipe(
+        const transport = yield* Transport.makeOtlp({ url: "http://127.0.0.1:9/v1/logs" }).pipe(
           Effect.provide(answeringClient(sent))
         )
         const batch: Batch = { batchId: "b-7", events: [otlpEvent(), otlpEvent({ id: "e-bad", timestamp })] }
@@ -183,10 +184,10 @@ describe("OTLP encoding", () => {
     }
   })
 
-  it.effect("makeOtlpTransport refuses a header holding CR LF at build, naming the header", () =>
+  it.effect("Transport.makeOtlp refuses a header holding CR LF at build, naming the header", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs", headers: { "x-api-key": "k\r\nx: 1" } })
+        Transport.makeOtlp({ url: "http://127.0.0.1:9/v1/logs", headers: { "x-api-key": "k\r\nx: 1" } })
       )
       expect(error).toMatchObject({ _tag: "HttpTransportConfigError", option: "headers", header: "x-api-key" })
     }).pipe(Effect.provide(answeringClient({ count: 0 }))))
@@ -194,7 +195,7 @@ describe("OTLP encoding", () => {
   it("no batch, whatever its timestamps, numbers, ids or strings, makes the OTLP send throw or die", async () => {
     const anyEvent = hostileEvent(fc.oneof(fc.string(), fc.constant("severity")))
     const transport = await Effect.runPromise(
-      makeOtlpTransport({ url: "http://127.0.0.1:9/v1/logs" }).pipe(Effect.provide(answeringClient({ count: 0 })))
+      Transport.makeOtlp({ url: "http://127.0.0.1:9/v1/logs" }).pipe(Effect.provide(answeringClient({ count: 0 })))
     )
     await fc.assert(
       fc.asyncProperty(fc.string(), fc.array(anyEvent, { maxLength: 4 }), async (batchId, events) => {

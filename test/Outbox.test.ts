@@ -301,4 +301,50 @@ describe("Outbox", () => {
       expect((yield* scripted.batches).map((b) => b.batchId)).toEqual(["left-by-last-run"])
       expect(yield* collector.stats).toMatchObject({ restored: 3, accepted: 3, sent: 3, outboxed: 0 })
     }))
+
+  describe("statics", () => {
+    it.effect("Outbox.layerMemory() is an outbox with the default bounds", () =>
+      Effect.gen(function*() {
+        const outbox = yield* Outbox.Outbox
+        const result = yield* outbox.put(batch("a", 3))
+        expect(result).toEqual({ stored: true, evicted: 0, refused: 0 })
+        expect(yield* outbox.size).toMatchObject({ batches: 1, events: 3 })
+      }).pipe(Effect.provide(Outbox.Outbox.layerMemory())))
+
+    it.effect("Outbox.layerMemory({ maxEvents }) bounds it", () =>
+      Effect.gen(function*() {
+        const outbox = yield* Outbox.Outbox
+        yield* outbox.put(batch("a", 3))
+        expect(yield* outbox.put(batch("b", 3))).toEqual({ stored: true, evicted: 3, refused: 0 })
+      }).pipe(Effect.provide(Outbox.Outbox.layerMemory({ maxEvents: 4 }))))
+
+    it.effect("a bound out of range fails with OutboxOptionsError naming it", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Layer.build(Outbox.Outbox.layerMemory({ maxEvents: 0 })).pipe(Effect.scoped))
+        expect(error._tag).toBe("OutboxOptionsError")
+        expect(error).toBeInstanceOf(Outbox.Outbox.OptionsError)
+        expect(error.option).toBe("maxEvents")
+        expect(error.message).toMatch(/^option maxEvents: /)
+      }))
+
+    it.effect("a misspelt option is refused", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(
+          Outbox.Outbox.make({ maxEvent: 10 } as never).pipe(Effect.provide(KeyValueStore.layerMemory))
+        )
+        expect(error).toMatchObject({ _tag: "OutboxOptionsError", option: "maxEvent" })
+      }))
+
+    it.effect("Outbox.layer prefixes its keys in the store it is given", () =>
+      Effect.gen(function*() {
+        const entries = new Map<string, string>()
+        const outbox = yield* Effect.provide(
+          Outbox.Outbox,
+          Outbox.Outbox.layer().pipe(Layer.provide(Layer.succeed(KeyValueStore.KeyValueStore, mapStore(entries))))
+        )
+        yield* outbox.put(batch("a", 1))
+        expect([...entries.keys()].every((key) => key.startsWith(prefix))).toBe(true)
+        expect(entries.has(`${prefix}batch-a`)).toBe(true)
+      }))
+  })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
 import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
-import { layerWebVitals, type WebVitalsMetric, type WebVitalsSubscribers } from "../src/layers/WebVitals.js"
+import * as WebVitals from "../src/layers/WebVitals.js"
 import {
   InvalidMetricError,
   MarkNotFoundError,
@@ -9,10 +9,20 @@ import {
   rateWebVital,
   type WebVitalName
 } from "../src/schemas/PerformanceEvents.js"
-import * as PerformanceMetrics from "../src/services/PerformanceMetrics.js"
+import { PerformanceMetrics } from "../src/services/PerformanceMetrics.js"
 import type { EventLoopDelayHistogram, ResourceSources } from "../src/services/performance/resources.js"
+import { EventSink } from "../src/services/EventSink.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
+
+/**
+ * The `EventSink` of the collector in context. `TelemetryTest` provides one at run time, but its type
+ * (`TelemetryServices`) does not say so yet.
+ */
+const sinkOfCollector = Layer.effect(
+  EventSink,
+  Effect.map(TelemetryCollector, (collector) => ({ track: collector.track, currentSession: collector.currentSession }))
+)
 
 /** The R-7 quantile of sorted values (numpy's default), the definition `percentiles` reads. */
 const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => {
@@ -25,12 +35,10 @@ const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => {
 const settle = Effect.repeatN(Effect.yieldNow(), 20)
 
 /** The service over a recording collector, in the test's scope. */
-const start = (options: PerformanceMetrics.PerformanceMetricsOptions = {}, track?: TelemetryCollector["Type"]["track"]) =>
+const start = (options: PerformanceMetrics.Options = {}, track?: TelemetryCollector["Type"]["track"]) =>
   Effect.gen(function*() {
-    const { collector, ofType, tracked } = yield* makeRecordingCollector({ track })
-    const metrics = yield* PerformanceMetrics.make({ resourceSources: {}, ...options }).pipe(
-      Effect.provideService(TelemetryCollector, collector)
-    )
+    const { context, ofType, tracked } = yield* makeRecordingCollector({ track })
+    const metrics = yield* PerformanceMetrics.make({ resourceSources: {}, ...options }).pipe(Effect.provide(context))
     return { metrics, tracked, ofType }
   })
 
@@ -337,20 +345,20 @@ describe("PerformanceMetrics", () => {
       }))
 
     const fakeWebVitals = Effect.gen(function*() {
-      const callbacks = new Map<string, (metric: WebVitalsMetric) => void>()
+      const callbacks = new Map<string, (metric: WebVitals.Metric) => void>()
       const options = new Map<string, unknown>()
-      const subscribe = (name: string) => (report: (metric: WebVitalsMetric) => void, opts?: unknown) => {
+      const subscribe = (name: string) => (report: (metric: WebVitals.Metric) => void, opts?: unknown) => {
         callbacks.set(name, report)
         options.set(name, opts)
       }
-      const subscribers: WebVitalsSubscribers = {
+      const subscribers: WebVitals.Subscribers = {
         onLCP: subscribe("LCP"),
         onINP: subscribe("INP"),
         onCLS: subscribe("CLS"),
         onFCP: subscribe("FCP"),
         onTTFB: subscribe("TTFB")
       }
-      const emit = (metric: WebVitalsMetric) => callbacks.get(metric.name)!(metric)
+      const emit = (metric: WebVitals.Metric) => callbacks.get(metric.name)!(metric)
       return { subscribers, emit, callbacks, options }
     })
 
@@ -359,9 +367,9 @@ describe("PerformanceMetrics", () => {
         const { metrics } = yield* start()
         const fake = yield* fakeWebVitals
         const scope = yield* Scope.make()
-        yield* layerWebVitals({ subscribers: fake.subscribers, reportAllChanges: true }).pipe(
+        yield* WebVitals.layer({ subscribers: fake.subscribers, reportAllChanges: true }).pipe(
           Layer.buildWithScope(scope),
-          Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics)
+          Effect.provideService(PerformanceMetrics, metrics)
         )
         expect([...fake.callbacks.keys()].sort()).toEqual(["CLS", "FCP", "INP", "LCP", "TTFB"])
         expect(fake.options.get("LCP")).toEqual({ reportAllChanges: true })
@@ -392,8 +400,8 @@ describe("PerformanceMetrics", () => {
       Effect.gen(function*() {
         const { metrics } = yield* start()
         const fake = yield* fakeWebVitals
-        yield* Layer.build(layerWebVitals({ subscribers: fake.subscribers })).pipe(
-          Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics)
+        yield* Layer.build(WebVitals.layer({ subscribers: fake.subscribers })).pipe(
+          Effect.provideService(PerformanceMetrics, metrics)
         )
         fake.emit({ name: "LCP", value: Number.NaN, id: "v5-x" })
         fake.emit({ name: "LCP", value: 1000, id: "v5-y" })
@@ -407,11 +415,11 @@ describe("PerformanceMetrics", () => {
         const throwing = () => {
           throw new ReferenceError("document is not defined")
         }
-        yield* Layer.build(layerWebVitals({
+        yield* Layer.build(WebVitals.layer({
           subscribers: { onLCP: throwing, onINP: throwing, onCLS: throwing, onFCP: throwing, onTTFB: throwing }
-        })).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        })).pipe(Effect.provideService(PerformanceMetrics, metrics))
         // And the real library, which cannot subscribe under Node.
-        yield* Layer.build(layerWebVitals()).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        yield* Layer.build(WebVitals.layer()).pipe(Effect.provideService(PerformanceMetrics, metrics))
         expect((yield* metrics.getSummary).webVitals).toEqual({})
       }))
   })
@@ -549,9 +557,9 @@ describe("PerformanceMetrics", () => {
         expect(Object.keys(summary.timings).sort()).toEqual(["a", "b"])
       }))
 
-    it.effect("options out of range fail the layer with the option named", () =>
+    it.effect("options out of range fail the layer with a PerformanceMetricsOptionsError naming the option", () =>
       Effect.gen(function*() {
-        const { collector } = yield* makeRecordingCollector()
+        const { context } = yield* makeRecordingCollector()
         for (
           const [options, field] of [
             [{ maxMetrics: 0 }, "maxMetrics"],
@@ -562,13 +570,40 @@ describe("PerformanceMetrics", () => {
           ] as const
         ) {
           const error = yield* Layer.build(PerformanceMetrics.layer(options)).pipe(
-            Effect.provideService(TelemetryCollector, collector),
+            Effect.provide(context),
             Effect.scoped,
             Effect.flip
           )
-          expect(error.field).toBe(field)
+          expect(error).toBeInstanceOf(PerformanceMetrics.OptionsError)
+          expect(error._tag).toBe("PerformanceMetricsOptionsError")
+          expect(error.option).toBe(field)
         }
       }))
+
+    it.effect("a misspelt option is refused, named, and shown with the tag", () =>
+      Effect.gen(function*() {
+        const { context } = yield* makeRecordingCollector()
+        const error = yield* PerformanceMetrics.make({ maxMetric: 5 } as PerformanceMetrics.Options).pipe(
+          Effect.provide(context),
+          Effect.scoped,
+          Effect.flip
+        )
+        expect(error.option).toBe("maxMetric")
+        expect(String(error)).toContain("PerformanceMetricsOptionsError")
+        expect(error.message).toContain("option maxMetric")
+      }))
+
+    it.effect("resourceInterval takes any Duration input, and defaults fill the rest", () =>
+      Effect.gen(function*() {
+        const { context, ofType } = yield* makeRecordingCollector()
+        const metrics = yield* PerformanceMetrics.make({
+          resourceInterval: 60_000,
+          resourceSources: { memoryUsage: () => ({ heapUsed: 1, heapTotal: 2, rss: 3, external: 0, arrayBuffers: 0 }) }
+        }).pipe(Effect.provide(context))
+        expect(metrics.tracking).toEqual({ webVitals: true, resources: true })
+        yield* TestClock.adjust("1 minute")
+        expect(yield* ofType("performance.resource")).toHaveLength(1)
+      }).pipe(Effect.scoped))
   })
 
   describe("small-sample percentiles", () => {
@@ -615,7 +650,7 @@ describe("PerformanceMetrics", () => {
 
   describe("timings", () => {
     /** Metrics named ai.total, ai.api_call, ai.chat, ai_total, render, web_vital.FCP and web_vital.LCP. */
-    const recordSome = (metrics: PerformanceMetrics.PerformanceMetrics["Type"]) =>
+    const recordSome = (metrics: PerformanceMetrics["Type"]) =>
       Effect.gen(function*() {
         yield* metrics.trackAIOperation({ totalMs: 1200, apiCallMs: 1000 })
         yield* metrics.trackAIOperation({ totalMs: 400, apiCallMs: 300 })
@@ -700,7 +735,7 @@ describe("PerformanceMetrics", () => {
     }
 
     /** Records in every area: metrics, outcomes, a web vital with an id, AI totals, resources, a dropped sample, a mark. */
-    const recordEverything = (metrics: PerformanceMetrics.PerformanceMetrics["Type"]) =>
+    const recordEverything = (metrics: PerformanceMetrics["Type"]) =>
       Effect.gen(function*() {
         yield* Effect.fail("x").pipe(metrics.timed("a"), Effect.ignore)
         yield* metrics.trackAIOperation({ totalMs: 10, promptTokens: 5 })
@@ -760,7 +795,7 @@ describe("PerformanceMetrics", () => {
 
     it.scoped("over TelemetryTest, reset leaves the collector's accounting and what it already tracked alone", () =>
       Effect.gen(function*() {
-        const metrics = yield* PerformanceMetrics.PerformanceMetrics
+        const metrics = yield* PerformanceMetrics
         const collector = yield* TelemetryCollector
         yield* Effect.succeed(1).pipe(metrics.timed("ai.chat"))
         yield* metrics.trackAIOperation({ totalMs: 10 })
@@ -771,7 +806,7 @@ describe("PerformanceMetrics", () => {
         expect((yield* deliveredEvents).map((e) => e.type)).toEqual(["performance.timing", "performance.ai_operation"])
         expect((yield* metrics.getSummary).ai.operations).toBe(0)
       }).pipe(
-        Effect.provide(PerformanceMetrics.layer({ resourceSources: {} })),
+        Effect.provide(PerformanceMetrics.layer({ resourceSources: {} }).pipe(Layer.provide(sinkOfCollector))),
         Effect.provide(TelemetryTest)
       ))
   })
@@ -800,12 +835,12 @@ describe("PerformanceMetrics", () => {
         expect((yield* metrics.getSummary).ai.operations).toBe(1)
       }))
 
-    it.scoped("trackWebVitals: false — layerWebVitals does not subscribe", () =>
+    it.scoped("trackWebVitals: false — WebVitals.layer does not subscribe", () =>
       Effect.gen(function*() {
         const { metrics } = yield* start({ trackWebVitals: false })
         const subscribed: Array<string> = []
         const subscribe = (name: string) => () => void subscribed.push(name)
-        yield* Layer.build(layerWebVitals({
+        yield* Layer.build(WebVitals.layer({
           subscribers: {
             onLCP: subscribe("LCP"),
             onINP: subscribe("INP"),
@@ -813,7 +848,7 @@ describe("PerformanceMetrics", () => {
             onFCP: subscribe("FCP"),
             onTTFB: subscribe("TTFB")
           }
-        })).pipe(Effect.provideService(PerformanceMetrics.PerformanceMetrics, metrics))
+        })).pipe(Effect.provideService(PerformanceMetrics, metrics))
         expect(subscribed).toEqual([])
       }))
 
@@ -848,7 +883,7 @@ describe("PerformanceMetrics", () => {
 
   it.scoped("over TelemetryTest, performance events are delivered with kind performance", () =>
     Effect.gen(function*() {
-      const metrics = yield* PerformanceMetrics.PerformanceMetrics
+      const metrics = yield* PerformanceMetrics
       const collector = yield* TelemetryCollector
       yield* Effect.succeed(1).pipe(metrics.timed("ai.chat"))
       yield* metrics.trackAIOperation({ totalMs: 10 })
@@ -863,7 +898,7 @@ describe("PerformanceMetrics", () => {
       expect(Option.some(delivered[2]?.data)).toEqual(Option.some({ name: "FCP", value: 1000, id: "v5-1", rating: "good" }))
     }).pipe(
       // Not `Layer.provideMerge(…, TelemetryTest)`: TelemetryTest is `Layer.fresh`, so that would build two collectors.
-      Effect.provide(PerformanceMetrics.layer({ resourceSources: {} })),
+      Effect.provide(PerformanceMetrics.layer({ resourceSources: {} }).pipe(Layer.provide(sinkOfCollector))),
       Effect.provide(TelemetryTest)
     ))
 })

@@ -2,9 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import fc from "fast-check"
 import { createHmac } from "node:crypto"
-import { layerRedactor, layerRedactorDisabled, make, Redactor } from "../src/services/Redactor.js"
+import { layerRedactor, Redactor, unsafeMake } from "../src/services/Redactor.js"
 
-const redactor = make()
+const redactor = unsafeMake()
 const R = "[REDACTED]"
 
 const luhnCheckDigit = (body: string): string => {
@@ -236,7 +236,7 @@ describe("Redactor", () => {
     })
 
     it("a safe field keeps its value, but PII in its name is still replaced", () => {
-      const r = make({ safeFields: ["debug 4111111111111111", "debug"] })
+      const r = unsafeMake({ safeFields: ["debug 4111111111111111", "debug"] })
       expect(r.redact({ debug_4111111111111111: "kept", debug: "ann@example.com" })).toEqual({
         [R]: "kept",
         debug: "ann@example.com"
@@ -281,28 +281,28 @@ describe("Redactor", () => {
       const first = redactor.pseudonymize("ann@example.com")
       for (const id of ["bob@example.com", "user-1", "ann@example.com", "+14155552671"]) redactor.pseudonymize(id)
       expect(redactor.pseudonymize("ann@example.com")).toBe(first)
-      expect(make().pseudonymize("ann@example.com")).toBe(first)
+      expect(unsafeMake().pseudonymize("ann@example.com")).toBe(first)
       expect(redactor.pseudonymize("bob@example.com")).not.toBe(first)
       expect(redactor.pseudonymize(first)).toBe(first)
     })
 
     it("userIdKey changes every pseudonym, given as a string or a Redacted", () => {
-      const own = make({ userIdKey: "our secret" })
+      const own = unsafeMake({ userIdKey: "our secret" })
       expect(own.pseudonymize("ann@example.com")).toBe(expected("ann@example.com", "our secret"))
-      expect(make({ userIdKey: Redacted.make("our secret") }).pseudonymize("ann@example.com")).toBe(
+      expect(unsafeMake({ userIdKey: Redacted.make("our secret") }).pseudonymize("ann@example.com")).toBe(
         own.pseudonymize("ann@example.com")
       )
       expect(own.pseudonymize("ann@example.com")).not.toBe(redactor.pseudonymize("ann@example.com"))
       // `undefined` takes the default, so a missing setting can be passed straight through.
-      expect(make({ userIdKey: undefined }).pseudonymize("ann@example.com")).toBe(expected("ann@example.com"))
+      expect(unsafeMake({ userIdKey: undefined }).pseudonymize("ann@example.com")).toBe(expected("ann@example.com"))
     })
 
     it("extraPatterns count as PII in user ids too", () => {
-      expect(make({ extraPatterns: [/ACCT-\d{6}/] }).pseudonymize("ACCT-123456")).toBe(expected("ACCT-123456"))
+      expect(unsafeMake({ extraPatterns: [/ACCT-\d{6}/] }).pseudonymize("ACCT-123456")).toBe(expected("ACCT-123456"))
     })
 
     it("pseudonymizeUserIds: false keeps every id", () => {
-      expect(make({ pseudonymizeUserIds: false }).pseudonymize("ann@example.com")).toBe("ann@example.com")
+      expect(unsafeMake({ pseudonymizeUserIds: false }).pseudonymize("ann@example.com")).toBe("ann@example.com")
     })
   })
 
@@ -408,28 +408,28 @@ describe("Redactor", () => {
 
   describe("options", () => {
     it("replacement is configurable and taken literally", () => {
-      expect(make({ replacement: "***" }).redact({ note: "to ann@example.com", token: 1 })).toEqual({
+      expect(unsafeMake({ replacement: "***" }).redact({ note: "to ann@example.com", token: 1 })).toEqual({
         note: "to ***",
         token: "***"
       })
-      expect(make({ replacement: "$&" }).redactString("to ann@example.com")).toBe("to $&")
+      expect(unsafeMake({ replacement: "$&" }).redactString("to ann@example.com")).toBe("to $&")
     })
 
     it("extraPatterns run on every string, short ones too, global or not", () => {
-      const r = make({ extraPatterns: [/ACCT-\d{6}/, /\bZ\d\b/g] })
+      const r = unsafeMake({ extraPatterns: [/ACCT-\d{6}/, /\bZ\d\b/g] })
       expect(r.redactString("acct ACCT-123456 and ACCT-654321")).toBe(`acct ${R} and ${R}`)
       expect(r.redactString("Z1")).toBe(R)
       expect(r.redact({ a: "Z9 ann@example.com" })).toEqual({ a: `${R} ${R}` })
     })
 
     it("extraSensitiveFields match by words, in any style", () => {
-      const r = make({ extraSensitiveFields: ["address", "user id"] })
+      const r = unsafeMake({ extraSensitiveFields: ["address", "user id"] })
       expect(r.redact({ homeAddress: "1 Main St", address_line1: "x", userId: "u1", "X-User-Id": "u2", user: "kept" }))
         .toEqual({ homeAddress: R, address_line1: R, userId: R, "X-User-Id": R, user: "kept" })
     })
 
     it("safeFields are kept whole, by name and by content, and only when named in full", () => {
-      const r = make({ safeFields: ["userEmail", "debug"] })
+      const r = unsafeMake({ safeFields: ["userEmail", "debug"] })
       const debug = { ip: "10.1.2.3", password: "shown" }
       const out = r.redact({ user_email: "ann@example.com", debug, backup_user_email: "bob@example.com" })
       expect(out).toEqual({ user_email: "ann@example.com", debug, backup_user_email: R })
@@ -438,25 +438,48 @@ describe("Redactor", () => {
   })
 
   describe("layers", () => {
-    it.effect("layerRedactor provides a configured redactor", () =>
+    it.effect("Redactor.layer provides a configured redactor", () =>
+      Effect.gen(function*() {
+        const r = yield* Redactor
+        expect(r.redact({ note: "ann@example.com" })).toEqual({ note: "<pii>" })
+      }).pipe(Effect.provide(Redactor.layer({ replacement: "<pii>" }))))
+
+    it.effect("options that do not decode fail with RedactorOptionsError naming the option", () =>
+      Effect.gen(function*() {
+        const misspelt = yield* Effect.flip(Redactor.make({ safeField: ["x"] } as Redactor.Options))
+        expect(misspelt).toBeInstanceOf(Redactor.OptionsError)
+        expect([misspelt._tag, misspelt.option]).toEqual(["RedactorOptionsError", "safeField"])
+        const pattern = yield* Effect.flip(Redactor.make({ extraPatterns: ["ann"] } as unknown as Redactor.Options))
+        expect(pattern.option).toBe("extraPatterns.0")
+        const key = yield* Effect.flip(Redactor.make({ userIdKey: "" }))
+        expect(key.option).toBe("userIdKey")
+        expect(String(key)).toMatch(/^RedactorOptionsError: option userIdKey: /)
+        const built = yield* Redactor.make({ replacement: undefined, safeFields: ["debugEmail"] })
+        expect(built.redact({ debugEmail: "ann@example.com", note: "ann@example.com" })).toEqual({
+          debugEmail: "ann@example.com",
+          note: "[REDACTED]"
+        })
+      }))
+
+    it.effect("layerRedactor (from the configuration) provides a configured redactor", () =>
       Effect.gen(function*() {
         const r = yield* Redactor
         expect(r.redact({ note: "ann@example.com" })).toEqual({ note: "<pii>" })
       }).pipe(Effect.provide(layerRedactor({ replacement: "<pii>" }))))
 
-    it.effect("layerRedactorDisabled returns every value unchanged", () =>
+    it.effect("Redactor.disabled returns every value unchanged", () =>
       Effect.gen(function*() {
         const r = yield* Redactor
         const data = { password: "p", note: "ann@example.com" }
         expect(r.redact(data)).toBe(data)
         expect(r.redactString("ann@example.com")).toBe("ann@example.com")
         expect(r.pseudonymize("ann@example.com")).toBe("ann@example.com")
-      }).pipe(Effect.provide(layerRedactorDisabled)))
+      }).pipe(Effect.provide(Redactor.disabled)))
 
     it.effect("layerRedactor pseudonymises user ids with its options", () =>
       Effect.gen(function*() {
         const r = yield* Redactor
-        expect(r.pseudonymize("ann@example.com")).toBe(make({ userIdKey: "k" }).pseudonymize("ann@example.com"))
+        expect(r.pseudonymize("ann@example.com")).toBe(unsafeMake({ userIdKey: "k" }).pseudonymize("ann@example.com"))
       }).pipe(Effect.provide(layerRedactor({ userIdKey: Redacted.make("k") }))))
   })
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Random, TestClock } from "effect"
+import { Effect, Exit, Layer, Random, TestClock } from "effect"
+import { Sampler } from "../src/index.js"
 import { make, SamplingPolicy } from "../src/services/Sampler.js"
 
 const decide = (sampler: Effect.Effect.Success<ReturnType<typeof make>>, types: ReadonlyArray<string>) =>
@@ -96,5 +97,50 @@ describe("Sampler", () => {
         alwaysKeep: ["audit.*"]
       })
       expect(yield* decide(sampler, ["error.x", "session.start", "audit.login"])).toEqual([false, false, true])
+    }))
+
+  it.effect("a sampler from a decision function answers the same through both methods", () =>
+    Effect.gen(function*() {
+      const seen: Array<string> = []
+      const sampler = Sampler.fromDecision((type) => {
+        seen.push(type)
+        return type.startsWith("keep")
+      })
+      expect([sampler.unsafeShouldSample("keep.a"), sampler.unsafeShouldSample("drop.a")]).toEqual([true, false])
+      expect(yield* decide(sampler, ["keep.b", "drop.b"])).toEqual([true, false])
+      expect(seen).toEqual(["keep.a", "drop.a", "keep.b", "drop.b"])
+    }))
+
+  it.effect("the layers Sampler.throttled, probabilistic, always and never install those policies", () =>
+    Effect.gen(function*() {
+      const through = (layer: Layer.Layer<Sampler, unknown>, types: ReadonlyArray<string>) =>
+        Effect.flatMap(Sampler, (s) => decide(s, types)).pipe(Effect.provide(layer))
+      expect(yield* through(Sampler.throttled(2, "1 minute"), ["a", "a", "a"])).toEqual([true, true, false])
+      expect(yield* through(Sampler.probabilistic(0), ["a", "error.x"])).toEqual([false, true])
+      expect(yield* through(Sampler.always, ["a", "b"])).toEqual([true, true])
+      expect(yield* through(Sampler.never, ["a", "session.start"])).toEqual([false, true])
+      expect(yield* through(Sampler.layerDecision((type) => type === "b"), ["a", "b"])).toEqual([false, true])
+    }))
+
+  it.effect("options out of range fail with SamplerOptionsError naming the option", () =>
+    Effect.gen(function*() {
+      const failure = (options: Sampler.Options) => Effect.flip(Sampler.make(options))
+      const rate = yield* failure({ policy: Sampler.Policy.Probabilistic({ rate: 1.5 }) })
+      expect(rate._tag).toBe("SamplerOptionsError")
+      expect(rate).toBeInstanceOf(Sampler.OptionsError)
+      expect(rate.option).toBe("policy.rate")
+      expect(String(rate)).toMatch(/^SamplerOptionsError: option policy\.rate: /)
+      expect((yield* failure({ policy: Sampler.Policy.Throttled({ limit: 0, window: "1 minute" }) })).option).toBe(
+        "policy.limit"
+      )
+      expect((yield* failure({ policy: Sampler.Policy.Throttled({ limit: 1, window: 0 }) })).option).toBe("policy.window")
+      expect((yield* failure({ overrides: { "chat.*": Sampler.Policy.Probabilistic({ rate: -1 }) } })).option).toBe(
+        "overrides.chat.*.rate"
+      )
+      expect((yield* failure({ maxThrottledTypes: 0 })).option).toBe("maxThrottledTypes")
+      const misspelt = yield* failure({ polcy: Sampler.Policy.Never() } as Sampler.Options)
+      expect(misspelt.option).toBe("polcy")
+      const exit = yield* Effect.exit(Layer.build(Sampler.probabilistic(2)).pipe(Effect.scoped))
+      expect(Exit.isFailure(exit)).toBe(true)
     }))
 })

@@ -4,12 +4,15 @@ import { Context, Duration, Effect, Either, Exit, Fiber, Layer, Option, Random, 
 import * as fc from "fast-check"
 import { type TelemetryOptions, fromOptions } from "../src/schemas/TelemetryConfig.js"
 import { InvalidEventError } from "../src/schemas/errors.js"
-import { type CollectorStats, TelemetryCollector } from "../src/services/TelemetryCollector.js"
+import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { layerWithTransport } from "../src/layers/TelemetryLayers.js"
 import { type TelemetryEvent, TelemetryEvent as TelemetryEventSchema } from "../src/schemas/TelemetryEvent.js"
 import { TransportError } from "../src/schemas/errors.js"
 import * as Outbox from "../src/services/Outbox.js"
 import { Transport } from "../src/transports/Transport.js"
+import { Redactor } from "../src/services/Redactor.js"
+import { Sampler } from "../src/services/Sampler.js"
+import * as fixtures from "./collector/fixtures.js"
 import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
 import { capturingWarnings } from "./support/Logs.js"
 
@@ -43,7 +46,7 @@ const slowOutbox = (latency: Duration.DurationInput) =>
 /** Lets forked fibers (the flush loop) run what they were woken for. */
 const settle = Effect.repeatN(Effect.yieldNow(), 50)
 
-const balanced = (s: CollectorStats) => {
+const balanced = (s: TelemetryCollector.Stats) => {
   expect(s.accepted).toBe(s.sent + s.buffered + s.outboxed + s.dropped.total)
   expect(s.tracked).toBe(s.accepted - s.restored + s.sampledOut + s.disabled)
 }
@@ -488,12 +491,12 @@ describe("TelemetryCollector under faults", () => {
         { maxBatchSize: 5, flushInterval: "1 hour", maxAttempts: 1, retryBaseDelay: "1 second" },
         slowOutbox("100 millis")
       )
-      const snapshots: Array<CollectorStats> = []
+      const snapshots: Array<TelemetryCollector.Stats> = []
       /**
        * Reads the books from another fiber while time moves in small steps (a read may wait for a step
        * under way to end), checking each snapshot, until `done`.
        */
-      const readUntil = (done: (s: CollectorStats) => boolean) =>
+      const readUntil = (done: (s: TelemetryCollector.Stats) => boolean) =>
         Effect.gen(function*() {
           for (let reads = 1; reads <= 1_000; reads++) {
             const reading = yield* Effect.fork(collector.stats)
@@ -765,4 +768,62 @@ describe("TelemetryCollector offline", () => {
       expect((yield* attempts).length).toBe(2) // the failed send, then the one probe
       balanced(s)
     }))
+})
+
+describe("TelemetryCollector statics", () => {
+  const policies = (transport: Layer.Layer<Transport>) =>
+    Layer.mergeAll(
+      transport,
+      Layer.succeed(Sampler, fixtures.sampler()),
+      Layer.succeed(Redactor, fixtures.pseudonymizing),
+      Outbox.Outbox.layerMemory().pipe(Layer.orDie)
+    )
+
+  it.scoped("TelemetryCollector.layer(options) takes partial options with the configuration's defaults", () =>
+    Effect.gen(function*() {
+      const scripted = yield* makeScripted
+      const context = yield* Layer.build(
+        TelemetryCollector.layer({ maxBatchSize: 2, release: "1.0.0" }).pipe(Layer.provide(policies(scripted.layer)))
+      )
+      const collector = Context.get(context, TelemetryCollector)
+      const sink = Context.get(context, TelemetryCollector.EventSink)
+      yield* sink.track({ type: "chat.message", data: { n: 1 } })
+      yield* collector.track({ type: "chat.message", data: { n: 2 } })
+      yield* settle
+      // a batch of 2 is full: sent at once, with the release tag from the options
+      const batches = yield* scripted.batches
+      expect(batches.map((b) => b.events.length)).toEqual([2])
+      expect(batches[0]!.events[0]!.tags).toEqual({ release: "1.0.0" })
+      expect((yield* sink.currentSession).id).toBe((yield* collector.currentSession).id)
+    }))
+
+  it.scoped("TelemetryCollector.make builds the service in the scope; the final flush runs when it closes", () =>
+    Effect.gen(function*() {
+      const scripted = yield* makeScripted
+      const scope = yield* Scope.make()
+      const collector = yield* TelemetryCollector.make().pipe(
+        Effect.provide(policies(scripted.layer)),
+        Scope.extend(scope)
+      )
+      yield* collector.track(chat(1))
+      expect(yield* scripted.batches).toEqual([])
+      yield* Scope.close(scope, Exit.void)
+      expect((yield* scripted.events).map((e) => e.data.n)).toEqual([1])
+    }))
+
+  it.effect("options that do not decode fail with TelemetryCollectorOptionsError naming the option", () =>
+    Effect.gen(function*() {
+      const build = (options: TelemetryCollector.Options) =>
+        Effect.flip(Effect.scoped(Layer.build(TelemetryCollector.layer(options).pipe(Layer.provide(policies(Layer.succeed(Transport, Transport.of({ send: () => Effect.void }))))))))
+      const outOfRange = yield* build({ maxBufferSize: 0 })
+      expect(outOfRange).toBeInstanceOf(TelemetryCollector.OptionsError)
+      expect(outOfRange).toMatchObject({ _tag: "TelemetryCollectorOptionsError", option: "maxBufferSize" })
+      expect(outOfRange.message).toMatch(/^option maxBufferSize: Expected a number between 1 and 10000000/)
+      expect(yield* build({ flushInterval: "-1 seconds" })).toMatchObject({ option: "flushInterval" })
+      expect(yield* build({ maxBatchSise: 5 } as never)).toMatchObject({ option: "maxBatchSise" })
+    }))
+
+  it("TelemetryCollector.metrics are the collector's gauges", () => {
+    expect(Object.keys(TelemetryCollector.metrics).sort()).toEqual(["accepted", "buffered", "dropped", "outboxed", "sent"])
+  })
 })

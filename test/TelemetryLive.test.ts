@@ -6,10 +6,11 @@ import { layerNodeOutbox, layerTelemetry, layerWithTransport, TelemetryLive } fr
 import { fromOptions, type TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
 import { type Batch, TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import { Outbox } from "../src/services/Outbox.js"
-import { layerRedactor, type Redactor } from "../src/services/Redactor.js"
-import { layer as layerSampler, type Sampler, SamplingPolicy } from "../src/services/Sampler.js"
+import { TransportError } from "../src/schemas/errors.js"
+import { Redactor } from "../src/services/Redactor.js"
+import { Sampler } from "../src/services/Sampler.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import { layerMemoryTransport, MemoryTransport } from "../src/transports/Transport.js"
+import { MemoryTransport, Transport } from "../src/transports/Transport.js"
 import { fail, makeScripted } from "./support/ScriptedTransport.js"
 import { capturingWarnings } from "./support/Logs.js"
 
@@ -154,8 +155,8 @@ describe("TelemetryLive", () => {
 
 describe("policies provided around TelemetryLive replace the configured ones", () => {
   /** `layerTelemetry` (what `TelemetryLive` is, from an object) with `policies` provided around it. */
-  const withPolicies = <A, E>(
-    policies: Layer.Layer<Sampler | Redactor> | Layer.Layer<never>,
+  const withPolicies = <A, E, PE>(
+    policies: Layer.Layer<never, PE>,
     use: (collector: TelemetryCollector["Type"], delivered: Effect.Effect<ReadonlyArray<TelemetryEvent>>) => Effect.Effect<A, E>
   ) =>
     Effect.gen(function*() {
@@ -163,7 +164,7 @@ describe("policies provided around TelemetryLive replace the configured ones", (
       const outboxDir = yield* fs.makeTempDirectoryScoped({ prefix: "telemetry-policies-" })
       const telemetry = layerTelemetry({ outboxDir, transport: "console" }).pipe(
         Layer.provide(policies),
-        Layer.provideMerge(layerMemoryTransport)
+        Layer.provideMerge(Transport.memory)
       )
       const context = yield* Layer.build(telemetry)
       const memory = Context.get(context, MemoryTransport)
@@ -172,7 +173,7 @@ describe("policies provided around TelemetryLive replace the configured ones", (
 
   it.scoped("a Sampler layer is used: 10 of 50 pass a throttle of 10", () =>
     withPolicies(
-      layerSampler({ policy: SamplingPolicy.Throttled({ limit: 10, window: Duration.minutes(1) }) }),
+      Sampler.throttled(10, Duration.minutes(1)),
       (collector, delivered) =>
         Effect.gen(function*() {
           for (let n = 0; n < 50; n++) yield* collector.track({ type: "chat.message", data: { n } })
@@ -184,7 +185,7 @@ describe("policies provided around TelemetryLive replace the configured ones", (
 
   it.scoped("a Redactor layer is used: its safe field is kept, other PII still replaced", () =>
     withPolicies(
-      layerRedactor({ safeFields: ["debugEmail"] }),
+      Redactor.layer({ safeFields: ["debugEmail"] }),
       (collector, delivered) =>
         Effect.gen(function*() {
           yield* collector.track({ type: "chat.message", data: { debugEmail: "ann@example.com", note: "bob@example.com" } })
@@ -201,4 +202,26 @@ describe("policies provided around TelemetryLive replace the configured ones", (
         expect((yield* delivered).map((e) => e.data)).toEqual([{ n: 1 }])
         expect((yield* collector.stats).sent).toBe(1)
       })))
+
+  it.scoped("an Outbox layer is used: what the transport cannot deliver is stored there, not in TELEMETRY_OUTBOX_DIR", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const outboxDir = yield* fs.makeTempDirectoryScoped({ prefix: "telemetry-policies-" })
+      const outboxContext = yield* Layer.build(Outbox.layerMemory())
+      const outbox = Context.get(outboxContext, Outbox)
+      const telemetry = layerTelemetry({ outboxDir, transport: "console", maxAttempts: 1 }).pipe(
+        Layer.provide(Layer.succeedContext(outboxContext)),
+        Layer.provideMerge(Transport.memory)
+      )
+      const context = yield* Layer.build(telemetry)
+      yield* Context.get(context, MemoryTransport).failWith(
+        new TransportError({ reason: "network", retryable: true, message: "down" })
+      )
+      const collector = Context.get(context, TelemetryCollector)
+      yield* collector.track({ type: "chat.message", data: { n: 1 } })
+      yield* collector.flush
+      expect((yield* outbox.size).events).toBe(1)
+      expect((yield* collector.stats).outboxed).toBe(1)
+      expect(yield* fs.readDirectory(outboxDir)).toEqual([])
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Console, Effect, Exit } from "effect"
 import { TransportError } from "../src/schemas/errors.js"
 import type { Batch } from "../src/schemas/TelemetryEvent.js"
-import { layerConsoleTransport, layerFunctionTransport, Transport } from "../src/transports/Transport.js"
+import { Transport } from "../src/transports/Transport.js"
 import { event } from "./support/Events.js"
 
 
@@ -30,7 +30,7 @@ describe("console transport", () => {
       const lines: Array<string> = []
       yield* capturingLog(lines, Effect.flatMap(Transport, (transport) => transport.send(batch)))
       expect(lines.map((line) => JSON.parse(line))).toEqual(batch.events)
-    }).pipe(Effect.provide(layerConsoleTransport)))
+    }).pipe(Effect.provide(Transport.console)))
 
   it.effect("a batch holding an event JSON cannot print fails with encode and prints none of the batch", () =>
     Effect.gen(function*() {
@@ -42,12 +42,12 @@ describe("console transport", () => {
       expect(error).toMatchObject({ reason: "encode", retryable: false })
       expect(error.message).toContain("cannot encode batch b-2: event e2:")
       expect(lines).toEqual([])
-    }).pipe(Effect.provide(layerConsoleTransport)))
+    }).pipe(Effect.provide(Transport.console)))
 })
 
 describe("function transport", () => {
-  const sendWith = (send: Parameters<typeof layerFunctionTransport>[0]) =>
-    Effect.flatMap(Transport, (transport) => transport.send(batch)).pipe(Effect.provide(layerFunctionTransport(send)))
+  const sendWith = (send: Parameters<typeof Transport.fromFunction>[0]) =>
+    Effect.flatMap(Transport, (transport) => transport.send(batch)).pipe(Effect.provide(Transport.fromFunction(send)))
 
   it.effect("a thrown value without a prototype fails as a retryable io error, not a defect", () =>
     Effect.gen(function*() {

@@ -9,14 +9,24 @@ import {
   UserSessionNotFoundError
 } from "../src/schemas/UsageEvents.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
-import * as UsageAnalytics from "../src/services/UsageAnalytics.js"
+import { EventSink } from "../src/services/EventSink.js"
+import { UsageAnalytics } from "../src/services/UsageAnalytics.js"
 import { makeRecordingCollector } from "./support/RecordingCollector.js"
 
+/**
+ * The `EventSink` of the collector in context. `TelemetryTest` provides one at run time, but its type
+ * (`TelemetryServices`) does not say so yet.
+ */
+const sinkOfCollector = Layer.effect(
+  EventSink,
+  Effect.map(TelemetryCollector, (collector) => ({ track: collector.track, currentSession: collector.currentSession }))
+)
+
 /** The service over a recording collector, its retention fiber in the test's scope. */
-const start = (options: UsageAnalytics.UsageAnalyticsOptions = {}, sessionUserId?: string) =>
+const start = (options: UsageAnalytics.Options = {}, sessionUserId?: string) =>
   Effect.gen(function*() {
-    const { collector, ofType, tracked } = yield* makeRecordingCollector({ sessionUserId })
-    const usage = yield* UsageAnalytics.make(options).pipe(Effect.provideService(TelemetryCollector, collector))
+    const { context, ofType, tracked } = yield* makeRecordingCollector({ sessionUserId })
+    const usage = yield* UsageAnalytics.make(options).pipe(Effect.provide(context))
     return { usage, tracked, ofType }
   })
 
@@ -444,7 +454,7 @@ describe("UsageAnalytics", () => {
 
   describe("clear and reset", () => {
     /** Something in every area, with a conversation, a suggestion and a session left open. */
-    const recordEverything = (usage: UsageAnalytics.UsageAnalytics["Type"]) =>
+    const recordEverything = (usage: UsageAnalytics.Service) =>
       Effect.gen(function*() {
         yield* usage.trackFeature("chat", "used", "ann")
         yield* usage.startConversation({ conversationId: "done" })
@@ -524,7 +534,7 @@ describe("UsageAnalytics", () => {
 
     it.scoped("over TelemetryTest, clear and reset leave the collector's accounting and its events alone", () =>
       Effect.gen(function*() {
-        const usage = yield* UsageAnalytics.UsageAnalytics
+        const usage = yield* UsageAnalytics
         const collector = yield* TelemetryCollector
         yield* usage.trackFeature("chat", "used", "ann")
         yield* usage.startConversation({ conversationId: "c1" })
@@ -535,7 +545,7 @@ describe("UsageAnalytics", () => {
         yield* collector.flush
         expect((yield* deliveredEvents).map((e) => e.type)).toEqual(["usage.feature", "usage.conversation.start"])
       }).pipe(
-        Effect.provide(UsageAnalytics.layer()),
+        Effect.provide(UsageAnalytics.layer().pipe(Layer.provide(sinkOfCollector))),
         Effect.provide(TelemetryTest)
       ))
   })
@@ -595,31 +605,56 @@ describe("UsageAnalytics", () => {
       }))
   })
 
-  it.effect("options out of range fail the layer with the option named", () =>
+  it.effect("options out of range fail the layer with a UsageAnalyticsOptionsError naming the option", () =>
     Effect.gen(function*() {
-      const { collector } = yield* makeRecordingCollector()
+      const { context } = yield* makeRecordingCollector()
       for (
         const [options, field] of [
           [{ retention: "0 days" }, "retention"],
           [{ precision: 20 }, "precision"],
           [{ maxFeatures: 0 }, "maxFeatures"],
           [{ activeWindow: "soon" as never }, "activeWindow"],
-          [{ trackSuggestions: "false" as never }, "trackSuggestions"]
+          [{ trackSuggestions: "false" as never }, "trackSuggestions"],
+          [{ sessionTimeout: "Infinity" as never }, "sessionTimeout"],
+          [{ exactThreshold: -1 }, "exactThreshold"]
         ] as const
       ) {
         const error = yield* Layer.build(UsageAnalytics.layer(options)).pipe(
-          Effect.provideService(TelemetryCollector, collector),
+          Effect.provide(context),
           Effect.scoped,
           Effect.flip
         )
-        expect(error).toBeInstanceOf(InvalidUsageError)
-        expect(error.field).toBe(field)
+        expect(error).toBeInstanceOf(UsageAnalytics.OptionsError)
+        expect(error._tag).toBe("UsageAnalyticsOptionsError")
+        expect(error.option).toBe(field)
       }
+    }))
+
+  it.effect("a misspelt option is refused, named, and shown with the tag", () =>
+    Effect.gen(function*() {
+      const { context } = yield* makeRecordingCollector()
+      const error = yield* UsageAnalytics.make({ retension: "1 day" } as UsageAnalytics.Options).pipe(
+        Effect.provide(context),
+        Effect.scoped,
+        Effect.flip
+      )
+      expect(error.option).toBe("retension")
+      expect(String(error)).toContain("UsageAnalyticsOptionsError")
+    }))
+
+  it.scoped("durations may be given in any Duration form: a number of milliseconds is one", () =>
+    Effect.gen(function*() {
+      const { usage } = yield* start({ conversationTimeout: 60_000 })
+      yield* usage.startConversation({ conversationId: "c1" })
+      yield* TestClock.adjust("59 seconds")
+      expect((yield* usage.conversationMetrics).open).toBe(1)
+      yield* TestClock.adjust("1 second")
+      expect((yield* usage.conversationMetrics).abandoned).toBe(1)
     }))
 
   it.scoped("over TelemetryTest, usage events are delivered with kind usage", () =>
     Effect.gen(function*() {
-      const usage = yield* UsageAnalytics.UsageAnalytics
+      const usage = yield* UsageAnalytics
       const collector = yield* TelemetryCollector
       yield* usage.trackFeature("chat", "used", "ann")
       const id = yield* usage.startConversation({ conversationId: "c1" })
@@ -633,7 +668,7 @@ describe("UsageAnalytics", () => {
       ])
     }).pipe(
       // Not `Layer.provideMerge(…, TelemetryTest)`: TelemetryTest is `Layer.fresh`, so that would build two collectors.
-      Effect.provide(UsageAnalytics.layer()),
+      Effect.provide(UsageAnalytics.layer().pipe(Layer.provide(sinkOfCollector))),
       Effect.provide(TelemetryTest)
     ))
 })
@@ -641,16 +676,38 @@ describe("UsageAnalytics", () => {
 describe("UsageAnalytics opening an id", () => {
   it.scoped("two fibers opening the same conversation, suggestion or session id: exactly one succeeds", () =>
     Effect.gen(function*() {
-      const { collector } = yield* makeRecordingCollector()
-      // A collector whose session read yields, as a real one in another fiber could: a check spanning that
+      const { sink } = yield* makeRecordingCollector()
+      // A sink whose session read yields, as a real one in another fiber could: a check spanning that
       // yield would let both callers pass it.
-      const yielding = { ...collector, currentSession: Effect.zipRight(Effect.yieldNow(), collector.currentSession) }
-      const usage = yield* UsageAnalytics.make().pipe(Effect.provideService(TelemetryCollector, yielding))
+      const yielding = { ...sink, currentSession: Effect.zipRight(Effect.yieldNow(), sink.currentSession) }
+      const usage = yield* UsageAnalytics.make().pipe(Effect.provideService(EventSink, yielding))
       const twice = <A, E>(open: Effect.Effect<A, E>) =>
         Effect.map(Effect.all([Effect.either(open), Effect.either(open)], { concurrency: "unbounded" }), (results) =>
           results.filter((r) => r._tag === "Right").length)
       expect(yield* twice(usage.startConversation({ conversationId: "c-1" }))).toBe(1)
       expect(yield* twice(usage.suggestionShown({ suggestionId: "s-1", kind: "completion" }))).toBe(1)
       expect(yield* twice(usage.startUserSession({ sessionId: "u-1", userId: "ann" }))).toBe(1)
+    }))
+})
+
+describe("UsageAnalytics closing an id", () => {
+  it.scoped("two fibers ending the same conversation, answering the same suggestion or ending the same session: exactly one succeeds", () =>
+    Effect.gen(function*() {
+      const { sink } = yield* makeRecordingCollector()
+      // A sink whose every track yields: a check before the yield and a removal after it would let both pass.
+      const yielding = { ...sink, track: (input: Parameters<typeof sink.track>[0]) => Effect.zipRight(Effect.yieldNow(), sink.track(input)) }
+      const usage = yield* UsageAnalytics.make().pipe(Effect.provideService(EventSink, yielding))
+      yield* usage.startConversation({ conversationId: "c-1" })
+      yield* usage.suggestionShown({ suggestionId: "s-1", kind: "completion" })
+      yield* usage.startUserSession({ sessionId: "u-1", userId: "ann" })
+      const twice = <A, E>(close: Effect.Effect<A, E>) =>
+        Effect.map(Effect.all([Effect.either(close), Effect.either(close)], { concurrency: "unbounded" }), (results) =>
+          results.filter((r) => r._tag === "Right").length)
+      expect(yield* twice(usage.endConversation("c-1"))).toBe(1)
+      expect(yield* twice(usage.suggestionAccepted("s-1"))).toBe(1)
+      expect(yield* twice(usage.endUserSession("u-1"))).toBe(1)
+      expect((yield* usage.conversationMetrics).completed).toBe(1)
+      expect((yield* usage.suggestionStats()).accepted).toBe(1)
+      expect((yield* usage.sessionStats).ended).toBe(1)
     }))
 })

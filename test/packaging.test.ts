@@ -267,11 +267,18 @@ const consumer = `import { Effect, Layer } from "effect"
 import {
   ErrorTracking,
   HealthCheck,
+  HealthServer,
   InvalidEventError,
+  Outbox,
   PerformanceMetrics,
+  Redactor,
+  Sampler,
+  Schemas,
+  Telemetry,
   TelemetryCollector,
   TelemetryLive,
   TelemetryTest,
+  Transport,
   TransportError,
   UsageAnalytics
 } from "effect-telemetry"
@@ -316,6 +323,24 @@ const program = Effect.gen(function*() {
 )
 
 export const live = program.pipe(Effect.provide(TelemetryLive))
+
+// Policies swapped the documented way, and a service of one's own over what TelemetryLive provides.
+export const composed: Layer.Layer<Telemetry.Services | ErrorTracking, unknown> = ErrorTracking.layer({ maxBreadcrumbs: 10 }).pipe(
+  Layer.provideMerge(TelemetryLive),
+  Layer.provide(Sampler.throttled(10, "1 minute")),
+  Layer.provide(Redactor.layer({ safeFields: ["debugEmail"] })),
+  Layer.provide(Outbox.layerMemory()),
+  Layer.provide(Transport.fromFunction((batch: Schemas.Batch) => Effect.log(batch.events.length)))
+)
+export const fromObject = Telemetry.layer({ transport: "memory", maxBatchSize: 10 })
+export const server = HealthServer.layer({ port: 0 })
+export const testing = Effect.gen(function*() {
+  const events: ReadonlyArray<Schemas.TelemetryEvent> = yield* Telemetry.deliveredEvents
+  const options: ErrorTracking.Options = { maxBreadcrumbs: 5 }
+  const stats: TelemetryCollector.Stats = yield* Effect.flatMap(TelemetryCollector, (c) => c.stats)
+  return { events, options, stats }
+}).pipe(Effect.provide(Telemetry.layerTest({ flushInterval: "1 minute" })))
+export const optionsError = (e: ErrorTracking.OptionsError | Sampler.OptionsError) => e.option
 export const tested = program.pipe(Effect.provide(TelemetryTest))
 export const layers: ReadonlyArray<Layer.Layer<TelemetryCollector, unknown>> = [TelemetryLive, TelemetryTest]
 
@@ -327,4 +352,5 @@ export const browser = Effect.gen(function*() {
   const telemetry: TelemetryCollector["Type"] = yield* Browser.TelemetryCollector
   yield* telemetry.track({ type: "page.view", data: { path: "/", referrer: undefined } })
 })
+export const page = Browser.WebVitals.layer().pipe(Layer.provideMerge(Browser.Telemetry.layer({ endpoint: "/collect" })))
 `

@@ -2,6 +2,8 @@
  * An immutable map bounded to `capacity` entries that evicts the least recently written one and counts
  * evictions. Kept in a `Ref`: every operation returns a new map, so updates compose atomically.
  * Writes and evictions are O(log n) (a sorted index of write order beside the hash map).
+ *
+ * @internal
  */
 import { HashMap, Number as Num, Option, SortedMap } from "effect"
 

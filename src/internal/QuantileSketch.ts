@@ -18,11 +18,14 @@
  * emptied, even if `remove` brings it back under; merging is exact when both sides are exact and the
  * total fits.
  *
+ * The buckets live in `LogBuckets`; this module keeps the exact values and the exact aggregates.
+ *
  * Values must be finite and non-negative (durations, sizes, scores). Count, sum, min and max are exact
  * for a stream of additions. The structure is mutable and synchronous: callers keep it behind
  * `Effect.sync` (see `PerformanceMetrics`), because copying the bucket array on every sample would cost
  * more than the sample is worth.
  */
+import { LogBuckets } from "./LogBuckets.js"
 
 /** How a sketch is shaped. Two sketches merge only when their accuracy is the same. */
 export interface QuantileSketchOptions {
@@ -43,8 +46,6 @@ export const defaultMaxBuckets = 768
 /** The default exact threshold: 128 samples of 8 bytes, 1 KiB, less than the buckets it postpones. */
 export const defaultExactThreshold = 128
 
-const initialCapacity = 32
-
 /** First allocation of the exact values; doubled as needed up to the threshold. */
 const initialExactCapacity = 8
 
@@ -52,24 +53,18 @@ const initialExactCapacity = 8
 const noValues = new Float64Array(0)
 
 /**
- * Bytes a sketch holds besides its counts: the object, the typed-array and ArrayBuffer headers (V8,
- * 64-bit, measured in `bench/sketch.ts`).
+ * Bytes a sketch holds besides its counts: the sketch and its `LogBuckets` objects, the typed-array and
+ * ArrayBuffer headers (V8, 64-bit, measured as in `bench/sketch.ts`).
  */
-const fixedOverheadBytes = 400
+const fixedOverheadBytes = 480
 
 /** A DDSketch-style quantile sketch over non-negative values. */
 export class QuantileSketch {
   readonly relativeAccuracy: number
   readonly maxBuckets: number
   readonly exactThreshold: number
-  private readonly gamma: number
-  private readonly logGamma: number
-  /** Counts of the buckets `offset … offset + counts.length - 1`; only `[minIndex, maxIndex]` are in use. */
-  private counts: Uint32Array | Float64Array = new Uint32Array(0)
-  private offset = 0
-  private minIndex = 0
-  private maxIndex = -1
-  private zeroCount = 0
+  /** The buckets values go into once past `exactThreshold`. */
+  private buckets: LogBuckets
   private total = 0
   private sumOfValues = 0
   private minValue = Number.POSITIVE_INFINITY
@@ -95,8 +90,7 @@ export class QuantileSketch {
     this.relativeAccuracy = alpha
     this.maxBuckets = maxBuckets
     this.exactThreshold = exactThreshold
-    this.gamma = (1 + alpha) / (1 - alpha)
-    this.logGamma = Math.log(this.gamma)
+    this.buckets = new LogBuckets(alpha, maxBuckets)
   }
 
   /** Number of values added (minus those removed). */
@@ -131,12 +125,12 @@ export class QuantileSketch {
 
   /** Buckets in use (non-empty or between non-empty ones); 0 while exact. */
   get bucketCount(): number {
-    return this.maxIndex < this.minIndex ? 0 : this.maxIndex - this.minIndex + 1
+    return this.buckets.bucketCount
   }
 
   /** Approximate bytes held: the allocated counts or exact values plus the fixed object overhead. */
   get byteSize(): number {
-    return this.counts.byteLength + (this.values?.byteLength ?? 0) + fixedOverheadBytes
+    return this.buckets.byteLength + (this.values?.byteLength ?? 0) + fixedOverheadBytes
   }
 
   /** Adds a value `weight` times; returns `false` (and changes nothing) for a negative or non-finite value. */
@@ -153,8 +147,7 @@ export class QuantileSketch {
       this.toBuckets()
     }
     if (this.values !== undefined) this.append(value)
-    else if (value === 0) this.zeroCount += weight
-    else this.increment(this.indexOf(value), weight)
+    else this.buckets.add(value, weight)
     this.record(value, weight)
     return true
   }
@@ -185,11 +178,7 @@ export class QuantileSketch {
     const values = this.values
     if (values === undefined) return
     this.values = undefined
-    for (let i = 0; i < this.total; i++) {
-      const value = values[i]!
-      if (value === 0) this.zeroCount += 1
-      else this.increment(this.indexOf(value), 1)
-    }
+    for (let i = 0; i < this.total; i++) this.buckets.add(values[i]!, 1)
   }
 
   /**
@@ -201,27 +190,16 @@ export class QuantileSketch {
   remove(value: number): boolean {
     if (!(value >= 0 && value < Number.POSITIVE_INFINITY) || this.total === 0) return false
     if (this.values !== undefined) return this.removeExact(value)
-    if (value === 0) {
-      if (this.zeroCount === 0) return false
-      this.zeroCount -= 1
-    } else {
-      const position = this.clampedIndex(this.indexOf(value)) - this.offset
-      const current = this.counts[position]
-      if (current === undefined || current === 0 || this.maxIndex < this.minIndex) return false
-      this.counts[position] = current - 1
-      this.trimEmptyEnds()
-    }
+    if (!this.buckets.remove(value)) return false
     this.total -= 1
     this.sumOfValues -= value
     if (this.total === 0) this.reset()
     else {
       // The exact extreme is gone: the remaining bucket's representative is within α of the new one.
       if (value <= this.minValue) {
-        this.minValue = this.zeroCount > 0 ? 0 : Math.max(this.minValue, this.representative(this.minIndex))
+        this.minValue = this.buckets.zeroCount > 0 ? 0 : Math.max(this.minValue, this.buckets.lowest())
       }
-      if (value >= this.maxValue) {
-        this.maxValue = this.bucketCount === 0 ? 0 : Math.min(this.maxValue, this.representative(this.maxIndex))
-      }
+      if (value >= this.maxValue) this.maxValue = Math.min(this.maxValue, this.buckets.highest())
     }
     return true
   }
@@ -278,21 +256,7 @@ export class QuantileSketch {
       }
       return values[rank]!
     }
-    let value: number
-    if (rank < this.zeroCount) value = 0
-    else {
-      let seen = this.zeroCount
-      let index = this.maxIndex
-      for (let i = this.minIndex; i <= this.maxIndex; i++) {
-        seen += this.counts[i - this.offset]!
-        if (seen > rank) {
-          index = i
-          break
-        }
-      }
-      value = this.representative(index)
-    }
-    return Math.min(Math.max(value, this.minValue), this.maxValue)
+    return Math.min(Math.max(this.buckets.valueAt(rank), this.minValue), this.maxValue)
   }
 
   /**
@@ -312,18 +276,13 @@ export class QuantileSketch {
       for (let i = 0; i < n; i++) {
         const value = otherValues[i]!
         if (this.values !== undefined) this.append(value)
-        else if (value === 0) this.zeroCount += 1
-        else this.increment(this.indexOf(value), 1)
+        else this.buckets.add(value, 1)
         this.record(value, 1)
       }
       return this
     }
     this.toBuckets()
-    for (let i = other.minIndex; i <= other.maxIndex; i++) {
-      const c = other.counts[i - other.offset]!
-      if (c > 0) this.increment(i, c)
-    }
-    this.zeroCount += other.zeroCount
+    this.buckets.merge(other.buckets)
     this.total += other.total
     this.sumOfValues += other.sumOfValues
     if (other.minValue < this.minValue) this.minValue = other.minValue
@@ -341,98 +300,11 @@ export class QuantileSketch {
     return copy.merge(this)
   }
 
-  private indexOf(value: number): number {
-    return Math.ceil(Math.log(value) / this.logGamma)
-  }
-
-  /** The value within α of every value in bucket `index`. */
-  private representative(index: number): number {
-    return (2 * Math.pow(this.gamma, index)) / (this.gamma + 1)
-  }
-
-  /** Where an index lands once collapsed: below the window it joins the lowest bucket. */
-  private clampedIndex(index: number): number {
-    return index < this.minIndex ? this.minIndex : index
-  }
-
-  private increment(index: number, weight: number): void {
-    if (this.maxIndex < this.minIndex) {
-      this.minIndex = index
-      this.maxIndex = index
-      this.ensureRange(index, index)
-    } else if (index < this.minIndex) {
-      // Growing downwards is allowed only while the window stays within maxBuckets; a value below that
-      // joins the lowest bucket allowed.
-      if (this.maxIndex - index + 1 > this.maxBuckets) index = this.maxIndex - this.maxBuckets + 1
-      if (index < this.minIndex) {
-        this.ensureRange(index, this.maxIndex)
-        this.minIndex = index
-      }
-    } else if (index > this.maxIndex) {
-      const newMin = Math.max(this.minIndex, index - this.maxBuckets + 1)
-      if (newMin > this.minIndex) this.collapseBelow(newMin)
-      this.ensureRange(this.minIndex, index)
-      this.maxIndex = index
-    }
-    const position = index - this.offset
-    const next = this.counts[position]! + weight
-    if (next > 0xffffffff && this.counts instanceof Uint32Array) {
-      // 4 billion samples in one bucket: widen the counts rather than wrap around.
-      this.counts = Float64Array.from(this.counts)
-    }
-    this.counts[position] = next
-  }
-
-  /** Folds every bucket below `newMin` into `newMin`. */
-  private collapseBelow(newMin: number): void {
-    let folded = 0
-    const stop = Math.min(newMin - 1, this.maxIndex)
-    for (let i = this.minIndex; i <= stop; i++) {
-      folded += this.counts[i - this.offset]!
-      this.counts[i - this.offset] = 0
-    }
-    this.minIndex = newMin
-    if (newMin > this.maxIndex) this.maxIndex = newMin
-    this.ensureRange(newMin, this.maxIndex)
-    this.counts[newMin - this.offset] = this.counts[newMin - this.offset]! + folded
-  }
-
-  /**
-   * Makes `[low, high]` (which holds every bucket in use, and spans at most maxBuckets) addressable:
-   * the array doubles up to maxBuckets and the range is centred in it.
-   */
-  private ensureRange(low: number, high: number): void {
-    const length = this.counts.length
-    if (low >= this.offset && high < this.offset + length) return
-    const span = high - low + 1
-    const capacity = Math.min(this.maxBuckets, Math.max(initialCapacity, span, length * 2))
-    const next = this.counts instanceof Float64Array ? new Float64Array(capacity) : new Uint32Array(capacity)
-    const offset = low - Math.floor((capacity - span) / 2)
-    for (let i = this.minIndex; i <= this.maxIndex; i++) {
-      const c = this.counts[i - this.offset]
-      if (c !== undefined && c > 0) next[i - offset] = c
-    }
-    this.counts = next
-    this.offset = offset
-  }
-
-  private trimEmptyEnds(): void {
-    while (this.minIndex < this.maxIndex && this.counts[this.minIndex - this.offset] === 0) this.minIndex++
-    while (this.maxIndex > this.minIndex && this.counts[this.maxIndex - this.offset] === 0) this.maxIndex--
-    if (this.minIndex === this.maxIndex && this.counts[this.minIndex - this.offset] === 0) {
-      this.maxIndex = this.minIndex - 1
-    }
-  }
-
   /** Back to empty, and so exact again. */
   private reset(): void {
     this.values = noValues
     this.valuesSorted = true
-    this.counts = new Uint32Array(0)
-    this.offset = 0
-    this.minIndex = 0
-    this.maxIndex = -1
-    this.zeroCount = 0
+    this.buckets = new LogBuckets(this.relativeAccuracy, this.maxBuckets)
     this.total = 0
     this.sumOfValues = 0
     this.minValue = Number.POSITIVE_INFINITY

@@ -3,7 +3,7 @@
  * process-wide: with several collectors in one process, the last to flush is what they show.
  */
 import { Effect, Metric } from "effect"
-import type { CollectorStats } from "../services/TelemetryCollector.js"
+import type { Stats } from "./collector/accounting.js"
 
 const gauge = (name: string, description: string) => Metric.gauge(name, { description })
 
@@ -21,7 +21,7 @@ const droppedReasons = ["bufferOverflow", "rejected", "outboxFull", "corrupted",
 const droppedGauges = droppedReasons.map((reason) => [reason, droppedBy(reason)] as const)
 
 /** Sets every gauge from a stats snapshot. */
-export const recordMetrics = (stats: CollectorStats): Effect.Effect<void> =>
+export const recordMetrics = (stats: Stats): Effect.Effect<void> =>
   Effect.all([
     Metric.set(telemetryMetrics.accepted, stats.accepted),
     Metric.set(telemetryMetrics.sent, stats.sent),

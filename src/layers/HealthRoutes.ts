@@ -5,7 +5,8 @@
  * - `GET /health/live` — liveness: the polling fibers are running (restart the process if not).
  * - `GET /health/ready` — readiness: every critical service is HEALTHY or DEGRADED (send traffic).
  *
- * Mount `makeHealthRouter()` in your own `HttpRouter`, or serve it alone with `layerHealthServer`.
+ * Published as the `HealthServer` namespace: mount `HealthServer.router` (or `HealthServer.makeRouter(...)`)
+ * in your own `HttpRouter`, or serve the routes alone with `HealthServer.layer(...)`.
  *
  * Any peer that reaches the port may read these documents: check errors in them are redacted and carry no
  * stack frames or file-system paths unless the HealthCheck layer has `exposeErrorDetails`.
@@ -25,14 +26,24 @@ import {
   toHealthJson
 } from "../services/health/HealthJson.js"
 
-/** Where the routes live and how the service names itself in the document. */
-export interface HealthRouteOptions extends HealthJsonInfo {
+/**
+ * Where the routes live and how the service names itself in the documents (`serviceId`, `version`, …).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RouteOptions extends HealthJsonInfo {
   /** The report's path; liveness and readiness are under it. Default `/health`. */
   readonly path?: `/${string}`
 }
 
-/** Where the standalone health server listens. */
-export interface HealthServerOptions extends HealthRouteOptions {
+/**
+ * Where the standalone health server listens, and its routes' options.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options extends RouteOptions {
   /** Default 8080; `0` picks a free port (read it from `HttpServer.HttpServer`'s `address`). */
   readonly port?: number
   /** Default `0.0.0.0`, so probes from outside the pod reach it (and so does anyone else on the network). */
@@ -47,8 +58,14 @@ const respond = (document: HealthJson) =>
     headers: { "cache-control": "no-store" }
   })
 
-/** The health routes as an `HttpRouter` needing `HealthCheck`. */
-export const makeHealthRouter = (options: HealthRouteOptions = {}): HttpRouter.HttpRouter<never, HealthCheck> => {
+/**
+ * The health routes as an `HttpRouter` needing `HealthCheck`: `GET <path>`, `<path>/live`, `<path>/ready`
+ * (default path `/health`).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeRouter = (options: RouteOptions = {}): HttpRouter.HttpRouter<never, HealthCheck> => {
   const { path = "/health", ...info } = options
   return HttpRouter.empty.pipe(
     HttpRouter.get(
@@ -90,15 +107,24 @@ export const makeHealthRouter = (options: HealthRouteOptions = {}): HttpRouter.H
   )
 }
 
-/** The health routes at `/health`. */
-export const healthRouter: HttpRouter.HttpRouter<never, HealthCheck> = makeHealthRouter()
+/**
+ * The health routes at `/health`, `/health/live` and `/health/ready`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const router: HttpRouter.HttpRouter<never, HealthCheck> = makeRouter()
 
-/** A Node HTTP server serving only the health routes, for the lifetime of the layer. */
-export const layerHealthServer = (
-  options: HealthServerOptions = {}
-): Layer.Layer<HttpServer.HttpServer, ServeError, HealthCheck> => {
+/**
+ * A Node HTTP server serving only the health routes, for the lifetime of the layer; defaults: port 8080
+ * on `0.0.0.0`, routes at `/health`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<HttpServer.HttpServer, ServeError, HealthCheck> => {
   const { host = "0.0.0.0", port = 8080, ...routes } = options
-  return HttpServer.serve(makeHealthRouter(routes)).pipe(
+  return HttpServer.serve(makeRouter(routes)).pipe(
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port, host }))
   )
 }

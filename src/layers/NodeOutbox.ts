@@ -99,76 +99,70 @@ const pidRuns = (pid: number): boolean => {
   }
 }
 
-/** Builds the Node outbox in the layer's scope; fails when the folder is unusable. */
-export const make = (
-  options: NodeOutboxOptions
-): Effect.Effect<Outbox.Outbox["Type"], OutboxFolderError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+/** Where one outbox lives: the shared folder, its destination's subfolder and this process's own. */
+interface Site {
+  readonly fs: FileSystem.FileSystem
+  readonly path: Path.Path
+  readonly root: string
+  readonly home: string
+  readonly own: string
+  readonly lock: Lock
+  readonly staleMillis: number
+}
+
+/** Writes a lock atomically, its mtime set from `Clock` (the heartbeat other processes read). */
+const writeLock = ({ fs, path }: Site, folder: string, lock: Lock) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const root = path.resolve(options.directory)
-    const home = path.join(root, destinationFolder(options.destination))
-    const token = crypto.randomUUID().replaceAll("-", "").slice(0, 16)
-    const own = path.join(home, `proc-${process.pid}-${token}`)
-    const staleMillis = Duration.toMillis(options.staleAfter)
-    const host = hostname()
+    const temporary = path.join(folder, `.tmp-${crypto.randomUUID()}`)
+    yield* fs.writeFileString(temporary, encodeLock(lock), { mode: FileStore.fileMode })
+    const now = new Date(yield* Clock.currentTimeMillis)
+    yield* fs.utimes(temporary, now, now)
+    yield* fs.rename(temporary, path.join(folder, lockFile))
+  })
 
-    /** Writes a lock atomically, its mtime set from `Clock` (the heartbeat other processes read). */
-    const writeLock = (folder: string, lock: Lock) =>
-      Effect.gen(function*() {
-        const temporary = path.join(folder, `.tmp-${crypto.randomUUID()}`)
-        yield* fs.writeFileString(temporary, encodeLock(lock), { mode: FileStore.fileMode })
-        const now = new Date(yield* Clock.currentTimeMillis)
-        yield* fs.utimes(temporary, now, now)
-        yield* fs.rename(temporary, path.join(folder, lockFile))
-      })
+/** Creates and probes the destination's folder and claims our own subfolder, staged so it never shows without its lock. */
+const claimOwnFolder = (site: Site): Effect.Effect<void, OutboxFolderError> => {
+  const { fs, home, lock, own, path } = site
+  return Effect.gen(function*() {
+    yield* fs.makeDirectory(home, { recursive: true, mode: FileStore.folderMode })
+    const probe = path.join(home, `.probe-${lock.token}`)
+    yield* fs.writeFileString(probe, "", { mode: FileStore.fileMode })
+    yield* fs.remove(probe)
+    const staging = path.join(home, `.staging-${lock.token}`)
+    yield* fs.makeDirectory(staging, { mode: FileStore.folderMode })
+    yield* writeLock(site, staging, lock)
+    yield* fs.rename(staging, own)
+  }).pipe(Effect.mapError((cause) => new OutboxFolderError({ directory: site.root, cause })))
+}
 
-    // ---- the folder: created, probed, and our own subfolder claimed ---------------------------------
-
-    const lock: Lock = { pid: process.pid, host, token, startedAt: yield* Clock.currentTimeMillis, released: false }
-    yield* Effect.gen(function*() {
-      yield* fs.makeDirectory(home, { recursive: true, mode: FileStore.folderMode })
-      const probe = path.join(home, `.probe-${token}`)
-      yield* fs.writeFileString(probe, "", { mode: FileStore.fileMode })
-      yield* fs.remove(probe)
-      // Staged under a hidden name, so no other process ever sees our folder without its lock.
-      const staging = path.join(home, `.staging-${token}`)
-      yield* fs.makeDirectory(staging, { mode: FileStore.folderMode })
-      yield* writeLock(staging, lock)
-      yield* fs.rename(staging, own)
-    }).pipe(Effect.mapError((cause) => new OutboxFolderError({ directory: root, cause })))
-    openTokens.add(token)
-
-    const legacy = yield* Effect.orElseSucceed(fs.exists(path.join(root, "effect-telemetry-outbox%3Aindex-a")), () => false)
-    if (legacy) {
-      yield* Effect.logWarning(
-        `telemetry outbox ${root} holds batches of an earlier version (not tied to a destination); they are not re-sent`
-      )
+/** Whether a folder's owner is gone: released, or its pid gone from this host, or its heartbeat stale. */
+const ownerGone = ({ fs, lock, path, staleMillis }: Site, folder: string) =>
+  Effect.gen(function*() {
+    const file = path.join(folder, lockFile)
+    const info = yield* Effect.either(fs.stat(file))
+    if (Either.isLeft(info)) return info.left._tag === "SystemError" && info.left.reason === "NotFound"
+    const text = yield* Effect.either(fs.readFileString(file))
+    const found = Either.isRight(text) ? Either.getRight(decodeLock(text.right)) : Option.none<Lock>()
+    if (Option.isSome(found)) {
+      const owner = found.value
+      if (owner.released) return true
+      if (owner.host === lock.host) {
+        if (owner.pid === process.pid ? !openTokens.has(owner.token) : !pidRuns(owner.pid)) return true
+      }
     }
+    const now = yield* Clock.currentTimeMillis
+    const beat = Option.getOrElse(Option.map(info.right.mtime, (d) => d.getTime()), () => now)
+    return now - beat > staleMillis
+  })
 
-    // ---- adoption of the folders of processes that are gone ------------------------------------------
-
-    /** Whether the folder's owner is gone: released, or its pid gone from this host, or its heartbeat stale. */
-    const ownerGone = (folder: string) =>
-      Effect.gen(function*() {
-        const file = path.join(folder, lockFile)
-        const info = yield* Effect.either(fs.stat(file))
-        if (Either.isLeft(info)) return info.left._tag === "SystemError" && info.left.reason === "NotFound"
-        const text = yield* Effect.either(fs.readFileString(file))
-        const found = Either.isRight(text) ? Either.getRight(decodeLock(text.right)) : Option.none<Lock>()
-        if (Option.isSome(found)) {
-          const owner = found.value
-          if (owner.released) return true
-          if (owner.host === host) {
-            if (owner.pid === process.pid ? !openTokens.has(owner.token) : !pidRuns(owner.pid)) return true
-          }
-        }
-        const now = yield* Clock.currentTimeMillis
-        const beat = Option.getOrElse(Option.map(info.right.mtime, (d) => d.getTime()), () => now)
-        return now - beat > staleMillis
-      })
-
-    const bounds = { maxEvents: options.maxEvents, maxBytes: options.maxBytes }
+/**
+ * Claims, by one atomic `rename` each into our own folder, the folders of processes that are gone, within
+ * `bounds` (always at least one): what does not fit waits for the next process. A process that lost a race
+ * finds the folder gone and skips it. Returns the claimed folders.
+ */
+const claimGoneFolders = (site: Site, bounds: Outbox.OutboxOptions) =>
+  Effect.gen(function*() {
+    const { fs, home, own, path } = site
     const claimed: Array<string> = []
     let adopting = { events: 0, bytes: 0 }
     let leftBehind = 0
@@ -177,13 +171,12 @@ export const make = (
       const folder = path.join(home, name)
       if (folder === own || name.startsWith(".probe-") || name.startsWith(".tmp-")) continue
       const isFolder = yield* Effect.orElseSucceed(Effect.map(fs.stat(folder), (s) => s.type === "Directory"), () => false)
-      if (!isFolder || !(yield* Effect.orElseSucceed(ownerGone(folder), () => false))) continue
+      if (!isFolder || !(yield* Effect.orElseSucceed(ownerGone(site, folder), () => false))) continue
       if (name.startsWith(".")) {
         // a staging folder of a process that died while starting: it holds nothing but its lock
         yield* Effect.ignore(fs.remove(folder, { recursive: true, force: true }))
         continue
       }
-      // Within the bounds (always at least one folder): what does not fit waits for the next process.
       const size = yield* Effect.flatMap(FileStore.make(folder), (f) => Outbox.indexedSize(f.store))
       const fits = adopting.events + size.events <= bounds.maxEvents && adopting.bytes + size.bytes <= bounds.maxBytes
       if (claimed.length > 0 && !fits) {
@@ -191,7 +184,6 @@ export const make = (
         continue
       }
       const target = path.join(own, `${adoptingPrefix}${name}`)
-      // The claim: one rename. A process that lost the race finds the folder gone and skips it.
       if (Either.isLeft(yield* Effect.either(fs.rename(folder, target)))) continue
       claimed.push(target)
       adopting = { events: adopting.events + size.events, bytes: adopting.bytes + size.bytes }
@@ -201,48 +193,38 @@ export const make = (
         Effect.annotateLogs({ folders: leftBehind })
       )
     }
+    return claimed
+  })
 
-    /** A claimed folder and, first, the folders it had itself claimed before its process died mid-adoption. */
-    const foldersOf = (folder: string): Effect.Effect<ReadonlyArray<string>> =>
-      Effect.gen(function*() {
-        const inside = yield* Effect.orElseSucceed(fs.readDirectory(folder), () => [] as Array<string>)
-        const nested = yield* Effect.forEach(
-          inside.filter((n) => n.startsWith(adoptingPrefix)).sort(),
-          (n) => foldersOf(path.join(folder, n))
-        )
-        return [...nested.flat(), folder]
-      })
-    const sources = (yield* Effect.forEach(claimed, foldersOf)).flat()
-    const adopt = yield* Effect.forEach(sources, (folder) =>
-      Effect.map(FileStore.make(folder), (f): Outbox.AdoptedStore => ({ store: f.store, listKeys: f.keys })))
-
-    const files = yield* FileStore.make(own)
-    const outbox = yield* Outbox.make(bounds, { listKeys: files.keys, adopt }).pipe(
-      Effect.provideService(KeyValueStore.KeyValueStore, files.store)
+/** A claimed folder and, first, the folders it had itself claimed before its process died mid-adoption. */
+const foldersOf = (site: Site, folder: string): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.gen(function*() {
+    const inside = yield* Effect.orElseSucceed(site.fs.readDirectory(folder), () => [] as Array<string>)
+    const nested = yield* Effect.forEach(
+      inside.filter((n) => n.startsWith(adoptingPrefix)).sort(),
+      (n) => foldersOf(site, site.path.join(folder, n))
     )
+    return [...nested.flat(), folder]
+  })
 
-    // Adopted batches are now in our own index: delete their folders, indexes first — a crash halfway leaves
-    // only batch files, re-indexed as orphans (and recognised as duplicates by id) by whoever adopts us.
-    for (const folder of sources) {
-      yield* Effect.forEach(["index-a", "index-b"], (slot) => Effect.ignore(fs.remove(path.join(folder, slot), { force: true })))
-    }
-    yield* Effect.forEach(claimed, (folder) => Effect.ignore(fs.remove(folder, { recursive: true, force: true })))
-
-    // ---- release at close; heartbeat meanwhile --------------------------------------------------------
-
-    // Registered before the heartbeat is forked, so it runs after the heartbeat stopped. An empty outbox
-    // leaves nothing behind; otherwise the folder is marked released, for the next process to adopt.
+/**
+ * At close, an empty outbox leaves nothing behind, otherwise its folder is marked released for the next process
+ * to adopt; meanwhile a heartbeat refreshes the lock's mtime. The finalizer is registered before the heartbeat
+ * is forked, so it runs after the heartbeat stopped.
+ */
+const releaseAtClose = (site: Site, outbox: Outbox.Outbox["Type"], heartbeatInterval: Duration.Duration) =>
+  Effect.gen(function*() {
+    const { fs, lock, own, path } = site
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         const { batches } = yield* outbox.size
         yield* batches === 0
           ? Effect.ignore(fs.remove(own, { recursive: true, force: true }))
-          : Effect.catchAll(writeLock(own, { ...lock, released: true }), (error) =>
+          : Effect.catchAll(writeLock(site, own, { ...lock, released: true }), (error) =>
             Effect.logWarning("telemetry outbox folder not released; it is adopted once its heartbeat is stale", error))
-        openTokens.delete(token)
+        openTokens.delete(lock.token)
       })
     )
-
     const warned = yield* Ref.make(false)
     const heartbeat = Effect.gen(function*() {
       const now = new Date(yield* Clock.currentTimeMillis)
@@ -254,8 +236,58 @@ export const make = (
           already ? Effect.void : Effect.logWarning("telemetry outbox lock not refreshed", error))
       )
     )
-    yield* Effect.forkScoped(Effect.schedule(heartbeat, Schedule.spaced(options.heartbeatInterval)))
+    yield* Effect.forkScoped(Effect.schedule(heartbeat, Schedule.spaced(heartbeatInterval)))
+  })
 
+/** Builds the Node outbox in the layer's scope; fails when the folder is unusable. */
+export const make = (
+  options: NodeOutboxOptions
+): Effect.Effect<Outbox.Outbox["Type"], OutboxFolderError, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const root = path.resolve(options.directory)
+    const home = path.join(root, destinationFolder(options.destination))
+    const token = crypto.randomUUID().replaceAll("-", "").slice(0, 16)
+    const lock: Lock = { pid: process.pid, host: hostname(), token, startedAt: yield* Clock.currentTimeMillis, released: false }
+    const site: Site = {
+      fs,
+      path,
+      root,
+      home,
+      own: path.join(home, `proc-${process.pid}-${token}`),
+      lock,
+      staleMillis: Duration.toMillis(options.staleAfter)
+    }
+    yield* claimOwnFolder(site)
+    openTokens.add(token)
+
+    const legacy = yield* Effect.orElseSucceed(fs.exists(path.join(root, "effect-telemetry-outbox%3Aindex-a")), () => false)
+    if (legacy) {
+      yield* Effect.logWarning(
+        `telemetry outbox ${root} holds batches of an earlier version (not tied to a destination); they are not re-sent`
+      )
+    }
+
+    const bounds = { maxEvents: options.maxEvents, maxBytes: options.maxBytes }
+    const claimed = yield* claimGoneFolders(site, bounds)
+    const sources = (yield* Effect.forEach(claimed, (folder) => foldersOf(site, folder))).flat()
+    const adopt = yield* Effect.forEach(sources, (folder) =>
+      Effect.map(FileStore.make(folder), (f): Outbox.AdoptedStore => ({ store: f.store, listKeys: f.keys })))
+
+    const files = yield* FileStore.make(site.own)
+    const outbox = yield* Outbox.make(bounds, { listKeys: files.keys, adopt }).pipe(
+      Effect.provideService(KeyValueStore.KeyValueStore, files.store)
+    )
+
+    // Adopted batches are now in our own index: delete their folders, indexes first — a crash halfway leaves
+    // only batch files, re-indexed as orphans (and recognised as duplicates by id) by whoever adopts us.
+    for (const folder of sources) {
+      yield* Effect.forEach(["index-a", "index-b"], (slot) => Effect.ignore(fs.remove(path.join(folder, slot), { force: true })))
+    }
+    yield* Effect.forEach(claimed, (folder) => Effect.ignore(fs.remove(folder, { recursive: true, force: true })))
+
+    yield* releaseAtClose(site, outbox, Duration.decode(options.heartbeatInterval))
     return outbox
   })
 

@@ -1,10 +1,11 @@
 /**
  * Every telemetry service over a transport and an outbox given as layers, with nothing tied to a
- * platform: `TelemetryLive` (Node), `layerTelemetryBrowser` and `TelemetryTest` each supply their own.
+ * platform: `TelemetryLive` (Node), `Telemetry.layer` (browser) and `TelemetryTest` each supply their own.
  */
 import { type Context, Effect, Layer, Option } from "effect"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import * as ErrorTracking from "../services/ErrorTracking.js"
+import type { EventSink } from "../services/EventSink.js"
 import * as HealthCheck from "../services/HealthCheck.js"
 import * as Outbox from "../services/Outbox.js"
 import * as PerformanceMetrics from "../services/PerformanceMetrics.js"
@@ -14,13 +15,19 @@ import * as TelemetryCollector from "../services/TelemetryCollector.js"
 import type { Transport } from "../transports/Transport.js"
 import * as UsageAnalytics from "../services/UsageAnalytics.js"
 
-/** The services `TelemetryLive` and `TelemetryTest` provide. */
+/**
+ * The services `TelemetryLive` and `TelemetryTest` provide: the five of the contract, plus the `EventSink` and
+ * the `Redactor` they were built over, so a service layer of your own (`ErrorTracking.layer({ … })`) composes on
+ * top of them.
+ */
 export type TelemetryServices =
   | TelemetryCollector.TelemetryCollector
+  | EventSink
   | PerformanceMetrics.PerformanceMetrics
   | UsageAnalytics.UsageAnalytics
   | ErrorTracking.ErrorTracking
   | HealthCheck.HealthCheck
+  | Redactor.Redactor
 
 /** The sampling policy a configuration names. */
 export const samplerOptions = (config: TelemetryConfig): Sampler.SamplerOptions => {
@@ -91,10 +98,10 @@ export const layerWithTransport = <E, R>(
   const collector = TelemetryCollector.layer(config).pipe(Layer.provide(policies))
   // The services' options have valid defaults, so their option errors cannot occur here.
   const services = Layer.mergeAll(
-    Layer.orDie(PerformanceMetrics.layer()),
-    Layer.orDie(UsageAnalytics.layer()),
-    Layer.orDie(ErrorTracking.layer()),
-    HealthCheck.layer()
-  )
-  return services.pipe(Layer.provideMerge(collector), Layer.provide(redactor))
+    PerformanceMetrics.PerformanceMetrics.layer(),
+    UsageAnalytics.UsageAnalytics.layer(),
+    ErrorTracking.ErrorTracking.layer(),
+    HealthCheck.HealthCheck.layer()
+  ).pipe(Layer.orDie)
+  return services.pipe(Layer.provideMerge(collector), Layer.provideMerge(redactor))
 }

@@ -8,10 +8,7 @@ import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import * as NodePath from "node:path"
 import type * as Outbox from "../services/Outbox.js"
-import { layerConsoleTransport, layerMemoryTransport, Transport } from "../transports/Transport.js"
-import { layerFileTransport } from "../transports/FileTransport.js"
-import { layerHttpTransport } from "../transports/HttpTransport.js"
-import { layerOtlpTransport } from "../transports/OtlpTransport.js"
+import { Transport } from "../transports/Transport.js"
 import * as NodeOutbox from "./NodeOutbox.js"
 import * as TelemetryLayers from "./TelemetryLayers.js"
 import { outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
@@ -23,19 +20,19 @@ export { outboxOptions, samplerOptions, type TelemetryServices } from "./Telemet
 const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
   switch (config.transport) {
     case "console":
-      return layerConsoleTransport
+      return Transport.console
     case "memory":
-      return layerMemoryTransport
+      return Transport.memory
     case "file":
-      return layerFileTransport(config.filePath).pipe(Layer.provide(NodeContext.layer))
+      return Transport.file(config.filePath).pipe(Layer.provide(NodeContext.layer))
     case "http":
-      return layerHttpTransport({
+      return Transport.http({
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout
         // No headers, and TelemetryConfig admits only http(s) endpoints: just an unparseable URL can fail here.
       }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
     case "otlp":
-      return layerOtlpTransport({
+      return Transport.otlp({
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout,
         serviceName: config.serviceName,
@@ -123,7 +120,14 @@ export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryS
     })
   ))
 
-/** Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`). */
+/**
+ * Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`), with the
+ * transport they name (console by default) and the durable outbox. A `Transport`, `Sampler`, `Redactor` or
+ * `Outbox` layer provided around it replaces the configured one.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
 export const TelemetryLive: Layer.Layer<TelemetryServices, ConfigError> = Layer.unwrapEffect(
   Effect.map(TelemetryConfig, layerFromConfig)
 )

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
-import { layerMemoryTransport, MemoryTransport } from "../transports/Transport.js"
+import { MemoryTransport, Transport } from "../transports/Transport.js"
 import { layerWithTransport, type TelemetryServices } from "./TelemetryLayers.js"
 
 /** Every service over the memory transport, with `options` over the defaults. */
@@ -16,12 +16,18 @@ export const layerTelemetryTest = (
 ): Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> =>
   Layer.unwrapEffect(
     Effect.map(fromOptions({ ...options, transport: "memory" }), (config) => {
-      const transport = layerMemoryTransport
+      const transport = Transport.memory
       return Layer.merge(layerWithTransport(config, transport), transport)
     })
   )
 
-/** Every service over the memory transport, with the default settings. */
+/**
+ * Every service over the in-memory transport, with the default settings and nothing read from the
+ * environment; time comes from the test's `Clock`. Read what was delivered with `Telemetry.deliveredEvents`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
 export const TelemetryTest: Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> = layerTelemetryTest()
 
 /** The events delivered so far, in order. */

@@ -1,14 +1,20 @@
 /**
  * Core Web Vitals from Google's `web-vitals` library, recorded into `PerformanceMetrics` for the life of
  * the layer's scope. Browser only in practice; the subscribe functions can be injected (tests, or a
- * page that already loaded `web-vitals/attribution`).
+ * page that already loaded `web-vitals/attribution`). Published as the `WebVitals` namespace:
+ * `WebVitals.layer()`, `WebVitals.Options`.
  */
 import { Effect, Fiber, Layer, Queue } from "effect"
 import type { WebVitalReport } from "../schemas/PerformanceEvents.js"
 import { PerformanceMetrics } from "../services/PerformanceMetrics.js"
 
-/** What `web-vitals` passes to a callback, as far as we read it. */
-export interface WebVitalsMetric {
+/**
+ * What `web-vitals` passes to a callback, as far as it is read.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Metric {
   readonly name: string
   readonly value: number
   readonly rating?: string
@@ -17,41 +23,56 @@ export interface WebVitalsMetric {
   readonly navigationType?: string
 }
 
-/** A `web-vitals` subscribe function such as `onLCP`. */
-export type WebVitalsSubscribe = (
-  report: (metric: WebVitalsMetric) => void,
+/**
+ * A `web-vitals` subscribe function such as `onLCP`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Subscribe = (
+  report: (metric: Metric) => void,
   options?: { readonly reportAllChanges?: boolean }
 ) => void
 
-/** The `web-vitals` functions the layer subscribes with. */
-export interface WebVitalsSubscribers {
-  readonly onLCP: WebVitalsSubscribe
-  readonly onINP: WebVitalsSubscribe
-  readonly onCLS: WebVitalsSubscribe
-  readonly onFCP: WebVitalsSubscribe
-  readonly onTTFB: WebVitalsSubscribe
+/**
+ * The `web-vitals` functions the layer subscribes with.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Subscribers {
+  readonly onLCP: Subscribe
+  readonly onINP: Subscribe
+  readonly onCLS: Subscribe
+  readonly onFCP: Subscribe
+  readonly onTTFB: Subscribe
 }
 
-/** How the web-vitals layer is set up. */
-export interface WebVitalsOptions {
+/**
+ * How the web-vitals layer is set up; every field has a default.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options {
   /** The subscribe functions; default those of the `web-vitals` package, loaded when the layer is built. */
-  readonly subscribers?: WebVitalsSubscribers
+  readonly subscribers?: Subscribers
   /** Ask `web-vitals` for every change, not only final values; default `false`. */
   readonly reportAllChanges?: boolean
   /** Reports waiting to be recorded; default 100, the oldest dropped past it. */
   readonly maxQueued?: number
 }
 
-const loadWebVitals: Effect.Effect<WebVitalsSubscribers | undefined> = Effect.promise(() =>
+const loadWebVitals: Effect.Effect<Subscribers | undefined> = Effect.promise(() =>
   import("web-vitals").then(
-    (module): WebVitalsSubscribers | undefined => module as unknown as WebVitalsSubscribers,
+    (module): Subscribers | undefined => module as unknown as Subscribers,
     () => undefined
   )
 )
 
 const stop = Symbol("stop")
 
-const toReport = (metric: WebVitalsMetric): WebVitalReport => {
+const toReport = (metric: Metric): WebVitalReport => {
   const report: Record<string, unknown> = { name: metric.name, value: metric.value }
   if (metric.rating !== undefined) report.rating = metric.rating
   if (metric.id !== undefined) report.id = metric.id
@@ -63,12 +84,16 @@ const toReport = (metric: WebVitalsMetric): WebVitalReport => {
 
 /**
  * Subscribes to LCP, INP, CLS, FCP and TTFB and records every report with `recordWebVital` (so repeated
- * reports of one metric id replace each other). Callbacks only enqueue; a fiber in the scope records.
- * `web-vitals` cannot unsubscribe, so closing the scope detaches the callbacks (later reports are
- * ignored) and records what was queued before it. With `trackWebVitals: false` on `PerformanceMetrics`
- * it neither loads `web-vitals` nor subscribes.
+ * reports of one metric id replace each other); defaults: the `web-vitals` package, final values only,
+ * 100 reports queued. Callbacks only enqueue; a fiber in the scope records. `web-vitals` cannot
+ * unsubscribe, so closing the scope detaches the callbacks (later reports are ignored) and records what
+ * was queued before it. With `trackWebVitals: false` on `PerformanceMetrics` it neither loads
+ * `web-vitals` nor subscribes.
+ *
+ * @since 0.2.0
+ * @category layers
  */
-export const layerWebVitals = (options: WebVitalsOptions = {}): Layer.Layer<never, never, PerformanceMetrics> =>
+export const layer = (options: Options = {}): Layer.Layer<never, never, PerformanceMetrics> =>
   Layer.scopedDiscard(Effect.gen(function*() {
     const performance = yield* PerformanceMetrics
     if (!performance.tracking.webVitals) {
@@ -89,6 +114,8 @@ export const layerWebVitals = (options: WebVitalsOptions = {}): Layer.Layer<neve
       (item) => item === stop ? Effect.void : Effect.zipRight(record(item), Effect.suspend(() => consume))
     )
     const consumer = yield* Effect.forkScoped(consume)
+    // A plain flag, not a Ref: `web-vitals` calls the callback outside any fiber, and reading a Ref there
+    // would cost a `runSync` per report. Only the finalizer below writes it, once.
     let attached = true
     // Registered after the fork, so it runs first on close: detach, let the consumer drain, wait for it.
     yield* Effect.addFinalizer(() =>
@@ -97,7 +124,7 @@ export const layerWebVitals = (options: WebVitalsOptions = {}): Layer.Layer<neve
         return Effect.zipRight(Queue.offer(queue, stop), Fiber.await(consumer))
       })
     )
-    const callback = (metric: WebVitalsMetric) => {
+    const callback = (metric: Metric) => {
       if (attached) Queue.unsafeOffer(queue, toReport(metric))
     }
     const subscribeOptions = { reportAllChanges: options.reportAllChanges ?? false }

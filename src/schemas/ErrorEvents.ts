@@ -1,17 +1,18 @@
 /**
  * The shapes ErrorTracking works with: severities and categories, parsed stack frames, breadcrumbs,
- * error groups and the data of the `error.*` events it tracks through the collector.
+ * error groups and the data of the `error.*` events it records. Published as types through the
+ * `ErrorTracking` namespace (`ErrorTracking.Severity`, `ErrorTracking.CapturedData`, …).
  */
-import { Data, Schema } from "effect"
+import { Schema } from "effect"
 import { JsonObject, Timestamp } from "./TelemetryEvent.js"
 
-/** How bad an error is, from `DEBUG` to `CRITICAL`. */
+/** How bad an error is, from `DEBUG` to `CRITICAL`. @since 0.2.0 @category models */
 export const Severity = Schema.Literal("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL").annotations({
   identifier: "Severity"
 })
 export type Severity = typeof Severity.Type
 
-/** The order of severities: a larger rank is worse. */
+/** The order of severities: a larger rank is worse. @since 0.2.0 @category models */
 export const severityRank: { readonly [S in Severity]: number } = {
   DEBUG: 0,
   INFO: 1,
@@ -20,7 +21,7 @@ export const severityRank: { readonly [S in Severity]: number } = {
   CRITICAL: 4
 }
 
-/** What kind of failure an error is; see `docs/error-tracking.md` for how each is recognised. */
+/** What kind of failure an error is; see `docs/error-tracking.md` for how each is recognised. @since 0.2.0 @category models */
 export const ErrorCategory = Schema.Literal(
   "network",
   "timeout",
@@ -36,13 +37,13 @@ export const ErrorCategory = Schema.Literal(
 ).annotations({ identifier: "ErrorCategory" })
 export type ErrorCategory = typeof ErrorCategory.Type
 
-/** How an error reached ErrorTracking: a thrown value, a leaf of an Effect `Cause`, or a `captureMessage` text. */
+/** How an error reached ErrorTracking: a thrown value, a leaf of an Effect `Cause`, or a `captureMessage` text. @since 0.2.0 @category models */
 export const ErrorKind = Schema.Literal("thrown", "fail", "die", "interrupt", "message").annotations({
   identifier: "ErrorKind"
 })
 export type ErrorKind = typeof ErrorKind.Type
 
-/** One parsed stack frame; `inApp` is false for `node_modules`, `node:`/internal and native frames. */
+/** One parsed stack frame; `inApp` is false for `node_modules`, `node:`/internal and native frames. @since 0.2.0 @category models */
 export const StackFrame = Schema.Struct({
   function: Schema.optional(Schema.String),
   file: Schema.optional(Schema.String),
@@ -52,7 +53,7 @@ export const StackFrame = Schema.Struct({
 }).annotations({ identifier: "StackFrame" })
 export type StackFrame = typeof StackFrame.Type
 
-/** Something that happened before an error, kept in a bounded ring and attached to captured errors. */
+/** Something that happened before an error, kept in a bounded ring and attached to captured errors. @since 0.2.0 @category models */
 export const Breadcrumb = Schema.Struct({
   timestamp: Timestamp,
   category: Schema.String,
@@ -62,14 +63,14 @@ export const Breadcrumb = Schema.Struct({
 }).annotations({ identifier: "Breadcrumb" })
 export type Breadcrumb = typeof Breadcrumb.Type
 
-/** One error of a `cause` chain (`new Error("…", { cause })`), outermost first. */
+/** One error of a `cause` chain (`new Error("…", { cause })`), outermost first. @since 0.2.0 @category models */
 export const ChainedError = Schema.Struct({
   type: Schema.String,
   message: Schema.String
 }).annotations({ identifier: "ChainedError" })
 export type ChainedError = typeof ChainedError.Type
 
-/** One leaf of an Effect `Cause`: a failure, a defect or an interruption. */
+/** One leaf of an Effect `Cause`: a failure, a defect or an interruption. @since 0.2.0 @category models */
 export const CauseReason = Schema.Struct({
   kind: ErrorKind,
   type: Schema.String,
@@ -79,11 +80,11 @@ export const CauseReason = Schema.Struct({
 }).annotations({ identifier: "CauseReason" })
 export type CauseReason = typeof CauseReason.Type
 
-/** How the leaves of a `Cause` were combined: one leaf, one after another, or concurrently. */
+/** How the leaves of a `Cause` were combined: one leaf, one after another, or concurrently. @since 0.2.0 @category models */
 export const CauseComposition = Schema.Literal("single", "sequential", "parallel")
 export type CauseComposition = typeof CauseComposition.Type
 
-/** Attempts to recover from an error (or from every error of a group) and how many worked. */
+/** Attempts to recover from an error (or from every error of a group) and how many worked. @since 0.2.0 @category models */
 export const RecoveryStats = Schema.Struct({
   attempts: Schema.Int,
   successes: Schema.Int,
@@ -92,7 +93,7 @@ export const RecoveryStats = Schema.Struct({
 }).annotations({ identifier: "RecoveryStats" })
 export type RecoveryStats = typeof RecoveryStats.Type
 
-/** The data of an `error.captured` event. */
+/** The data of an `error.captured` event. @since 0.2.0 @category models */
 export const ErrorCapturedData = Schema.Struct({
   errorId: Schema.String,
   fingerprint: Schema.String,
@@ -126,6 +127,9 @@ export type ErrorCapturedData = typeof ErrorCapturedData.Type
 /**
  * One captured occurrence as ErrorTracking keeps it in memory (for `getError` and a group's `samples`):
  * what its `error.captured` event says, without frames, context, tags or the breadcrumbs themselves.
+ *
+ * @since 0.2.0
+ * @category models
  */
 export const ErrorSample = Schema.Struct({
   // type and message are the redacted ones (`Message` for `captureMessage`), as the event carries them
@@ -149,14 +153,14 @@ export const ErrorSample = Schema.Struct({
 }).annotations({ identifier: "ErrorSample" })
 export type ErrorSample = typeof ErrorSample.Type
 
-/** A captured error found by its id (`getError`): the occurrence and its recovery attempts. */
+/** A captured error found by its id (`getError`): the occurrence and its recovery attempts. @since 0.2.0 @category models */
 export const ErrorRecord = Schema.Struct({
   ...ErrorSample.fields,
   recovery: RecoveryStats
 }).annotations({ identifier: "ErrorRecord" })
 export type ErrorRecord = typeof ErrorRecord.Type
 
-/** Errors sharing a fingerprint. */
+/** Errors sharing a fingerprint. @since 0.2.0 @category models */
 export const ErrorGroup = Schema.Struct({
   fingerprint: Schema.String,
   /** The redacted type name. */
@@ -180,7 +184,7 @@ export const ErrorGroup = Schema.Struct({
 }).annotations({ identifier: "ErrorGroup" })
 export type ErrorGroup = typeof ErrorGroup.Type
 
-/** The data of an `error.repeated` event: occurrences suppressed as duplicates within one window. */
+/** The data of an `error.repeated` event: occurrences suppressed as duplicates within one window. @since 0.2.0 @category models */
 export const ErrorRepeatedData = Schema.Struct({
   fingerprint: Schema.String,
   type: Schema.String,
@@ -192,7 +196,7 @@ export const ErrorRepeatedData = Schema.Struct({
 }).annotations({ identifier: "ErrorRepeatedData" })
 export type ErrorRepeatedData = typeof ErrorRepeatedData.Type
 
-/** The data of an `error.recovery` event. */
+/** The data of an `error.recovery` event. @since 0.2.0 @category models */
 export const ErrorRecoveryData = Schema.Struct({
   errorId: Schema.optional(Schema.String),
   fingerprint: Schema.String,
@@ -202,7 +206,7 @@ export const ErrorRecoveryData = Schema.Struct({
 }).annotations({ identifier: "ErrorRecoveryData" })
 export type ErrorRecoveryData = typeof ErrorRecoveryData.Type
 
-/** What `captureError` did with an error. */
+/** What `captureError` did with an error. @since 0.2.0 @category models */
 export const CaptureOutcome = Schema.Literal(
   /** tracked as `error.captured`: the collector accepted it */
   "sent",
@@ -219,7 +223,7 @@ export const CaptureOutcome = Schema.Literal(
 )
 export type CaptureOutcome = typeof CaptureOutcome.Type
 
-/** What became of one error: the primary one of a capture, or one linked to it. */
+/** What became of one error: the primary one of a capture, or one linked to it. @since 0.2.0 @category models */
 export interface LeafCaptureResult {
   /** Identifies this occurrence (for `recordRecovery`); empty when ignored or failed before grouping. */
   readonly errorId: string
@@ -229,7 +233,7 @@ export interface LeafCaptureResult {
   readonly reason?: string
 }
 
-/** The result of `captureError`: its primary (most severe) error, and the other distinct errors of a `Cause`. */
+/** The result of `captureError`: its primary (most severe) error, and the other distinct errors of a `Cause`. @since 0.2.0 @category models */
 export interface CaptureResult extends LeafCaptureResult {
   /** The other distinct failures and defects of a `Cause`, each its own event; absent when there are none. */
   readonly linked?: ReadonlyArray<LeafCaptureResult>
@@ -238,6 +242,9 @@ export interface CaptureResult extends LeafCaptureResult {
 /**
  * ErrorTracking's counters. Every captured error has one outcome:
  * `captured = sent + suppressed + ignored + droppedByBeforeSend + refused + failed`.
+ *
+ * @since 0.2.0
+ * @category models
  */
 export interface ErrorTrackingStats {
   /** Errors captured; a `Cause` counts each of its distinct failures and defects. */
@@ -262,15 +269,4 @@ export interface ErrorTrackingStats {
   readonly bySeverity: { readonly [S in Severity]: number }
   /** The same errors by category; each category present, zero when none. */
   readonly byCategory: { readonly [C in ErrorCategory]: number }
-}
-
-/** An ErrorTracking option out of range: which one, the value given and what is accepted. */
-export class ErrorTrackingOptionError extends Data.TaggedError("ErrorTrackingOptionError")<{
-  readonly option: string
-  readonly value: unknown
-  readonly expected: string
-}> {
-  override get message(): string {
-    return `ErrorTracking option ${this.option} is ${String(this.value)}; expected ${this.expected}`
-  }
 }

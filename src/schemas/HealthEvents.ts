@@ -5,13 +5,23 @@
 import { Data, Schema } from "effect"
 import { Timestamp } from "./TelemetryEvent.js"
 
-/** The status of a service or of the whole: `UNKNOWN` until a first result. */
+/**
+ * The status of a service or of the whole: `UNKNOWN` until a first result.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const HealthStatus = Schema.Literal("HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN").annotations({
   identifier: "HealthStatus"
 })
 export type HealthStatus = typeof HealthStatus.Type
 
-/** One service as the report shows it. */
+/**
+ * One service as the report shows it.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const ServiceHealth = Schema.Struct({
   name: Schema.String,
   status: HealthStatus,
@@ -38,7 +48,12 @@ export const ServiceHealth = Schema.Struct({
 }).annotations({ identifier: "ServiceHealth" })
 export type ServiceHealth = typeof ServiceHealth.Type
 
-/** Every service and the overall status, read from the cached results of the polling fibers. */
+/**
+ * Every service and the overall status, read from the cached results of the polling fibers.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const HealthReport = Schema.Struct({
   /** The worst critical service; a non-critical service that is not healthy makes it at most `DEGRADED`. */
   status: HealthStatus,
@@ -49,7 +64,12 @@ export const HealthReport = Schema.Struct({
 }).annotations({ identifier: "HealthReport" })
 export type HealthReport = typeof HealthReport.Type
 
-/** Whether the polling machinery itself is alive: a stopped polling fiber means a service is no longer watched. */
+/**
+ * Whether the polling machinery itself is alive: a stopped polling fiber means a service is no longer watched.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const Liveness = Schema.Struct({
   alive: Schema.Boolean,
   /** Services whose polling fiber is running. */
@@ -59,7 +79,12 @@ export const Liveness = Schema.Struct({
 }).annotations({ identifier: "Liveness" })
 export type Liveness = typeof Liveness.Type
 
-/** Whether the critical services can serve: each is `HEALTHY` or `DEGRADED`. */
+/**
+ * Whether the critical services can serve: each is `HEALTHY` or `DEGRADED`.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const Readiness = Schema.Struct({
   ready: Schema.Boolean,
   /** Critical services that are `UNHEALTHY` or still `UNKNOWN`. */
@@ -67,7 +92,12 @@ export const Readiness = Schema.Struct({
 }).annotations({ identifier: "Readiness" })
 export type Readiness = typeof Readiness.Type
 
-/** The data of a `health.status_changed` event. */
+/**
+ * The data of a `health.status_changed` event.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const HealthStatusChangedData = Schema.Struct({
   service: Schema.String,
   from: HealthStatus,
@@ -82,7 +112,12 @@ export const HealthStatusChangedData = Schema.Struct({
 }).annotations({ identifier: "HealthStatusChangedData" })
 export type HealthStatusChangedData = typeof HealthStatusChangedData.Type
 
-/** The data of a `health.recovered` event: an `UNHEALTHY` service met its recovery threshold. */
+/**
+ * The data of a `health.recovered` event: an `UNHEALTHY` service met its recovery threshold.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
 export const HealthRecoveredData = Schema.Struct({
   service: Schema.String,
   /** From entering `UNHEALTHY` to the check that completed the recovery. */
@@ -92,7 +127,12 @@ export const HealthRecoveredData = Schema.Struct({
 }).annotations({ identifier: "HealthRecoveredData" })
 export type HealthRecoveredData = typeof HealthRecoveredData.Type
 
-/** Why a registration was refused. */
+/**
+ * Why a registration was refused.
+ *
+ * @since 0.2.0
+ * @category models
+ */
 export type RegistrationProblem =
   /** a service of that name is already registered */
   | "duplicate"
@@ -103,7 +143,12 @@ export type RegistrationProblem =
   /** an option is out of range (`option` names it) */
   | "invalid-option"
 
-/** A refused `register`: nothing was registered. */
+/**
+ * A refused `register`: nothing was registered.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
 export class HealthCheckRegistrationError extends Data.TaggedError("HealthCheckRegistrationError")<{
   /** The service being registered (a field named `name` would shadow `Error.name`, which shows the tag). */
   readonly service: string
@@ -118,7 +163,12 @@ export class HealthCheckRegistrationError extends Data.TaggedError("HealthCheckR
   }
 }
 
-/** No service of that name is registered. */
+/**
+ * No service of that name is registered.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
 export class UnknownServiceError extends Data.TaggedError("UnknownServiceError")<{
   /** The service asked for. */
   readonly service: string

@@ -3,6 +3,7 @@
  * Vitals and resource snapshots, the `performance.*` events they become, and the service's errors.
  */
 import { Data, Schema } from "effect"
+import { ResourceSnapshot } from "../services/performance/ResourceSnapshot.js"
 
 /** A field of an input was invalid; nothing was recorded. `field` is the path, e.g. `"tokens.prompt"`. */
 export class InvalidMetricError extends Data.TaggedError("InvalidMetricError")<{
@@ -200,44 +201,12 @@ export const WebVital = Schema.Struct({
 }).annotations({ identifier: "WebVital" })
 export type WebVital = typeof WebVital.Type
 
-/** Bytes of memory; on Node from `process.memoryUsage()`, in Chromium from `performance.memory`. */
-export const MemoryUsage = Schema.Struct({
-  heapUsed: optional(Schema.Number),
-  heapTotal: optional(Schema.Number),
-  /** Browser only: `jsHeapSizeLimit`. */
-  heapLimit: optional(Schema.Number),
-  rss: optional(Schema.Number),
-  external: optional(Schema.Number),
-  arrayBuffers: optional(Schema.Number)
-}).annotations({ identifier: "MemoryUsage" })
-export type MemoryUsage = typeof MemoryUsage.Type
-
-/** Node's event loop since the previous snapshot: delay percentiles (ms) and utilization (0–1). */
-export const EventLoopUsage = Schema.Struct({
-  delayMeanMs: optional(Schema.Number),
-  delayP50Ms: optional(Schema.Number),
-  delayP99Ms: optional(Schema.Number),
-  delayMaxMs: optional(Schema.Number),
-  utilization: optional(Schema.Number)
-}).annotations({ identifier: "EventLoopUsage" })
-export type EventLoopUsage = typeof EventLoopUsage.Type
-
-/** The browser's `navigator.connection`, where it exists. */
-export const ConnectionInfo = Schema.Struct({
-  effectiveType: optional(Schema.String),
-  downlinkMbps: optional(Schema.Number),
-  rttMs: optional(Schema.Number),
-  saveData: optional(Schema.Boolean)
-}).annotations({ identifier: "ConnectionInfo" })
-export type ConnectionInfo = typeof ConnectionInfo.Type
-
-/** What the runtime reports about its resources; anything it cannot tell is absent. */
-export const ResourceSnapshot = Schema.Struct({
-  memory: optional(MemoryUsage),
-  eventLoop: optional(EventLoopUsage),
-  connection: optional(ConnectionInfo)
-}).annotations({ identifier: "ResourceSnapshot" })
-export type ResourceSnapshot = typeof ResourceSnapshot.Type
+export {
+  ConnectionInfo,
+  EventLoopUsage,
+  MemoryUsage,
+  ResourceSnapshot
+} from "../services/performance/ResourceSnapshot.js"
 
 /**
  * A metric's distribution: exact count, min, max, mean; p50/p95/p99 by linear interpolation between
@@ -263,7 +232,7 @@ export type MetricPercentiles = typeof MetricPercentiles.Type
 
 /** Which switchable areas `PerformanceMetrics` records; an area switched off records nothing. */
 export const PerformanceTracking = Schema.Struct({
-  /** `recordWebVital` (and `layerWebVitals`) record; option `trackWebVitals`, default on. */
+  /** `recordWebVital` (and `WebVitals.layer`) record; option `trackWebVitals`, default on. */
   webVitals: Schema.Boolean,
   /** `snapshotResources` reads the runtime; option `trackResources`, default on. */
   resources: Schema.Boolean

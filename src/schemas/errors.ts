@@ -29,7 +29,13 @@ const withoutActualValue = (message: string): string => {
   return `${message.slice(0, at)}, actual ${described}`
 }
 
-/** Input to `track` / `trackUnknown` that is not a valid event. Nothing was recorded. */
+/**
+ * Input to `track` / `trackUnknown` that is not a valid event, with every schema issue and its path. Nothing
+ * was recorded.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
 export class InvalidEventError extends Data.TaggedError("InvalidEventError")<{
   readonly issues: ReadonlyArray<EventIssue>
 }> {
@@ -70,7 +76,13 @@ export type TransportFailure =
   /** local storage (file, key-value store) failed */
   | "io"
 
-/** A failed delivery. Raised inside transports and handled by the collector; `track` callers never see it. */
+/**
+ * A failed delivery: why, and whether a retry may help. Raised inside transports and handled by the
+ * collector; `track` callers never see it.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
 export class TransportError extends Data.TaggedError("TransportError")<{
   readonly reason: TransportFailure
   /** Whether sending the same batch again may succeed. */

@@ -5,17 +5,29 @@
 import { FileSystem, Path } from "@effect/platform"
 import { Effect, Either, Layer } from "effect"
 import { TransportError } from "../schemas/errors.js"
-import { encodeJsonLines, Transport } from "./Transport.js"
+import { encodeJsonLines } from "./internal/jsonLines.js"
+import { Transport } from "./Transport.js"
 
-/** Builds a transport appending NDJSON to `file`, creating its folder if needed. */
-export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"], never, FileSystem.FileSystem | Path.Path> =>
+/** Where the file transport writes. */
+export interface FileTransportOptions {
+  /** The NDJSON file events are appended to; its folder is created when missing. */
+  readonly path: string
+}
+
+const pathOf = (file: string | FileTransportOptions): string => typeof file === "string" ? file : file.path
+
+/** Builds a transport appending NDJSON to `file`, creating its folder if needed (see `Transport.makeFile`). */
+export const makeFile = (
+  file: string | FileTransportOptions
+): Effect.Effect<Transport.Service, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const directory = path.dirname(path.resolve(file))
+    const target = pathOf(file)
+    const directory = path.dirname(path.resolve(target))
     const ioError = (cause: unknown) =>
-      new TransportError({ reason: "io", retryable: true, message: `cannot append to ${file}: ${String(cause)}`, cause })
-    return Transport.of({
+      new TransportError({ reason: "io", retryable: true, message: `cannot append to ${target}: ${String(cause)}`, cause })
+    return {
       // The whole batch is encoded before anything is written: one bad event appends nothing, so the
       // collector can isolate it and re-send the rest without duplicates.
       send: (batch) =>
@@ -24,14 +36,15 @@ export const makeFileTransport = (file: string): Effect.Effect<Transport["Type"]
           return Either.isLeft(lines) ? Effect.fail(lines.left) : Effect.mapError(
             Effect.zipRight(
               fs.makeDirectory(directory, { recursive: true }),
-              fs.writeFileString(file, lines.right.map((line) => line + "\n").join(""), { flag: "a" })
+              fs.writeFileString(target, lines.right.map((line) => line + "\n").join(""), { flag: "a" })
             ),
             ioError
           )
         })
-    })
+    }
   })
 
-/** A transport appending NDJSON to `file`. */
-export const layerFileTransport = (file: string): Layer.Layer<Transport, never, FileSystem.FileSystem | Path.Path> =>
-  Layer.effect(Transport, makeFileTransport(file))
+/** The file transport as a layer (see `Transport.file`). */
+export const layerFile = (
+  file: string | FileTransportOptions
+): Layer.Layer<Transport, never, FileSystem.FileSystem | Path.Path> => Layer.effect(Transport, makeFile(file))

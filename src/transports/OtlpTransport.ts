@@ -4,23 +4,35 @@
  * the `eventName` and the body, its data a structured body, its id, kind, session and user attributes.
  */
 import type { HttpClient } from "@effect/platform"
-import { Either, Layer } from "effect"
-import type { Effect } from "effect"
+import { Effect, Either, Layer, Schema } from "effect"
 import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
+import { makePostTransport } from "./HttpTransport.js"
+import { decodeHttpOptions, HttpOptions, type HttpTransportConfigError } from "./internal/httpOptions.js"
 import { Transport } from "./Transport.js"
-import { type HttpTransportConfigError, type HttpTransportOptions, makePostTransport } from "./HttpTransport.js"
 
-/** Settings of the OTLP transport: the HTTP ones, plus the exported resource's attributes. */
-export interface OtlpTransportOptions extends HttpTransportOptions {
+/** The OTLP transport's options: the HTTP ones, plus the exported resource's attributes. */
+const OtlpOptions = Schema.Struct({
+  ...HttpOptions.fields,
   /** `service.name` of the exported resource; default `effect-telemetry`. */
-  readonly serviceName?: string
+  serviceName: Schema.optionalWith(Schema.String, { default: () => "effect-telemetry" }),
   /** `service.version` of the exported resource (the release); none by default. */
-  readonly serviceVersion?: string | undefined
+  serviceVersion: Schema.optional(Schema.String),
   /** `deployment.environment.name` of the exported resource; none by default. */
-  readonly deploymentEnvironment?: string | undefined
-  /** Extra resource attributes, e.g. `deployment.environment`. */
-  readonly resourceAttributes?: Readonly<Record<string, string>>
-}
+  deploymentEnvironment: Schema.optional(Schema.String),
+  /** Extra resource attributes, e.g. `deployment.environment`; none by default. */
+  resourceAttributes: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), {
+    default: () => ({})
+  })
+})
+
+/** Settings of the OTLP transport, as users write them: the HTTP ones, plus the exported resource's attributes. */
+export type OtlpTransportOptions = Schema.Schema.Encoded<typeof OtlpOptions>
+
+/** What `toExportLogsRequest` reads of the options: the resource's attributes. */
+type ResourceOptions = Pick<
+  OtlpTransportOptions,
+  "serviceName" | "serviceVersion" | "deploymentEnvironment" | "resourceAttributes"
+>
 
 /** An OTLP `AnyValue` in the JSON encoding (64-bit integers as strings). */
 type AnyValue =
@@ -96,13 +108,10 @@ const nanos = (millis: number, what: string): string => {
 /**
  * A batch as an OTLP `ExportLogsServiceRequest` in JSON. Throws a `RangeError` naming the event for a
  * timestamp OTLP cannot hold (the transport turns it into an `encode` failure of that batch).
+ *
+ * @internal
  */
-export const toExportLogsRequest = (
-  batch: Batch,
-  sentAt: number,
-  options: Pick<OtlpTransportOptions, "serviceName" | "serviceVersion" | "deploymentEnvironment" | "resourceAttributes"> =
-    {}
-) => ({
+export const toExportLogsRequest = (batch: Batch, sentAt: number, options: ResourceOptions = {}) => ({
   resourceLogs: [{
     resource: {
       attributes: [
@@ -139,17 +148,20 @@ export const toExportLogsRequest = (
   }]
 })
 
-/**
- * Builds the OTLP/HTTP transport over the `HttpClient` in context; `url` is the logs endpoint (`…/v1/logs`).
- * Fails when the URL or headers cannot be used; a batch it cannot encode fails its `send` with `encode`.
- */
-export const makeOtlpTransport = (
-  options: OtlpTransportOptions
-): Effect.Effect<Transport["Type"], HttpTransportConfigError, HttpClient.HttpClient> =>
-  makePostTransport(options, (batch, sentAt) => Either.right(JSON.stringify(toExportLogsRequest(batch, sentAt, options))))
+const decode = decodeHttpOptions(OtlpOptions)
 
-/** The OTLP/HTTP transport as a layer, over the `HttpClient` in context. */
-export const layerOtlpTransport = (
+/**
+ * Builds the OTLP/HTTP transport over the `HttpClient` in context (see `Transport.makeOtlp`); `url` is the
+ * logs endpoint (`…/v1/logs`). Fails when an option cannot be used; a batch it cannot encode fails its `send`
+ * with `encode`.
+ */
+export const makeOtlp = (
   options: OtlpTransportOptions
-): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> =>
-  Layer.effect(Transport, makeOtlpTransport(options))
+): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> =>
+  Effect.flatMap(decode(options), (settings) =>
+    makePostTransport(settings, (batch, sentAt) => Either.right(JSON.stringify(toExportLogsRequest(batch, sentAt, settings)))))
+
+/** The OTLP/HTTP transport as a layer, over the `HttpClient` in context (see `Transport.otlp`). */
+export const layerOtlp = (
+  options: OtlpTransportOptions
+): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> => Layer.effect(Transport, makeOtlp(options))

@@ -1,19 +1,36 @@
 /**
  * Where batches of events go. The collector owns batching, retries and accounting; a transport makes
  * one delivery attempt and says, through `TransportError.retryable`, whether another may help.
+ *
+ * `Transport` carries every transport of the library as statics (`Transport.http(...)`,
+ * `Transport.memory`, …). The HTTP, OTLP and file transports live in their own modules, which import this
+ * one: the statics reaching them call them lazily, so neither module needs the other loaded first.
  */
+import type { FileSystem, HttpClient, Path } from "@effect/platform"
 import { Console, Context, Effect, Either, Layer, Ref } from "effect"
 import { redactUrlsIn } from "../internal/url.js"
-import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { TransportError } from "../schemas/errors.js"
+import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
+import { type FileTransportOptions, layerFile, makeFile } from "./FileTransport.js"
+import { layerHttp, makeHttp } from "./HttpTransport.js"
+import { describeThrown, showId } from "./internal/failureText.js"
+import { HttpTransportConfigError, type HttpTransportOptions } from "./internal/httpOptions.js"
+import { encodeJsonLines } from "./internal/jsonLines.js"
+import { layerOtlp, makeOtlp, type OtlpTransportOptions } from "./OtlpTransport.js"
 
-/** Delivers batches of events somewhere. */
-export class Transport extends Context.Tag("effect-telemetry/Transport")<Transport, {
-  /** Deliver one batch; fails only with a `TransportError` saying whether a retry may help. */
-  readonly send: (batch: Batch) => Effect.Effect<void, TransportError>
-}>() {}
+/**
+ * How transports name a thrown value or an id in a failure message, and write a batch as JSON lines.
+ *
+ * @internal
+ */
+export { describeThrown, encodeJsonLines, showId }
 
-/** Reads and steers the in-memory transport: what it received, and failures to simulate. */
+/**
+ * Reads and steers the in-memory transport (`Transport.memory`): what it received, and failures to simulate.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
 export class MemoryTransport extends Context.Tag("effect-telemetry/MemoryTransport")<MemoryTransport, {
   /** Every batch delivered so far, in order. */
   readonly batches: Effect.Effect<ReadonlyArray<Batch>>
@@ -25,11 +42,11 @@ export class MemoryTransport extends Context.Tag("effect-telemetry/MemoryTranspo
   readonly failWith: (error: TransportError | undefined) => Effect.Effect<void>
 }>() {}
 
-/** Builds the in-memory transport and its inspector. */
-export const makeMemory: Effect.Effect<[Transport["Type"], MemoryTransport["Type"]]> = Effect.gen(function*() {
+/** Builds the in-memory transport and its inspector (see `Transport.makeMemory`). */
+const makeMemory: Effect.Effect<readonly [Transport.Service, MemoryTransport["Type"]]> = Effect.gen(function*() {
   const delivered = yield* Ref.make<ReadonlyArray<Batch>>([])
   const failure = yield* Ref.make<TransportError | undefined>(undefined)
-  const transport: Transport["Type"] = {
+  const transport: Transport.Service = {
     send: (batch) =>
       Ref.get(failure).pipe(
         Effect.flatMap((error) =>
@@ -43,107 +60,11 @@ export const makeMemory: Effect.Effect<[Transport["Type"], MemoryTransport["Type
     clear: Ref.set(delivered, []),
     failWith: (error) => Ref.set(failure, error)
   }
-  return [transport, inspector]
-})
-
-/** A transport that keeps every batch in memory, inspectable through `MemoryTransport`. */
-export const layerMemoryTransport: Layer.Layer<Transport | MemoryTransport> = Layer.effectContext(
-  Effect.map(makeMemory, ([transport, inspector]) =>
-    Context.make(Transport, transport).pipe(Context.add(MemoryTransport, inspector)))
-)
-
-/**
- * A thrown value as text for a failure message, an `Error` as `name: message` (or its message alone);
- * never throws itself, as `String(Object.create(null))` does.
- *
- * @internal
- */
-export const describeThrown = (thrown: unknown, withName = true): string => {
-  try {
-    return thrown instanceof Error ? (withName ? `${thrown.name}: ${thrown.message}` : thrown.message) : String(thrown)
-  } catch {
-    return "an unprintable value"
-  }
-}
-
-/**
- * A batch or event id for a failure message: as is when it is short printable ASCII (a UUID), else
- * JSON-quoted and cut short, so an id from an edited outbox cannot break or forge a log line.
- *
- * @internal
- */
-export const showId = (id: unknown): string => {
-  if (typeof id === "string" && /^[\x21-\x7e]{1,100}$/.test(id)) return id
-  let shown: string
-  try {
-    shown = JSON.stringify(id) ?? String(id)
-  } catch {
-    shown = describeThrown(id)
-  }
-  return shown.length > 100 ? `${shown.slice(0, 100)}…` : shown
-}
-
-/**
- * A batch as JSON lines, one per event, or an `encode` failure naming the batch and the first event that
- * cannot be written as JSON. Never throws (a `BigInt`, a cycle or a throwing getter included).
- *
- * @internal
- */
-export const encodeJsonLines = (batch: Batch): Either.Either<ReadonlyArray<string>, TransportError> => {
-  const lines: Array<string> = []
-  for (const event of batch.events) {
-    try {
-      lines.push(JSON.stringify(event))
-    } catch (cause) {
-      return Either.left(
-        new TransportError({
-          reason: "encode",
-          retryable: false,
-          message: `cannot encode batch ${showId(batch.batchId)}: event ${showId(event?.id)}: ${describeThrown(cause)}`,
-          cause
-        })
-      )
-    }
-  }
-  return Either.right(lines)
-}
-
-/** A transport that prints each event as one JSON line through Effect's `Console`; an unencodable batch prints nothing. */
-export const layerConsoleTransport: Layer.Layer<Transport> = Layer.succeed(Transport, {
-  send: (batch) =>
-    Effect.suspend(() => {
-      const lines = encodeJsonLines(batch)
-      return Either.isLeft(lines)
-        ? Effect.fail(lines.left)
-        : Effect.forEach(lines.right, (line) => Console.log(line), { discard: true })
-    })
+  return [transport, inspector] as const
 })
 
 const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
-
-/**
- * A transport that calls your function with each batch. A rejected promise (or thenable), a thrown value or
- * a defect counts as a retryable `io` failure; fail with a `TransportError` yourself to say otherwise.
- */
-export const layerFunctionTransport = (
-  send: (batch: Batch) => Effect.Effect<void, TransportError> | PromiseLike<void> | void
-): Layer.Layer<Transport> =>
-  Layer.succeed(Transport, {
-    send: (batch) =>
-      Effect.suspend((): Effect.Effect<void, unknown> => {
-        const result: unknown = send(batch)
-        return Effect.isEffect(result)
-          ? Effect.asVoid(result as Effect.Effect<unknown, unknown>)
-          : isPromiseLike(result)
-          ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
-          : Effect.void
-      }).pipe(
-        // Plain-JS callers can fail with anything: whatever it is becomes a TransportError.
-        Effect.mapError(customFailure),
-        Effect.catchAllDefect((defect) => Effect.fail(customFailure(defect)))
-      )
-  })
 
 const customFailure = (cause: unknown): TransportError =>
   cause instanceof TransportError ? cause : new TransportError({
@@ -153,3 +74,201 @@ const customFailure = (cause: unknown): TransportError =>
     message: `custom transport failed: ${redactUrlsIn(describeThrown(cause, false))}`,
     cause
   })
+
+/** `send` over a user's function: whatever it fails, rejects, throws or dies with becomes a `TransportError`. */
+const sendThrough = (send: Transport.Function): Transport.Service["send"] => (batch) =>
+  Effect.suspend((): Effect.Effect<void, unknown> => {
+    const result: unknown = send(batch)
+    return Effect.isEffect(result)
+      ? Effect.asVoid(result as Effect.Effect<unknown, unknown>)
+      : isPromiseLike(result)
+      ? Effect.tryPromise({ try: () => Promise.resolve(result), catch: (cause) => cause })
+      : Effect.void
+  }).pipe(
+    // Plain-JS callers can fail with anything: whatever it is becomes a TransportError.
+    Effect.mapError(customFailure),
+    Effect.catchAllDefect((defect) => Effect.fail(customFailure(defect)))
+  )
+
+/** Prints each event of a batch as one JSON line; an unencodable batch prints nothing. */
+const printLines: Transport.Service["send"] = (batch) =>
+  Effect.suspend(() => {
+    const lines = encodeJsonLines(batch)
+    return Either.isLeft(lines)
+      ? Effect.fail(lines.left)
+      : Effect.forEach(lines.right, (line) => Console.log(line), { discard: true })
+  })
+
+/**
+ * Delivers batches of events somewhere: to memory, the console, a file, an HTTP or OTLP endpoint, or your
+ * own function.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class Transport extends Context.Tag("effect-telemetry/Transport")<Transport, Transport.Service>() {
+  /**
+   * A transport keeping every batch in memory, for tests; read and steer it through `Transport.Memory`.
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly memory: Layer.Layer<Transport | MemoryTransport> = Layer.effectContext(
+    Effect.map(makeMemory, ([transport, inspector]) =>
+      Context.make(this, transport).pipe(Context.add(MemoryTransport, inspector)))
+  )
+  /**
+   * The inspector of `Transport.memory`: the batches and events delivered, `clear`, `failWith`.
+   *
+   * @since 0.2.0
+   * @category tags
+   */
+  static readonly Memory = MemoryTransport
+  /**
+   * Builds the in-memory transport and its inspector, as a pair.
+   *
+   * @since 0.2.0
+   * @category constructors
+   */
+  static readonly makeMemory = makeMemory
+  /**
+   * A transport printing each event as one JSON line through Effect's `Console`.
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly console: Layer.Layer<Transport> = Layer.succeed(this, { send: printLines })
+  /**
+   * A transport calling your function with each batch. A rejected promise (or thenable), a thrown value or
+   * a defect counts as a retryable `io` failure; fail with a `TransportError` yourself to say otherwise.
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly fromFunction = (send: Transport.Function): Layer.Layer<Transport> =>
+    Layer.succeed(this, { send: sendThrough(send) })
+  /**
+   * A transport POSTing each batch as JSON to `url`, over the `HttpClient` in context (on Node,
+   * `NodeHttpClient.layerUndici`); defaults: 10-second timeout, `Retry-After` capped at 60 seconds.
+   * Fails to build with `HttpTransportConfigError` when an option cannot be used.
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly http = (
+    options: Transport.HttpOptions
+  ): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> => layerHttp(options)
+  /**
+   * Builds the HTTP transport (see `Transport.http`).
+   *
+   * @since 0.2.0
+   * @category constructors
+   */
+  static readonly makeHttp = (
+    options: Transport.HttpOptions
+  ): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> => makeHttp(options)
+  /**
+   * A transport exporting events as OpenTelemetry log records over OTLP/HTTP (JSON) to `url`, the logs
+   * endpoint (`…/v1/logs`); the HTTP transport's options and defaults, plus the resource's attributes
+   * (`serviceName` default `effect-telemetry`).
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly otlp = (
+    options: Transport.OtlpOptions
+  ): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> => layerOtlp(options)
+  /**
+   * Builds the OTLP/HTTP transport (see `Transport.otlp`).
+   *
+   * @since 0.2.0
+   * @category constructors
+   */
+  static readonly makeOtlp = (
+    options: Transport.OtlpOptions
+  ): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> => makeOtlp(options)
+  /**
+   * A transport appending each event as one JSON line to a file (a path, or `{ path }`), creating its folder
+   * when missing; needs `FileSystem` and `Path` (on Node, `NodeContext.layer`).
+   *
+   * @since 0.2.0
+   * @category layers
+   */
+  static readonly file = (
+    file: string | Transport.FileOptions
+  ): Layer.Layer<Transport, never, FileSystem.FileSystem | Path.Path> => layerFile(file)
+  /**
+   * Builds the file transport (see `Transport.file`).
+   *
+   * @since 0.2.0
+   * @category constructors
+   */
+  static readonly makeFile = (
+    file: string | Transport.FileOptions
+  ): Effect.Effect<Transport.Service, never, FileSystem.FileSystem | Path.Path> => makeFile(file)
+  /**
+   * The error an HTTP or OTLP transport fails to build with when an option cannot be used: `option`
+   * names it (`url`, `headers`, `timeout`…), `header` the header at fault, `reason` what is wrong.
+   *
+   * @since 0.2.0
+   * @category errors
+   */
+  static readonly HttpConfigError = HttpTransportConfigError
+}
+
+/** @since 0.2.0 */
+export declare namespace Transport {
+  /**
+   * What a transport does: deliver one batch; fail only with a `TransportError` saying whether a retry may help.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export interface Service {
+    /** Deliver one batch; fails only with a `TransportError` saying whether a retry may help. */
+    readonly send: (batch: Batch) => Effect.Effect<void, TransportError>
+  }
+  /**
+   * Your delivery function for `Transport.fromFunction`: an Effect, a promise, or nothing when it is done.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export type Function = (batch: Batch) => Effect.Effect<void, TransportError> | PromiseLike<void> | void
+  /**
+   * Options of `Transport.http`: `url` (required), `timeout` (10 seconds), `headers`, `maxRetryAfter` (60 seconds).
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export type HttpOptions = HttpTransportOptions
+  /**
+   * Options of `Transport.otlp`: the HTTP ones, plus `serviceName`, `serviceVersion`,
+   * `deploymentEnvironment` and `resourceAttributes` of the exported resource.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export type OtlpOptions = OtlpTransportOptions
+  /**
+   * Options of `Transport.file`: the `path` of the NDJSON file.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export type FileOptions = FileTransportOptions
+  /**
+   * The inspector of `Transport.memory`.
+   *
+   * @since 0.2.0
+   * @category models
+   */
+  export type Memory = MemoryTransport["Type"]
+  /**
+   * The error of an HTTP or OTLP transport option that cannot be used.
+   *
+   * @since 0.2.0
+   * @category errors
+   */
+  export type HttpConfigError = HttpTransportConfigError
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Schema, Scope } from "effect"
 import * as fc from "fast-check"
-import { beaconBody, layerPageLifecycle } from "../../src/layers/BrowserLifecycle.js"
+import { beaconBody, layerPageLifecycle } from "../../src/layers/PageLifecycle.js"
 import { layerWithTransport } from "../../src/layers/TelemetryLayers.js"
 import { type TelemetryOptions, fromOptions } from "../../src/schemas/TelemetryConfig.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../../src/schemas/TelemetryEvent.js"

@@ -1,5 +1,5 @@
 /**
- * `layerWebVitals` over Google's `web-vitals` in real headless Chromium: a real page load, a real layout
+ * `WebVitals.layer` over Google's `web-vitals` in real headless Chromium: a real page load, a real layout
  * shift and a real (slow) click produce TTFB, FCP, LCP, CLS and INP, recorded into PerformanceMetrics and
  * delivered with the other events when the page is closed.
  */

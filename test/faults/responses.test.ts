@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, FastCheck as fc, Logger, LogLevel, Random } from "effect"
-import type { CollectorStats } from "../../src/services/TelemetryCollector.js"
+import type { TelemetryCollector } from "../../src/services/TelemetryCollector.js"
 import * as TestServer from "../support/TestServer.js"
 import * as Loopback from "./support/Loopback.js"
 import { faultTestTimeout } from "./support/Timeouts.js"
@@ -35,7 +35,7 @@ const settled = (rig: Loopback.Rig) =>
 const times = (attempts: ReadonlyArray<Loopback.Attempt>, t0: number) => attempts.map((a) => (a.sentAt - t0) / 1000)
 
 const expectAccounting = (
-  s: CollectorStats,
+  s: TelemetryCollector.Stats,
   expected: { readonly accepted: number; readonly sent: number; readonly rejected?: number }
 ) => {
   expect(Loopback.balanced(s)).toBe(true)

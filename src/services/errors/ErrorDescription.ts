@@ -2,11 +2,15 @@
  * Turns anything captured — a thrown value, an `Error` with a `cause` chain, or an Effect `Cause` with
  * failures, defects and interruptions combined sequentially or in parallel — into one description:
  * the primary (most severe) error, and every leaf of a `Cause` described on its own.
+ *
+ * @internal
  */
 import { Cause, FiberId } from "effect"
 import type { CauseComposition, ChainedError, ErrorKind, StackFrame } from "../../schemas/ErrorEvents.js"
 import type { Json, JsonObject } from "../../schemas/TelemetryEvent.js"
-import { bounded, classify, maxTypeLength, priority, typeNameOf } from "./Classification.js"
+import { bounded, maxTypeLength } from "./Bounds.js"
+import { classify, priority } from "./Classification.js"
+import { typeNameOf } from "./Evidence.js"
 import { framesOf } from "./StackTrace.js"
 
 /** Longest message kept. */

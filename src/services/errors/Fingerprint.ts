@@ -1,9 +1,12 @@
 /**
  * Fingerprints that group occurrences of the same bug: the error type, the message with its variable
  * parts replaced, and the file and function (never the line or column) of the top in-app frames.
+ *
+ * @internal
  */
 import type { StackFrame } from "../../schemas/ErrorEvents.js"
 import { hash64 } from "../../internal/hash64.js"
+import { maxFingerprintLength } from "./Bounds.js"
 
 /** In-app frames that take part in a fingerprint. */
 export const fingerprintFrames = 3
@@ -90,5 +93,15 @@ export const fingerprintSource = (input: FingerprintInput): string =>
 
 /** A 16-hex-digit fingerprint of the error type, normalized message and top in-app frames. */
 export const fingerprint = (input: FingerprintInput): string => hash64(fingerprintSource(input))
+
+/**
+ * A caller-given fingerprint as it is stored: redacted, and replaced by its hash when longer than
+ * `maxFingerprintLength` (so two long ones never merge by a common prefix).
+ */
+export const givenFingerprint = (fingerprint: string, redactString: (text: string) => string): string => {
+  if (fingerprint.length > maxFingerprintLength) return hash64(fingerprint)
+  const redacted = redactString(fingerprint)
+  return redacted.length > maxFingerprintLength ? hash64(redacted) : redacted
+}
 
 export { hash64 } from "../../internal/hash64.js"

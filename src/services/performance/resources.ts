@@ -3,8 +3,8 @@
  * every global is looked up guardedly, so this module loads anywhere, and a value the runtime cannot
  * tell is left out of the snapshot rather than reported as zero.
  */
-import { Effect, type Scope } from "effect"
-import type { ConnectionInfo, EventLoopUsage, MemoryUsage, ResourceSnapshot } from "../../schemas/PerformanceEvents.js"
+import { Effect, Ref, type Scope } from "effect"
+import type { ConnectionInfo, EventLoopUsage, MemoryUsage, ResourceSnapshot } from "./ResourceSnapshot.js"
 
 /** Node's event-loop delay histogram (`perf_hooks.monitorEventLoopDelay`), as far as we use it. */
 export interface EventLoopDelayHistogram {
@@ -138,9 +138,10 @@ export const makeResourceProbe = (
         }),
         (h) => Effect.sync(() => h?.disable())
       )
-    let previousUtilization: EventLoopUtilization | undefined = readSafely(() => sources.eventLoopUtilization?.())
+    // The utilization reading of the previous snapshot, which the next one is measured from.
+    const previous = yield* Ref.make(readSafely(() => sources.eventLoopUtilization?.()))
 
-    return Effect.sync((): ResourceSnapshot => {
+    return Ref.modify(previous, (before): [ResourceSnapshot, EventLoopUtilization | undefined] => {
       const node = readSafely(() => sources.memoryUsage?.())
       const browser = readSafely(() => sources.browserMemory?.())
       const memory = present<MemoryUsage>({
@@ -153,14 +154,15 @@ export const makeResourceProbe = (
       })
 
       let utilization: number | undefined
+      let next = before
       const current = readSafely(() => sources.eventLoopUtilization?.())
       if (current !== undefined && sources.eventLoopUtilization !== undefined) {
         utilization = finite(
-          previousUtilization === undefined
+          before === undefined
             ? current.utilization
-            : readSafely(() => sources.eventLoopUtilization!(current, previousUtilization))?.utilization
+            : readSafely(() => sources.eventLoopUtilization!(current, before))?.utilization
         )
-        previousUtilization = current
+        next = current
       }
       let delay: Omit<EventLoopUsage, "utilization"> = {}
       if (histogram !== undefined && (histogram.count === undefined || histogram.count > 0)) {
@@ -182,7 +184,7 @@ export const makeResourceProbe = (
         saveData: typeof link?.saveData === "boolean" ? link.saveData : undefined
       })
 
-      return present<ResourceSnapshot>({ memory, eventLoop, connection }) ?? {}
+      return [present<ResourceSnapshot>({ memory, eventLoop, connection }) ?? {}, next]
     })
   })
 

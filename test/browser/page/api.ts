@@ -1,8 +1,11 @@
 /** What the test page exposes on `window.telemetry`, and the options it reads from its URL. */
-import type { BrowserTelemetryOptions, CollectorStats, PerformanceSummary } from "../../../src/browser.js"
+import type { PerformanceMetrics, Telemetry, TelemetryCollector } from "../../../src/browser.js"
 
-/** The page's settings: `layerTelemetryBrowser` options (the endpoint is always `/collect`) and a mode. */
-export type PageOptions = Omit<Partial<BrowserTelemetryOptions>, "endpoint"> & {
+type CollectorStats = TelemetryCollector.Stats
+type PerformanceSummary = PerformanceMetrics.Summary
+
+/** The page's settings: `Telemetry.layer` options (the endpoint is always `/collect`) and a mode. */
+export type PageOptions = Omit<Partial<Telemetry.BrowserOptions>, "endpoint"> & {
   readonly mode?: "browser" | "detachable"
 }
 

@@ -2,28 +2,20 @@
  * The page under test, bundled by esbuild and served by `PageServer`. It builds telemetry from the
  * `options` query parameter and exposes a small API on `window.telemetry` for the tests to drive:
  *
- * - `mode: "browser"` (default): `layerTelemetryBrowser` (fetch transport, localStorage outbox, page
- *   lifecycle) with `layerWebVitals`, the way an application would use it;
- * - `mode: "detachable"`: `layerTelemetryTest` (memory transport) with `layerPageLifecycle` built in a
+ * - `mode: "browser"` (default): `Telemetry.layer` (fetch transport, localStorage outbox, page
+ *   lifecycle) with `WebVitals.layer`, the way an application would use it;
+ * - `mode: "detachable"`: `Telemetry.layerTest` (memory transport) with `Telemetry.layerPageLifecycle` built in a
  *   scope of its own, which `closeLifecycle` closes while the collector lives on.
  */
 import { Effect, Exit, Layer, ManagedRuntime, Scope } from "effect"
-import {
-  layerPageLifecycle,
-  layerTelemetryBrowser,
-  layerTelemetryTest,
-  layerWebVitals,
-  PerformanceMetrics,
-  TelemetryCollector,
-  type TelemetryServices
-} from "../../../src/browser.js"
+import { PerformanceMetrics, Telemetry, TelemetryCollector, WebVitals } from "../../../src/browser.js"
 import type { PageOptions, TelemetryPage } from "./api.js"
 
 const options: PageOptions = JSON.parse(new URLSearchParams(location.search).get("options") ?? "{}")
 
 /** The page API over a runtime of every telemetry service. */
 const pageApi = (
-  runtime: ManagedRuntime.ManagedRuntime<TelemetryServices, unknown>,
+  runtime: ManagedRuntime.ManagedRuntime<Telemetry.Services, unknown>,
   ready: Promise<void>,
   closeLifecycle: () => Promise<void>
 ): TelemetryPage => ({
@@ -39,17 +31,17 @@ const pageApi = (
 
 const browserPage = (): TelemetryPage => {
   const { mode: _, ...settings } = options
-  const layer = layerWebVitals().pipe(
-    Layer.provideMerge(layerTelemetryBrowser({ endpoint: "/collect", ...settings }))
+  const layer = WebVitals.layer().pipe(
+    Layer.provideMerge(Telemetry.layer({ endpoint: "/collect", ...settings }))
   )
   const runtime = ManagedRuntime.make(layer)
   return pageApi(runtime, runtime.runPromise(Effect.void), () => Promise.reject(new Error("not detachable")))
 }
 
 const detachablePage = (): TelemetryPage => {
-  const runtime = ManagedRuntime.make(layerTelemetryTest({ flushInterval: "1 hour" }))
+  const runtime = ManagedRuntime.make(Telemetry.layerTest({ flushInterval: "1 hour" }))
   const lifecycleScope = Effect.runSync(Scope.make())
-  const ready = runtime.runPromise(Layer.buildWithScope(layerPageLifecycle({ url: "/collect" }), lifecycleScope))
+  const ready = runtime.runPromise(Layer.buildWithScope(Telemetry.layerPageLifecycle({ url: "/collect" }), lifecycleScope))
   return pageApi(runtime, ready.then(() => undefined), () => Effect.runPromise(Scope.close(lifecycleScope, Exit.void)))
 }
 

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Deferred, Duration, Effect, FiberId, type Scope } from "effect"
-import type { CollectorStats } from "../../../src/services/TelemetryCollector.js"
+import type { TelemetryCollector } from "../../../src/services/TelemetryCollector.js"
 
 const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../..")
 const fixture = Path.join(root, "test/faults/fixtures/tracker.ts")
@@ -24,7 +24,7 @@ export interface Exit {
 export interface Tracker {
   readonly pid: number
   /** Waits for the child to print the given phase; fails if it exits first or takes too long. */
-  readonly phase: (name: "tracked" | "stored" | "ready" | "drained") => Effect.Effect<CollectorStats>
+  readonly phase: (name: "tracked" | "stored" | "ready" | "drained") => Effect.Effect<TelemetryCollector.Stats>
   readonly kill: (signal: NodeJS.Signals) => Effect.Effect<void>
   /** Waits for the child to exit. */
   readonly exit: Effect.Effect<Exit>
@@ -36,12 +36,12 @@ export interface Tracker {
 export const tracker = (env: Readonly<Record<string, string>>): Effect.Effect<Tracker, never, Scope.Scope> =>
   Effect.gen(function*() {
     const exited = yield* Deferred.make<Exit>()
-    const phases = new Map<string, Deferred.Deferred<CollectorStats, string>>()
+    const phases = new Map<string, Deferred.Deferred<TelemetryCollector.Stats, string>>()
     let exitedWith: Exit | undefined
     const phaseDeferred = (name: string) => {
       let d = phases.get(name)
       if (d === undefined) {
-        d = Deferred.unsafeMake<CollectorStats, string>(FiberId.none)
+        d = Deferred.unsafeMake<TelemetryCollector.Stats, string>(FiberId.none)
         phases.set(name, d)
         if (exitedWith !== undefined) Deferred.unsafeDone(d, Effect.fail(`child exited before ${name}`))
       }
@@ -66,7 +66,7 @@ export const tracker = (env: Readonly<Record<string, string>>): Effect.Effect<Tr
 
     const onLine = (line: string) => {
       if (!line.startsWith("{\"phase\"")) return
-      const parsed = JSON.parse(line) as { readonly phase: string; readonly stats: CollectorStats }
+      const parsed = JSON.parse(line) as { readonly phase: string; readonly stats: TelemetryCollector.Stats }
       Deferred.unsafeDone(phaseDeferred(parsed.phase), Effect.succeed(parsed.stats))
     }
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {

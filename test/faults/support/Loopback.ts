@@ -17,12 +17,11 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Chunk, Clock, Context, Duration, Effect, Fiber, FiberRef, Layer, type Scheduler, Schema, TestClock } from "effect"
-import { layerHttpTransport } from "../../../src/transports/HttpTransport.js"
 import { layerNodeOutbox, layerWithTransport, outboxOptions } from "../../../src/layers/TelemetryLive.js"
 import { fromOptions, type TelemetryConfig, type TelemetryOptions } from "../../../src/schemas/TelemetryConfig.js"
 import { type BatchPayload, BatchPayload as BatchPayloadSchema } from "../../../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../../../src/services/Outbox.js"
-import { type CollectorStats, TelemetryCollector } from "../../../src/services/TelemetryCollector.js"
+import { TelemetryCollector } from "../../../src/services/TelemetryCollector.js"
 import { Transport } from "../../../src/transports/Transport.js"
 import * as TestServer from "../../support/TestServer.js"
 
@@ -176,7 +175,7 @@ export interface Rig {
   readonly attempts: Effect.Effect<ReadonlyArray<Attempt>>
   /** The payloads the server answered with a 2xx: what was delivered. */
   readonly delivered: Effect.Effect<ReadonlyArray<BatchPayload>>
-  readonly stats: Effect.Effect<CollectorStats>
+  readonly stats: Effect.Effect<TelemetryCollector.Stats>
 }
 
 /**
@@ -197,7 +196,7 @@ export const start = (options: RigOptions = {}) =>
     // Every fiber the test starts from here on — the collector's included — runs on the counting scheduler.
     const scheduler = new CountingScheduler(yield* FiberRef.get(FiberRef.currentScheduler))
     yield* FiberRef.set(FiberRef.currentScheduler, scheduler)
-    const http = layerHttpTransport({ url: server.url, timeout: config.requestTimeout }).pipe(
+    const http = Transport.http({ url: server.url, timeout: config.requestTimeout }).pipe(
       Layer.provide(countedHttpClient(inFlight)),
       Layer.orDie // a loopback URL and no headers: nothing to refuse
     )
@@ -314,7 +313,7 @@ export const start = (options: RigOptions = {}) =>
   })
 
 /** The accounting identities every test checks: nothing accepted is unaccounted for. */
-export const balanced = (s: CollectorStats): boolean =>
+export const balanced = (s: TelemetryCollector.Stats): boolean =>
   s.accepted === s.sent + s.buffered + s.outboxed + s.dropped.total &&
   s.tracked === s.accepted - s.restored + s.sampledOut + s.disabled &&
   s.dropped.total === s.dropped.bufferOverflow + s.dropped.rejected + s.dropped.outboxFull + s.dropped.corrupted +

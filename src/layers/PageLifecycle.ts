@@ -1,21 +1,12 @@
 /**
- * The browser side of zero-loss delivery. A page can be closed, navigated away from or discarded while
- * hidden without warning, and no asynchronous flush survives that: on `pagehide` and on
- * `visibilitychange` to hidden, what is buffered is handed synchronously to `navigator.sendBeacon`
- * (or a `keepalive` fetch), and what the browser refuses goes to an outbox in localStorage, re-sent on
- * the next page load.
+ * The page lifecycle hand-over, the browser side of zero-loss delivery. A page can be closed, navigated
+ * away from or discarded while hidden without warning, and no asynchronous flush survives that: on
+ * `pagehide` and on `visibilitychange` to hidden, what is buffered is handed synchronously to
+ * `navigator.sendBeacon` (or a `keepalive` fetch); what the browser refuses goes to the outbox.
  */
-import { FetchHttpClient, KeyValueStore } from "@effect/platform"
 import { Cause, Effect, Exit, Layer, Runtime } from "effect"
-import type { ConfigError } from "effect/ConfigError"
-import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch } from "../schemas/TelemetryEvent.js"
-import * as Outbox from "../services/Outbox.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
-import { type HttpTransportConfigError, layerHttpTransport } from "../transports/HttpTransport.js"
-import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
-
-// ---- page lifecycle -----------------------------------------------------------------------------
 
 /** Settings of `layerPageLifecycle`. */
 export interface PageLifecycleOptions {
@@ -209,111 +200,4 @@ export const layerPageLifecycle = (options: PageLifecycleOptions): Layer.Layer<n
           page.document.removeEventListener("visibilitychange", onVisibilityChange)
         })
     )
-  }))
-
-// ---- localStorage outbox ------------------------------------------------------------------------
-
-/**
- * Default bounds of the browser outbox: 10,000 events and 2,000,000 characters, well inside the ~5 MB
- * localStorage gives an origin, leaving room for the page's own data.
- */
-export const defaultBrowserOutboxOptions: Outbox.OutboxOptions = { maxEvents: 10_000, maxBytes: 2_000_000 }
-
-/**
- * The collector's outbox in localStorage (keys prefixed `effect-telemetry-outbox:`), so batches that
- * could not be delivered survive the page and are re-sent when the next page starts. A full storage
- * quota evicts the oldest batches to make room; without usable localStorage (disabled, sandboxed) the
- * outbox is kept in memory, with a warning.
- */
-export const layerBrowserOutbox = (options: Partial<Outbox.OutboxOptions> = {}): Layer.Layer<Outbox.Outbox> => {
-  const bounds = { ...defaultBrowserOutboxOptions, ...options }
-  return Outbox.layer(bounds).pipe(
-    // What `@effect/platform-browser`'s `layerLocalStorage` is, without making that package a peer dependency.
-    Layer.provide(KeyValueStore.layerStorage(() => localStorage)),
-    Layer.catchAllCause((cause) =>
-      Layer.effectDiscard(
-        Effect.logWarning("telemetry outbox: localStorage unusable; keeping the outbox in memory", Cause.pretty(cause))
-      ).pipe(Layer.provideMerge(Outbox.layerMemory(bounds)))
-    )
-  )
-}
-
-// ---- everything for a page ----------------------------------------------------------------------
-
-/** Settings of `layerTelemetryBrowser`: those of `layerTelemetry`, with the endpoint required. */
-export interface BrowserTelemetryOptions extends Omit<TelemetryOptions, "transport" | "endpoint" | "filePath" | "outboxDir"> {
-  /** Where batches are POSTed and beacons sent: absolute, or relative to the page. */
-  readonly endpoint: string
-  /** Extra headers of the POST requests, e.g. `authorization`; beacons cannot carry headers. */
-  readonly headers?: Readonly<Record<string, string>>
-  /** Body bytes one page hide may hand to the browser; default 64,000 (see `PageLifecycleOptions`). */
-  readonly beaconMaxBytes?: number
-}
-
-/**
- * Request bodies up to this size are sent with `keepalive`, so a batch in flight when the page goes
- * away is still delivered; larger ones would be refused by the browser's 64 KiB keepalive quota.
- */
-const keepaliveRequestBytes = 32_000
-
-const keepaliveFetch: typeof globalThis.fetch = (input, init) =>
-  globalThis.fetch(
-    input,
-    init?.body instanceof Uint8Array && init.body.byteLength <= keepaliveRequestBytes ? { ...init, keepalive: true } : init
-  )
-
-/** `FetchHttpClient` whose small requests outlive the page. */
-const layerKeepaliveFetchClient = FetchHttpClient.layer.pipe(
-  Layer.provide(Layer.succeed(FetchHttpClient.Fetch, keepaliveFetch))
-)
-
-const resolveEndpoint = (endpoint: string): string => {
-  const base = (globalThis as { readonly location?: { readonly href: string } }).location?.href
-  try {
-    return new URL(endpoint, base).href
-  } catch {
-    return endpoint // left to the configuration's validation to report
-  }
-}
-
-/** The endpoint for beacons: `sendBeacon` and `fetch` refuse URLs with user-info, and cannot send it as a header. */
-const withoutUserInfo = (url: string): string => {
-  try {
-    const parsed = new URL(url)
-    parsed.username = ""
-    parsed.password = ""
-    return parsed.href
-  } catch {
-    return url
-  }
-}
-
-/**
- * Every telemetry service for a browser page: the HTTP transport over `fetch`, the outbox in
- * localStorage (re-sent at start-up), and the page lifecycle hand-over to `sendBeacon`. Unset
- * settings take `layerTelemetry`'s defaults, except the outbox bounds (`defaultBrowserOutboxOptions`).
- */
-export const layerTelemetryBrowser = (
-  options: BrowserTelemetryOptions
-): Layer.Layer<TelemetryServices, ConfigError | HttpTransportConfigError> =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const { beaconMaxBytes, endpoint, headers, ...settings } = options
-    const url = resolveEndpoint(endpoint)
-    const config = yield* fromOptions({
-      outboxMaxEvents: defaultBrowserOutboxOptions.maxEvents,
-      outboxMaxBytes: defaultBrowserOutboxOptions.maxBytes,
-      ...settings,
-      transport: "http",
-      endpoint: url
-    })
-    const transport = layerHttpTransport(
-      headers === undefined ? { url, timeout: config.requestTimeout } : { url, timeout: config.requestTimeout, headers }
-    ).pipe(Layer.provide(layerKeepaliveFetchClient))
-    const services = layerWithTransport(config, transport, layerBrowserOutbox(outboxOptions(config)))
-    const beaconUrl = withoutUserInfo(url)
-    const lifecycle = layerPageLifecycle(
-      beaconMaxBytes === undefined ? { url: beaconUrl } : { url: beaconUrl, maxBytes: beaconMaxBytes }
-    )
-    // The lifecycle listeners are built after the services and removed before the collector's final flush.
-    return lifecycle.pipe(Layer.provideMerge(services))
   }))

@@ -1,0 +1,161 @@
+/**
+ * The collector's hot path, `track`: validate → consent → sample → enrich → redact → buffer. It runs for
+ * every event, so it is synchronous and allocates one small record per event (see `pending.ts`).
+ *
+ * @internal
+ */
+import { type Clock, Effect, Either, Option } from "effect"
+import { InvalidEventError } from "../../schemas/errors.js"
+import { validateEvent, validateEventFast } from "../../schemas/EventValidation.js"
+import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"
+import type { Session } from "../../services/EventSink.js"
+import type { Redactor } from "../../services/Redactor.js"
+import type { Sampler } from "../../services/Sampler.js"
+import { describeThrown } from "../../transports/Transport.js"
+import type { Counters } from "./accounting.js"
+import type { BufferedEvent, Pending } from "./pending.js"
+
+/**
+ * What `track` reads for every event: whether to collect, and the session to attribute to. Plain mutable
+ * fields, not `Ref`s: a measured hot path (`npm run bench`), where a Ref read per event would cost more than
+ * the rest of the pipeline. Written only inside synchronous blocks (`sessions.ts`).
+ */
+export interface Current {
+  enabled: boolean
+  session: Session
+}
+
+/** The global context every event gets; none by default. */
+export interface ContextOptions {
+  readonly release?: Option.Option<string> | undefined
+  readonly environment?: Option.Option<string> | undefined
+  readonly globalTags?: { readonly [name: string]: string } | undefined
+}
+
+/** The hot path's dependencies. */
+export interface IntakeDeps {
+  readonly clock: Clock.Clock
+  readonly sampler: Sampler["Type"]
+  readonly redactor: Redactor["Type"]
+  readonly pending: Pending
+  readonly counters: Counters
+  readonly current: Current
+  /** Called after each event buffered, with the buffer's length (wakes the flush loop). */
+  readonly buffered: (length: number) => void
+}
+
+/** `track` and what the session functions record through. */
+export interface Intake {
+  /** Validates any input, then records it; fails (counting it `invalid`) when the input is invalid. */
+  readonly track: (input: unknown) => Effect.Effect<void, InvalidEventError>
+  /** Records valid input: counted `tracked`, then `disabled`, `sampledOut` or buffered. */
+  readonly ingest: (input: EventInput) => Effect.Effect<void>
+  /** Records one of the collector's own events (`session.start`, …). */
+  readonly trackInternal: (type: string, data: JsonObject) => Effect.Effect<void>
+}
+
+const emptyData: JsonObject = Object.freeze({})
+
+/** The most tags an event may carry (the `Tags` schema's limit, which the HTTP transport re-validates). */
+export const maxTags = 32
+
+/**
+ * The tags every event gets: `release`, `environment`, then the global tags, at most `maxTags`, in that
+ * order of precedence.
+ */
+export const contextTagsOf = (options: ContextOptions): ReadonlyArray<readonly [string, string]> => {
+  const tags = new Map<string, string>()
+  if (options.release !== undefined && Option.isSome(options.release)) tags.set("release", options.release.value)
+  if (options.environment !== undefined && Option.isSome(options.environment)) {
+    tags.set("environment", options.environment.value)
+  }
+  for (const [name, value] of Object.entries(options.globalTags ?? {})) {
+    if (tags.size >= maxTags) break
+    if (!tags.has(name)) tags.set(name, value)
+  }
+  return [...tags]
+}
+
+/** A tag set on `tags` as an own property, even one named `__proto__`. */
+const setTag = (tags: Record<string, string>, name: string, value: string): void => {
+  if (name === "__proto__") Object.defineProperty(tags, name, { value, enumerable: true, writable: true, configurable: true })
+  else tags[name] = value
+}
+
+/** The error for input that throws when read. */
+export const unreadableInput = (thrown: unknown): InvalidEventError =>
+  new InvalidEventError({ issues: [{ path: [], message: `input cannot be read: ${describeThrown(thrown, false)}` }] })
+
+/** The hot path over the given state. */
+export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
+  const { buffered, clock, counters, current, pending, redactor, sampler } = deps
+  // The global context, redacted once like any tag. Events without tags of their own share one frozen
+  // object (no allocation on the hot path); only events with tags pay for a merge.
+  const contextEntries = Object.entries(redactor.redact(Object.fromEntries(contextTagsOf(options))))
+  const contextTags: { readonly [key: string]: string } | undefined = contextEntries.length === 0
+    ? undefined
+    : Object.freeze(Object.fromEntries(contextEntries))
+  /** The event's own tags first (they win a clash), then the context while fewer than `maxTags`. */
+  const withContext = (own: { readonly [key: string]: string }): { readonly [key: string]: string } => {
+    if (contextTags === undefined) return own
+    const merged: Record<string, string> = { ...own }
+    let room = maxTags - Object.keys(merged).length
+    for (const [name, value] of contextEntries) {
+      if (room <= 0) break
+      if (Object.hasOwn(merged, name)) continue
+      setTag(merged, name, value)
+      room--
+    }
+    return merged
+  }
+
+  const accept = (input: EventInput): void => {
+    counters.accepted++
+    const session = current.session
+    const event: BufferedEvent = {
+      seq: pending.nextSeq(),
+      type: input.type,
+      timestamp: input.timestamp ?? clock.unsafeCurrentTimeMillis(),
+      sessionId: session.id,
+      userId: input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId),
+      data: input.data === undefined ? emptyData : redactor.redact(input.data),
+      tags: input.tags === undefined ? contextTags : withContext(redactor.redact(input.tags))
+    }
+    if (pending.buffer.push(event) !== undefined) counters.bufferOverflow++
+    buffered(pending.buffer.length)
+  }
+
+  const ingest = (input: EventInput): Effect.Effect<void> => {
+    counters.tracked++
+    if (!current.enabled) {
+      counters.disabled++
+      return Effect.void
+    }
+    if (sampler.unsafeShouldSample(input.type)) accept(input)
+    else counters.sampledOut++
+    return Effect.void
+  }
+
+  const track = (input: unknown): Effect.Effect<void, InvalidEventError> =>
+    Effect.suspend(() => {
+      let fast: EventInput | undefined
+      let valid: Either.Either<EventInput, InvalidEventError> | undefined
+      try {
+        fast = validateEventFast(input)
+        if (fast === undefined) valid = validateEvent(input)
+      } catch (thrown) {
+        // A getter or a Proxy trap that throws makes the input invalid, not the caller's program defective.
+        valid = Either.left(unreadableInput(thrown))
+      }
+      if (valid === undefined) return ingest(fast!)
+      if (Either.isLeft(valid)) {
+        counters.invalid++
+        return Effect.fail(valid.left)
+      }
+      return ingest(valid.right)
+    })
+
+  const trackInternal = (type: string, data: JsonObject) => Effect.suspend(() => ingest({ type, data }))
+
+  return { track, ingest, trackInternal }
+}

@@ -1,0 +1,194 @@
+/**
+ * The sending half of delivery: one batch sent — with bounded, jittered retries, abandoned under
+ * back-pressure — and settled: sent, split in two (too large, or holding an event the transport cannot
+ * encode), dropped with a reason, or kept in the outbox with the collector going offline.
+ *
+ * @internal
+ */
+import { Cause, Duration, Effect, Exit, Function as Fn, Option, Queue, Schedule } from "effect"
+import { TransportError } from "../../schemas/errors.js"
+import type { Batch } from "../../schemas/TelemetryEvent.js"
+import type { Outbox } from "../../services/Outbox.js"
+import { describeThrown, type Transport } from "../../transports/Transport.js"
+import type { Accounting } from "./accounting.js"
+import type { Outage } from "./outage.js"
+
+/** The settings sending reads. */
+export interface SendingOptions {
+  readonly maxBatchSize: number
+  readonly maxBufferSize: number
+  readonly maxAttempts: number
+  readonly retryBaseDelay: Duration.Duration
+  readonly retryMaxDelay: Duration.Duration
+}
+
+/** What sending works with. */
+export interface SendingDeps {
+  readonly transport: Transport["Type"]
+  readonly outbox: Outbox["Type"]
+  readonly accounting: Accounting
+}
+
+/** A batch is settled once sent or rejected for good; failed when it still could not be delivered. */
+export type Outcome = "settled" | "failed"
+
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
+/** The retry schedule of one batch: jittered exponential backoff, honouring `Retry-After` up to the maximum. */
+export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown, TransportError> =>
+  Schedule.passthrough(
+    Schedule.exponential(options.retryBaseDelay, 2).pipe(
+      Schedule.jittered,
+      Schedule.either(Schedule.spaced(options.retryMaxDelay)),
+      Schedule.intersect(Schedule.recurs(options.maxAttempts - 1))
+    ) as Schedule.Schedule<unknown, TransportError>
+  ).pipe(
+    // Retrying a refused credential at once cannot help: it waits for the offline probes.
+    Schedule.whileInput((error: TransportError) => error.retryable && error.reason !== "unauthorized"),
+    Schedule.modifyDelay((error, delay) =>
+      error.retryAfterMillis === undefined
+        ? delay
+        : Duration.max(delay, Duration.min(Duration.millis(error.retryAfterMillis), options.retryMaxDelay))
+    )
+  )
+
+const underPressure = new TransportError({ reason: "network", retryable: true, message: "buffer filling up while retrying" })
+
+/**
+ * One attempt. A transport that dies (an encoder throwing, a bug) fails like an encoding failure: the
+ * batch is split until the event at fault is alone, and only that one is dropped.
+ */
+const sendOnce = (transport: Transport["Type"], batch: Batch): Effect.Effect<void, TransportError> =>
+  Effect.catchAllDefect(Effect.suspend(() => transport.send(batch)), (defect) =>
+    Effect.fail(
+      new TransportError({
+        reason: "encode",
+        retryable: false,
+        message: `transport failed unexpectedly: ${describeThrown(defect, false)}`,
+        cause: defect
+      })
+    ))
+
+/** The sending half of delivery: one batch sent (with retries, under back-pressure) and settled. */
+export interface Sending {
+  readonly buffered: (length: number) => void
+  readonly store: (batch: Batch, position: "newest" | "oldest", release?: () => void) => Effect.Effect<void>
+  readonly deliver: (
+    restore: Restore,
+    batch: Batch,
+    stored: boolean,
+    retry: boolean,
+    release?: () => void
+  ) => Effect.Effect<Outcome>
+}
+
+export const make = (
+  options: SendingOptions,
+  deps: SendingDeps,
+  outage: Outage,
+  wake: () => void
+): Effect.Effect<Sending> =>
+  Effect.gen(function*() {
+    const { accounting: { commit, countPut, counters }, outbox, transport } = deps
+    /** Raised when the buffer fills while a batch is being retried: stop waiting, store it, go offline. */
+    const pressure = yield* Queue.sliding<void>(1)
+    // Read by `buffered` for every event tracked, a measured hot path: a plain flag, set around a retried send.
+    let retrying = false
+    const highWater = Math.max(1, Math.floor(options.maxBufferSize * 0.75))
+    const schedule = retryPolicy(options)
+
+    const buffered = (length: number): void => {
+      if (length % options.maxBatchSize === 0) wake()
+      if (retrying && length >= highWater) Queue.unsafeOffer(pressure, undefined)
+    }
+
+    /** Stores a batch in the outbox and commits, counting what the outbox evicted or could not take. */
+    const store = (batch: Batch, position: "newest" | "oldest", release: () => void = Fn.constVoid) =>
+      Effect.flatMap(outbox.put(batch, position), (result) =>
+        commit(() => {
+          countPut(result)
+          release()
+        }))
+
+    const send = (batch: Batch, retry: boolean): Effect.Effect<void, TransportError> =>
+      retry
+        // A signal raised after an earlier retry took its own (while `retrying` was still set) is stale:
+        // left in the queue, it would abandon this send at once and take the collector offline.
+        ? Effect.zipRight(Queue.takeAll(pressure), Effect.suspend(() => {
+          retrying = true
+          return sendOnce(transport, batch).pipe(
+            Effect.retry(schedule),
+            Effect.raceFirst(Effect.zipRight(Queue.take(pressure), Effect.fail(underPressure))),
+            Effect.ensuring(Effect.sync(() => {
+              retrying = false
+            }))
+          )
+        }))
+        : sendOnce(transport, batch)
+
+    /**
+     * Sends a batch (from the buffer, or already `stored` in the outbox) and settles it. Only the send runs
+     * under the caller's `restore`: once it answered, or was interrupted, the settling is one step, whose
+     * commit also runs `release` (taking the batch off the in-flight list). Interrupted, a batch from the
+     * buffer goes to the front of the outbox under its own id, so nothing is lost, reordered or stored twice.
+     */
+    const deliver = (restore: Restore, batch: Batch, stored: boolean, retry: boolean, release: () => void = Fn.constVoid) =>
+      Effect.flatMap(Effect.exit(restore(send(batch, retry))), (exit): Effect.Effect<Outcome> => {
+        if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release)
+        const failure = Cause.failureOption(exit.cause)
+        if (Option.isSome(failure)) return settle(batch, stored, failure.value, release)
+        return (stored ? commit(release) : store(batch, "oldest", release)).pipe(
+          Effect.zipRight(
+            Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.logError("telemetry send failed", exit.cause)
+          ),
+          Effect.as("failed" as const)
+        )
+      })
+
+    /** What an answer means for a batch's events: sent, split, dropped with a reason, or kept in the outbox. */
+    const settle = (batch: Batch, stored: boolean, error: TransportError | undefined, release: () => void) => {
+      const forget = stored ? outbox.remove(batch.batchId) : Effect.void
+      const events = batch.events.length
+      const dropped = (count: () => void, log: Effect.Effect<void>) =>
+        forget.pipe(Effect.zipRight(commit(() => (count(), release()))), Effect.zipRight(log))
+      if (error === undefined) {
+        return dropped(() => (counters.sent += events, counters.batches++), outage.goOnline).pipe(Effect.as("settled" as const))
+      }
+      if ((error.reason === "tooLarge" || error.reason === "encode") && events > 1) {
+        // The halves take the batch's place at the front of the outbox, which is drained first, under
+        // derived batch ids; one outbox write commits the swap.
+        const half = Math.ceil(events / 2)
+        const parts = [
+          { batchId: `${batch.batchId}.0`, events: batch.events.slice(0, half) },
+          { batchId: `${batch.batchId}.1`, events: batch.events.slice(half) }
+        ]
+        return Effect.flatMap(outbox.replace(batch.batchId, parts), (result) =>
+          commit(() => {
+            countPut(result)
+            release()
+          })).pipe(Effect.as("settled" as const))
+      }
+      if (error.reason === "encode") {
+        const log = Effect.logWarning("telemetry event dropped: the transport cannot encode it").pipe(
+          Effect.annotateLogs({ eventId: batch.events[0]?.id, type: batch.events[0]?.type, reason: error.message })
+        )
+        return dropped(() => (counters.unencodable += events), log).pipe(Effect.as("settled" as const))
+      }
+      if (!error.retryable && error.reason !== "unauthorized") {
+        const log = Effect.logWarning("telemetry batch rejected by the receiver").pipe(
+          Effect.annotateLogs({ batchId: batch.batchId, events, reason: error.message })
+        )
+        // A receiver that answers (even "no") is reachable: a probe answered so ends the outage.
+        return dropped(() => (counters.rejected += events), Effect.zipRight(log, outage.goOnline)).pipe(
+          Effect.as("settled" as const)
+        )
+      }
+      return (stored ? commit(release) : store(batch, "newest", release)).pipe(
+        Effect.zipRight(outage.goOffline(error)),
+        Effect.as("failed" as const)
+      )
+    }
+
+    return { buffered, store, deliver } satisfies Sending
+  })
+

@@ -1,0 +1,137 @@
+/**
+ * The data of an `error.captured` event, built from one prepared (redacted, fingerprinted) error: its
+ * evidence adjusted to what the caller overrode, its tags bounded, and the whole cut to fit the
+ * collector's size limit.
+ *
+ * @internal
+ */
+import { jsonByteLength } from "../../internal/json.js"
+import type { Breadcrumb, CauseReason, ErrorCapturedData, ErrorCategory, Severity } from "../../schemas/ErrorEvents.js"
+import type { JsonObject } from "../../schemas/TelemetryEvent.js"
+import { bounded, eventBudget, maxEventFrames, maxTagKeyLength, maxTags, maxTagValueLength } from "./Bounds.js"
+import { type Classification, statedSeverityEvidence } from "./Classification.js"
+import { type ErrorDescription, type LeafDescription, setOwn } from "./ErrorDescription.js"
+
+/** One error to report, with its classification. */
+export interface Candidate {
+  /** Its index in the description's `leaves`. */
+  readonly index: number
+  readonly leaf: LeafDescription
+  readonly classification: Classification
+}
+
+/** A candidate ready to report: redacted, bounded and fingerprinted. */
+export interface Prepared extends Candidate {
+  readonly type: string
+  readonly message: string
+  readonly fingerprint: string
+}
+
+/** What every event of one capture shares. */
+export interface Shared {
+  readonly now: number
+  readonly userId: string | undefined
+  readonly tags: Readonly<Record<string, string>> | undefined
+  readonly mechanism: string
+  readonly context: JsonObject
+  readonly breadcrumbs: ReadonlyArray<Breadcrumb>
+  readonly composition: ErrorDescription["composition"]
+  readonly causeId: string | undefined
+}
+
+/** What one event of a capture says beyond the prepared error and what the capture shares. */
+export interface EventFacts {
+  readonly errorId: string
+  readonly severity: Severity
+  readonly category: ErrorCategory
+  readonly handled: boolean
+  readonly reasons: ReadonlyArray<CauseReason>
+  readonly omitted: number
+  /** Whether the caller gave the severity, the category. */
+  readonly severityGiven: boolean
+  readonly categoryGiven: boolean
+}
+
+/**
+ * What decided the classification, as the event says it: `override` when the caller gave the category;
+ * without the severity word when the caller gave the severity (the evidence no longer names that word);
+ * quoting the type name redacted.
+ */
+const classifiedByOf = (p: Prepared, facts: EventFacts): string => {
+  if (facts.categoryGiven) return "override"
+  const evidence = facts.severityGiven
+    ? p.classification.classifiedBy.replace(statedSeverityEvidence, "")
+    : p.classification.classifiedBy
+  return p.type === p.leaf.type ? evidence : evidence.replace(p.leaf.type, () => p.type)
+}
+
+/** The `error.captured` data of one prepared error, within the event budget. */
+export const capturedData = (
+  p: Prepared,
+  facts: EventFacts,
+  shared: Shared,
+  redactString: (text: string) => string
+): ErrorCapturedData => {
+  const { leaf } = p
+  const data: { -readonly [K in keyof ErrorCapturedData]: ErrorCapturedData[K] } = {
+    errorId: facts.errorId,
+    fingerprint: p.fingerprint,
+    type: p.type,
+    message: p.message,
+    severity: facts.severity,
+    category: facts.category,
+    classifiedBy: classifiedByOf(p, facts),
+    kind: leaf.kind,
+    handled: facts.handled,
+    mechanism: shared.mechanism,
+    frames: leaf.frames.slice(0, maxEventFrames),
+    causeChain: leaf.causeChain.length === 0
+      ? leaf.causeChain
+      : leaf.causeChain.map((c) => ({ type: redactString(c.type), message: redactString(c.message) })),
+    reasons: facts.reasons,
+    composition: shared.composition,
+    breadcrumbs: shared.breadcrumbs,
+    context: shared.context
+  }
+  if (facts.omitted > 0) data.omittedReasons = facts.omitted
+  if (shared.causeId !== undefined) data.causeId = shared.causeId
+  return fitToBudget(data)
+}
+
+/** Cuts an event down until its data fits the collector's size limit: breadcrumbs first, then context, frames, chains. */
+export const fitToBudget = (data: ErrorCapturedData): ErrorCapturedData => {
+  let fitted = data
+  while (jsonByteLength(fitted as unknown as JsonObject) > eventBudget) {
+    if (fitted.breadcrumbs.length > 0) {
+      fitted = { ...fitted, breadcrumbs: fitted.breadcrumbs.slice(Math.ceil(fitted.breadcrumbs.length / 2)) }
+    } else if (Object.keys(fitted.context).length > 0) {
+      fitted = { ...fitted, context: { truncated: true } }
+      if (jsonByteLength(fitted as unknown as JsonObject) > eventBudget) fitted = { ...fitted, context: {} }
+    } else if (fitted.frames.length > 5 || fitted.reasons.length > 1 || fitted.causeChain.length > 1) {
+      fitted = {
+        ...fitted,
+        frames: fitted.frames.slice(0, 5),
+        reasons: fitted.reasons.slice(0, 1),
+        causeChain: fitted.causeChain.slice(0, 1)
+      }
+    } else {
+      // Every other string of an event is bounded where it is made, so this always fits.
+      fitted = { ...fitted, message: fitted.message.slice(0, 500), frames: [], reasons: [], causeChain: [] }
+      break
+    }
+  }
+  return fitted
+}
+
+/** Tags within the collector's limits, copied into a plain object (a `__proto__` key stays a tag). */
+export const boundTags = (tags: Readonly<Record<string, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  let kept = 0
+  for (const key of Object.keys(tags)) {
+    const value = tags[key]
+    if (typeof value !== "string") continue
+    if (++kept > maxTags) break
+    setOwn(out, bounded(key, maxTagKeyLength), bounded(value, maxTagValueLength))
+  }
+  return out
+}

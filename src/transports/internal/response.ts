@@ -1,0 +1,115 @@
+/**
+ * What the HTTP transport makes of an answer: a bounded read of its body, and a status other than 2xx
+ * as a `TransportError` saying whether a retry may help, how long to wait, and what the receiver said
+ * (made safe to log).
+ *
+ * @internal
+ */
+import type { HttpClientResponse } from "@effect/platform"
+import { Effect, Ref, Stream } from "effect"
+import { redactUrlsIn } from "../../internal/url.js"
+import { TransportError } from "../../schemas/errors.js"
+
+/**
+ * The most of a response body that is read (64 KiB): enough for an error text or an OTLP `partialSuccess`.
+ * The rest is never read: the connection is closed instead.
+ *
+ * @internal
+ */
+export const maxResponseBytes = 64 * 1024
+
+/** The status and the first `maxResponseBytes` of the body read before the deadline. */
+export interface Answer {
+  readonly response: HttpClientResponse.HttpClientResponse
+  readonly body: Uint8Array
+}
+
+const append = (read: Uint8Array, chunk: Uint8Array): Uint8Array => {
+  const taken = chunk.subarray(0, maxResponseBytes - read.byteLength)
+  const next = new Uint8Array(read.byteLength + taken.byteLength)
+  next.set(read)
+  next.set(taken, read.byteLength)
+  return next
+}
+
+/**
+ * Reads at most `maxResponseBytes` of the body into `answer`, then stops: ending the stream early aborts
+ * the request, so an endless or huge body costs neither memory nor time. A body that fails to read
+ * changes nothing: the status decides.
+ */
+export const readPrefix = (
+  response: HttpClientResponse.HttpClientResponse,
+  answer: Ref.Ref<Answer | undefined>
+): Effect.Effect<void> =>
+  Stream.runFoldWhileEffect(
+    response.stream,
+    new Uint8Array(0) as Uint8Array,
+    (read) => read.byteLength < maxResponseBytes,
+    (read, chunk) => {
+      const next = append(read, chunk)
+      return Effect.as(Ref.set(answer, { response, body: next }), next)
+    }
+  ).pipe(Effect.ignore, Effect.catchAllDefect(() => Effect.void))
+
+/** Configured header values worth hiding should a receiver echo them back in an error body. */
+export const secretsOf = (headers: Readonly<Record<string, string>>): ReadonlyArray<string> =>
+  Object.values(headers).flatMap((value) => {
+    const credential = /^\S+ +(\S{8,})$/.exec(value.trim())?.[1]
+    return [value.trim(), ...(credential === undefined ? [] : [credential])].filter((secret) => secret.length >= 8)
+  })
+
+const decoder = new TextDecoder()
+
+/**
+ * The first characters of a response body, to make a failure explain itself: on one line, without control
+ * characters (a hostile receiver cannot forge log lines), URL credentials or our own header values.
+ */
+export const bodyExcerpt = (body: Uint8Array, secrets: ReadonlyArray<string>): string => {
+  let text = decoder.decode(body.subarray(0, 4096))
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\s]+/g, " ")
+    .trim()
+  text = redactUrlsIn(text)
+  for (const secret of secrets) text = text.split(secret).join("[REDACTED]")
+  return text.length === 0 ? "" : `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`
+}
+
+/** Statuses saying our credentials were refused: the receiver is unusable until they are fixed. */
+const isUnauthorizedStatus = (status: number): boolean => status === 401 || status === 403 || status === 407
+
+/** Statuses worth another attempt: the server may answer differently later. */
+const isRetryableStatus = (status: number): boolean =>
+  status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
+
+/**
+ * A status other than 2xx as the failure of the attempt: 413 `tooLarge`, 401/403/407 `unauthorized`
+ * (retryable: credentials may be fixed), otherwise `status`, retryable for 408, 429 and most 5xx.
+ * `excerpt` is the body as `bodyExcerpt` shows it.
+ */
+export const statusFailure = (
+  status: number,
+  shownUrl: string,
+  excerpt: string,
+  retryAfterMillis: number | undefined
+): TransportError => {
+  const fields = retryAfterMillis === undefined ? { status } : { status, retryAfterMillis }
+  return status === 413
+    ? new TransportError({
+      reason: "tooLarge",
+      retryable: false,
+      message: `POST ${shownUrl} answered 413: the batch is too large${excerpt}`,
+      ...fields
+    })
+    : isUnauthorizedStatus(status)
+    ? new TransportError({
+      reason: "unauthorized",
+      retryable: true,
+      message: `POST ${shownUrl} answered ${status}: the receiver refused our credentials${excerpt}`,
+      ...fields
+    })
+    : new TransportError({
+      reason: "status",
+      retryable: isRetryableStatus(status),
+      message: `POST ${shownUrl} answered ${status}${excerpt}`,
+      ...fields
+    })
+}

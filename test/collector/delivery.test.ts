@@ -1,0 +1,131 @@
+import { KeyValueStore } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import * as Accounting from "../../src/internal/collector/accounting.js"
+import * as Delivery from "../../src/internal/collector/delivery.js"
+import * as Pending from "../../src/internal/collector/pending.js"
+import * as Outbox from "../../src/services/Outbox.js"
+import { Transport } from "../../src/transports/Transport.js"
+import { fail, hang, makeScripted } from "../support/ScriptedTransport.js"
+
+const options: Delivery.DeliveryOptions = {
+  maxBatchSize: 4,
+  maxBufferSize: 8,
+  flushInterval: Duration.seconds(30),
+  shutdownTimeout: Duration.seconds(1),
+  flushTimeout: Duration.minutes(5),
+  maxAttempts: 3,
+  retryBaseDelay: Duration.seconds(1),
+  retryMaxDelay: Duration.seconds(4)
+}
+
+const setup = Effect.gen(function*() {
+  const scripted = yield* makeScripted
+  const transport = yield* Effect.provide(Transport, scripted.layer)
+  const outbox = yield* Outbox.make(Outbox.defaultOptions).pipe(Effect.provide(KeyValueStore.layerMemory))
+  const pending = Pending.make(options.maxBufferSize)
+  const accounting = Accounting.make(outbox, 0)
+  const clock = yield* Effect.clock
+  const delivery = yield* Delivery.make(options, { clock, transport, outbox, pending, accounting })
+  const push = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const seq = pending.nextSeq()
+      pending.buffer.push({ seq, type: "chat.message", timestamp: seq, sessionId: "s", userId: undefined, data: { n: seq }, tags: undefined })
+      accounting.counters.accepted++
+      delivery.buffered(pending.buffer.length)
+    }
+  }
+  const stats = Effect.map(delivery.offline, (offline) => accounting.snapshot(pending.count(), offline))
+  return { ...scripted, delivery, outbox, push, stats }
+})
+
+const balanced = (s: Accounting.Stats) => expect(s.accepted).toBe(s.sent + s.buffered + s.outboxed + s.dropped.total)
+
+describe("delivery", () => {
+  it.effect("a batch the receiver finds too large is split in halves, sent first, under derived ids", () =>
+    Effect.gen(function*() {
+      const { batches, delivery, push, script, stats } = yield* setup
+      yield* script(fail({ reason: "tooLarge", retryable: false, status: 413 }))
+      push(4)
+      yield* delivery.flush
+      const sent = yield* batches
+      expect(sent.map((b) => b.events.length)).toEqual([2, 2])
+      expect(sent[0]!.batchId.endsWith(".0") && sent[1]!.batchId.endsWith(".1")).toBe(true)
+      const s = yield* stats
+      expect(s).toMatchObject({ sent: 4, outboxed: 0 })
+      balanced(s)
+    }))
+
+  it.effect("an event the transport cannot encode is isolated by bisection: only it is dropped", () =>
+    Effect.gen(function*() {
+      const { delivery, events, push, script, stats } = yield* setup
+      const encode = fail({ reason: "encode", retryable: false })
+      // the batch of 4, then its first half, then the event n=0 alone
+      yield* script(encode, encode, encode)
+      push(4)
+      yield* delivery.flush
+      expect((yield* events).map((e) => e.data.n)).toEqual([1, 2, 3])
+      const s = yield* stats
+      expect(s.dropped.unencodable).toBe(1)
+      balanced(s)
+    }))
+
+  it.effect("a batch failing every attempt goes to the outbox; offline, later batches go there without a send", () =>
+    Effect.gen(function*() {
+      const { always, attempts, delivery, push, stats } = yield* setup
+      yield* always(fail())
+      push(1)
+      const flushing = yield* Effect.fork(delivery.flush)
+      // small steps, so the flush ends before the offline probe falls due
+      while ((yield* Fiber.poll(flushing))._tag === "None") yield* TestClock.adjust("100 millis")
+      expect((yield* attempts).length).toBe(3)
+      push(2)
+      yield* delivery.flush
+      expect((yield* attempts).length).toBe(3)
+      const s = yield* stats
+      expect(s).toMatchObject({ offline: true, outboxed: 3, buffered: 0 })
+      balanced(s)
+    }))
+
+  it.effect("the buffer filling up while a batch is retried abandons the retries: the batch is stored", () =>
+    Effect.gen(function*() {
+      const { always, attempts, delivery, push, stats } = yield* setup
+      yield* always(fail())
+      push(4)
+      const flushing = yield* Effect.fork(delivery.flush)
+      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      expect((yield* attempts).length).toBe(1)
+      push(6) // past 3/4 of the buffer's 8
+      yield* Fiber.join(flushing)
+      expect((yield* attempts).length).toBe(1)
+      const s = yield* stats
+      expect(s.offline).toBe(true)
+      expect(s.outboxed).toBe(10)
+      balanced(s)
+    }))
+
+  it.effect("flushSync hands batches to a synchronous channel; what it refuses is stored", () =>
+    Effect.gen(function*() {
+      const { delivery, push, stats } = yield* setup
+      push(6)
+      const seen: Array<number> = []
+      yield* delivery.flushSync((batch) => (seen.push(batch.events.length), seen.length === 1))
+      expect(seen).toEqual([4, 2])
+      const s = yield* stats
+      expect(s).toMatchObject({ sent: 4, batches: 1, outboxed: 2, buffered: 0 })
+      balanced(s)
+    }))
+
+  it.effect("shutdown gives up a hung send at shutdownTimeout and stores the batch and the rest", () =>
+    Effect.gen(function*() {
+      const { always, delivery, push, stats } = yield* setup
+      yield* always(hang)
+      push(6)
+      const closing = yield* Effect.fork(delivery.shutdown)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(closing)
+      const s = yield* stats
+      expect(s).toMatchObject({ sent: 0, buffered: 0, outboxed: 6 })
+      balanced(s)
+    }))
+})
