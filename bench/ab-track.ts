@@ -26,7 +26,8 @@ const collectorFrom = async (root: string) => {
     shutdownTimeout: Duration.seconds(1), flushTimeout: Duration.seconds(5), maxAttempts: 1,
     retryBaseDelay: Duration.millis(10), retryMaxDelay: Duration.millis(10)
   }).pipe(Layer.provide(Layer.mergeAll(
-    Transport.Transport.fromFunction(() => undefined),
+    // The static of the current API, or the module-level layer of a tree from before it.
+    (Transport.Transport.fromFunction ?? Transport.layerFunctionTransport)(() => undefined),
     Sampler.layer({ policy: Sampler.SamplingPolicy.Always() }).pipe(Layer.orDie),
     Redactor.layerRedactor(),
     Outbox.layerMemory()
