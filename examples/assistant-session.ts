@@ -3,12 +3,19 @@
  * varying latency timed by `PerformanceMetrics.timed`, a few provider failures captured by
  * `ErrorTracking`, usage analytics, a health check — a few hundred events, some carrying e-mail addresses
  * and card numbers — into the embedded default sink, an NDJSON file under `.telemetry/`. Set TELEMETRY_*
- * variables to send them elsewhere.
+ * variables to send them elsewhere. At the end it writes the static report of the run,
+ * `.telemetry/report.html` (see docs/dashboard.md), and prints its path.
  *
  *   npm start
+ *
+ * `examples/dashboard.ts` (`npm run dashboard`) runs the same conversations without end, with the live dashboard.
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { ConfigProvider, Console, Data, Effect, Layer, Random } from "effect"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
+import { pathToFileURL } from "node:url"
+import { Dashboard } from "../src/index.js"
 import {
   ErrorTracking,
   HealthCheck,
@@ -42,7 +49,8 @@ const callProvider = (provider: string, latencyMs: number) =>
     return { completionTokens: 150 + Math.round(latencyMs / 10) }
   })
 
-const conversation = (user: string, turns: number) =>
+/** One user's conversation of `turns` turns, through every service. */
+export const conversation = (user: string, turns: number) =>
   Effect.gen(function*() {
     const telemetry = yield* TelemetryCollector
     const performance = yield* PerformanceMetrics
@@ -93,6 +101,11 @@ const program = Effect.gen(function*() {
   const report = yield* health.getHealthReport({ refresh: true })
   yield* telemetry.flush
   const stats = yield* telemetry.stats
+  const recorder = yield* Dashboard.Recorder
+  yield* recorder.sample
+  const reportFile = Path.resolve(".telemetry/report.html")
+  const html = yield* Effect.flatMap(Dashboard.snapshot, Dashboard.renderReport)
+  yield* Effect.promise(() => Fs.mkdir(Path.dirname(reportFile), { recursive: true }).then(() => Fs.writeFile(reportFile, html)))
   const sink = process.env.TELEMETRY_TRANSPORT === undefined
     ? "file .telemetry/events.ndjson (e-mails and card numbers redacted)"
     : process.env.TELEMETRY_TRANSPORT
@@ -104,7 +117,8 @@ const program = Effect.gen(function*() {
       `  adoption: ${adoption.map((f) => `${f.feature} ${(f.adoptionRate * 100).toFixed(0)} %`).join(", ")}`,
       `  error groups: ${groups.map((g) => `${g.type} (${g.category}) ×${g.count}, ${g.affectedUsers} users`).join(", ") || "none"}`,
       `  health: ${report.status}`,
-      `  sink: ${sink}`
+      `  sink: ${sink}`,
+      `  report: ${reportFile}`
     ].join("\n")
   )
 })
@@ -119,7 +133,15 @@ const embeddedDefault = ConfigProvider.fromEnv().pipe(
   )
 )
 
-program.pipe(
-  Effect.provide(TelemetryLive.pipe(Layer.provide(Layer.setConfigProvider(embeddedDefault)))),
-  NodeRuntime.runMain
-)
+/** Every service as `npm start` configures them: the environment first, else the embedded NDJSON sink. */
+export const ExampleTelemetry = TelemetryLive.pipe(Layer.provide(Layer.setConfigProvider(embeddedDefault)))
+
+// Run only as the entry (`npm start`), not when `examples/dashboard.ts` imports the conversations.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(Path.resolve(process.argv[1])).href) {
+  program.pipe(
+    // The report's history: the services sampled every 100 ms while the conversations run.
+    Effect.provide(Dashboard.layerRecorder({ sampleInterval: "100 millis", title: "effect-telemetry example session" })),
+    Effect.provide(ExampleTelemetry),
+    NodeRuntime.runMain
+  )
+}

@@ -21,3 +21,10 @@ export * as Telemetry from "./layers/TelemetryNode.js"
  * @since 0.2.0
  */
 export * as HealthServer from "./layers/HealthRoutes.js"
+
+/**
+ * The live dashboard and the static HTML report: `Dashboard.layer()`, `Dashboard.renderReport(snapshot)`.
+ *
+ * @since 0.2.0
+ */
+export * as Dashboard from "./dashboard/Dashboard.js"

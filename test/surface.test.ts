@@ -32,7 +32,7 @@ const browserNames = [
   "UsageAnalytics",
   "WebVitals"
 ]
-const nodeNames = [...browserNames, "HealthServer", "TelemetryLive"].sort()
+const nodeNames = [...browserNames, "Dashboard", "HealthServer", "TelemetryLive"].sort()
 
 /** The names the contract keeps exactly: users and outside tests rely on them. */
 const contract = [
@@ -109,7 +109,7 @@ describe("the public surface", () => {
     for (const name of contract) expect(Object.keys(Main)).toContain(name)
   })
 
-  it("the browser entry publishes the same services, without TelemetryLive and the health server", () => {
+  it("the browser entry publishes the same services, without TelemetryLive, the health server and the dashboard", () => {
     expect(Object.keys(Browser).sort()).toEqual([...browserNames].sort())
     // One implementation: a Tag reached through either entry is the same Tag.
     for (const name of browserNames.filter((n) => n !== "Telemetry")) {
