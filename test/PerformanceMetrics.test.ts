@@ -1,10 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Scope, TestClock } from "effect"
+import { Cause, Effect, Either, Exit, Fiber, Layer, Option, ParseResult, Scope, TestClock } from "effect"
+import * as FastCheck from "fast-check"
+import { fastAIOperation, fastAttributes } from "../src/services/performance/fastChecks.js"
 import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
 import * as WebVitals from "../src/layers/WebVitals.js"
 import {
+  AIOperation,
   InvalidMetricError,
   MarkNotFoundError,
+  MetricAttributes,
   MetricNotFoundError,
   rateWebVital,
   type WebVitalName
@@ -909,5 +913,46 @@ describe("MetricNotFoundError", () => {
     expect(error.name).toBe("MetricNotFoundError")
     expect(error.message).toContain("ai.chat")
     expect(String(error)).toContain("MetricNotFoundError")
+  })
+})
+
+describe("fast input checks", () => {
+  const fc = FastCheck
+  const decodeAttributes = ParseResult.decodeUnknownEither(MetricAttributes, { onExcessProperty: "error" })
+  const decodeOperation = ParseResult.decodeUnknownEither(AIOperation, { onExcessProperty: "error" })
+  const value = fc.oneof(
+    fc.string({ maxLength: 1_100 }),
+    fc.double(),
+    fc.integer({ min: -5, max: 5_000 }),
+    fc.boolean(),
+    fc.constant(undefined),
+    fc.constant(null)
+  )
+  const key = fc.oneof(
+    fc.constantFrom("operation", "provider", "model", "totalMs", "contextGatheringMs", "compressionMs", "apiCallMs"),
+    fc.constantFrom("promptTokens", "completionTokens", "contextSize", "success", "attributes", "other"),
+    fc.string({ maxLength: 140 })
+  )
+  const record = fc.dictionary(key, fc.oneof(value, fc.dictionary(fc.string({ maxLength: 140 }), value, { maxKeys: 40 })), {
+    maxKeys: 12
+  })
+
+  it("never accept what the schema refuses, and accept as the schema decodes", () => {
+    fc.assert(
+      fc.property(record, (input) => {
+        const attributes = fastAttributes(input)
+        if (attributes !== undefined) expect(decodeAttributes(input)).toStrictEqual(Either.right(attributes))
+        const operation = fastAIOperation(input)
+        if (operation !== undefined) expect(decodeOperation(input)).toStrictEqual(Either.right(operation))
+      }),
+      { numRuns: 2_000 }
+    )
+  })
+
+  it("accept the usual operation and attributes", () => {
+    const attributes = { model: "gpt-4o", tokens: 52, cached: false }
+    expect(fastAttributes(attributes)).toBe(attributes)
+    const op = { operation: "chat", model: "gpt-4o", totalMs: 840, apiCallMs: 790, promptTokens: 52, success: true, attributes }
+    expect(fastAIOperation(op)).toBe(op)
   })
 })

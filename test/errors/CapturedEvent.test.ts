@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as fc from "fast-check"
 import { jsonByteLength } from "../../src/internal/json.js"
 import type { JsonObject } from "../../src/schemas/TelemetryEvent.js"
 import { eventBudget } from "../../src/services/errors/Bounds.js"
-import { boundTags, capturedData, type EventFacts, type Prepared, type Shared } from "../../src/services/errors/CapturedEvent.js"
+import { boundTags, capturedData, jsonBytesAtMost, type EventFacts, type Prepared, type Shared } from "../../src/services/errors/CapturedEvent.js"
 import { classify } from "../../src/services/errors/Classification.js"
 import { describeError } from "../../src/services/errors/ErrorDescription.js"
 
@@ -61,5 +62,29 @@ describe("CapturedEvent", () => {
     const proto = boundTags(JSON.parse("{\"__proto__\": \"x\"}") as Record<string, string>)
     expect(Object.getPrototypeOf(proto)).toBe(Object.prototype)
     expect(Object.keys(proto)).toEqual(["__proto__"])
+  })
+})
+
+describe("jsonBytesAtMost", () => {
+  it("never says an event fits when its JSON is larger than the limit", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.integer({ min: 0, max: 4_000 }), (value, limit) => {
+        if (jsonBytesAtMost(value, limit)) expect(jsonByteLength(value as JsonObject)).toBeLessThanOrEqual(limit)
+      })
+    )
+  })
+
+  it("judges a capture's event without measuring it when it is far below the budget", () => {
+    const data = capturedData(prepared, facts, shared, (s) => s)
+    expect(jsonBytesAtMost(data, eventBudget)).toBe(true)
+  })
+})
+
+describe("frames in the event", () => {
+  it("are copies: editing them leaves the next capture of the same stack unchanged", () => {
+    const first = capturedData(prepared, facts, shared, (s) => s)
+    ;(first.frames[0] as { function?: string }).function = "edited"
+    const second = capturedData(prepared, facts, shared, (s) => s)
+    expect(second.frames[0]?.function).not.toBe("edited")
   })
 })

@@ -4,7 +4,11 @@
  *
  * @internal
  */
-import { Chunk, Clock, Effect, Option, Ref } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import type { Breadcrumb, Severity } from "../../schemas/ErrorEvents.js"
 import { severityRank } from "../../schemas/ErrorEvents.js"
 import type { Redactor } from "../Redactor.js"

@@ -4,7 +4,9 @@
  *
  * @internal
  */
-import { type Context, Effect, Layer } from "effect"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { EventInput } from "../../schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../TelemetryCollector.js"
 import type { ErrorTrackingService } from "./Service.js"

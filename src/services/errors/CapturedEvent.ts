@@ -84,7 +84,8 @@ export const capturedData = (
     kind: leaf.kind,
     handled: facts.handled,
     mechanism: shared.mechanism,
-    frames: leaf.frames.slice(0, maxEventFrames),
+    // Copies: the parsed frames are shared between captures of the same stack, and `beforeSend` may edit these.
+    frames: leaf.frames.slice(0, maxEventFrames).map((f) => ({ ...f })),
     causeChain: leaf.causeChain.length === 0
       ? leaf.causeChain
       : leaf.causeChain.map((c) => ({ type: redactString(c.type), message: redactString(c.message) })),
@@ -100,6 +101,8 @@ export const capturedData = (
 
 /** Cuts an event down until its data fits the collector's size limit: breadcrumbs first, then context, frames, chains. */
 export const fitToBudget = (data: ErrorCapturedData): ErrorCapturedData => {
+  // Most events are a fraction of the budget: a bound read from lengths alone spares the exact measure.
+  if (jsonBytesAtMost(data, eventBudget)) return data
   let fitted = data
   while (jsonByteLength(fitted as unknown as JsonObject) > eventBudget) {
     if (fitted.breadcrumbs.length > 0) {
@@ -121,6 +124,44 @@ export const fitToBudget = (data: ErrorCapturedData): ErrorCapturedData => {
     }
   }
   return fitted
+}
+
+/**
+ * Whether the JSON of `value` surely takes at most `limit` bytes, judged from string lengths alone: each
+ * UTF-16 unit takes at most 6 bytes in JSON (an escaped control character), a number at most 24, each
+ * field or item its quotes, colon and comma. `false` means "measure it", not "too large".
+ */
+export const jsonBytesAtMost = (value: unknown, limit: number): boolean => {
+  let budget = limit
+  const walk = (v: unknown): boolean => {
+    switch (typeof v) {
+      case "string":
+        budget -= 6 * v.length + 3
+        return budget >= 0
+      case "number":
+      case "boolean":
+        budget -= 25
+        return budget >= 0
+      case "object": {
+        budget -= 2
+        if (v === null) return (budget -= 4) >= 0
+        if (Array.isArray(v)) {
+          for (const item of v) if (!walk(item)) return false
+          return budget >= 0
+        }
+        for (const key in v) {
+          if (!Object.hasOwn(v, key)) continue
+          budget -= 6 * key.length + 4
+          if (!walk((v as Record<string, unknown>)[key])) return false
+        }
+        return budget >= 0
+      }
+      default:
+        // Anything else (a value left by `beforeSend`): measured exactly.
+        return false
+    }
+  }
+  return walk(value)
 }
 
 /** Tags within the collector's limits, copied into a plain object (a `__proto__` key stays a tag). */

@@ -5,7 +5,13 @@
  *
  * @internal
  */
-import { Duration, Effect, FiberMap, HashMap, Option, Ref, type Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 
 /** Occurrences of one fingerprint inside one duplicate window. */
 export interface DuplicateWindow {

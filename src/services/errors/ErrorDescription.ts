@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { Cause, FiberId } from "effect"
+import * as Cause from "effect/Cause"
+import * as FiberId from "effect/FiberId"
 import type { CauseComposition, ChainedError, ErrorKind, StackFrame } from "../../schemas/ErrorEvents.js"
 import type { Json, JsonObject } from "../../schemas/TelemetryEvent.js"
 import { bounded, maxTypeLength } from "./Bounds.js"

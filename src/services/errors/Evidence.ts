@@ -6,7 +6,8 @@
  * @internal
  */
 import { isHttpClientError } from "@effect/platform/HttpClientError"
-import { Cause, ParseResult } from "effect"
+import * as Cause from "effect/Cause"
+import * as ParseResult from "effect/ParseResult"
 import type { ErrorCategory } from "../../schemas/ErrorEvents.js"
 import { bounded, maxTypeLength } from "./Bounds.js"
 

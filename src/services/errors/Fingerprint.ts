@@ -84,12 +84,41 @@ export interface FingerprintInput {
 }
 
 /** The text a fingerprint hashes; exposed so a test or a curious user can see why two errors differ. */
-export const fingerprintSource = (input: FingerprintInput): string =>
-  [
-    input.type,
-    normalizeMessage(input.message),
-    ...input.frames.filter((f) => f.inApp).slice(0, fingerprintFrames).map(frameKey)
-  ].join("\n")
+export const fingerprintSource = (input: FingerprintInput): string => {
+  const frames = frameKeysOf(input.frames)
+  const message = normalizedMessageOf(input.message)
+  return frames.length === 0 ? `${input.type}\n${message}` : `${input.type}\n${message}\n${frames}`
+}
+
+const frameKeysText = (frames: ReadonlyArray<StackFrame>): string =>
+  frames.filter((f) => f.inApp).slice(0, fingerprintFrames).map(frameKey).join("\n")
+
+/**
+ * The frame part of a fingerprint, remembered for the frozen frame lists `framesOf` shares between
+ * captures of the same stack (its regexes were a sizeable part of a capture); computed for any other list.
+ */
+const frameKeysCache = new WeakMap<ReadonlyArray<StackFrame>, string>()
+const frameKeysOf = (frames: ReadonlyArray<StackFrame>): string => {
+  if (!Object.isFrozen(frames)) return frameKeysText(frames)
+  let keys = frameKeysCache.get(frames)
+  if (keys === undefined) {
+    keys = frameKeysText(frames)
+    frameKeysCache.set(frames, keys)
+  }
+  return keys
+}
+
+/** Messages normalized lately (at most 256): the same error repeats its message. */
+const normalizedMessages = new Map<string, string>()
+const normalizedMessageOf = (message: string): string => {
+  let normalized = normalizedMessages.get(message)
+  if (normalized === undefined) {
+    normalized = normalizeMessage(message)
+    if (normalizedMessages.size >= 256) normalizedMessages.clear()
+    normalizedMessages.set(message, normalized)
+  }
+  return normalized
+}
 
 /** A 16-hex-digit fingerprint of the error type, normalized message and top in-app frames. */
 export const fingerprint = (input: FingerprintInput): string => hash64(fingerprintSource(input))

@@ -5,7 +5,10 @@
  *
  * @internal
  */
-import { Duration, Effect, Runtime, type Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import type { ErrorTrackingService } from "./Service.js"
 
 /** Settings of the global handlers. */

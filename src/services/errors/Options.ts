@@ -5,7 +5,10 @@
  *
  * @internal
  */
-import { Duration, Effect, Option, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../../internal/decode.js"
 import { DurationOption } from "../../internal/DurationOption.js"
 import type { Breadcrumb, ErrorCapturedData } from "../../schemas/ErrorEvents.js"

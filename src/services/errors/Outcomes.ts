@@ -4,7 +4,10 @@
  *
  * @internal
  */
-import { Cause, Effect, Option, Ref } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import type { CaptureOutcome, ErrorTrackingStats } from "../../schemas/ErrorEvents.js"
 import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"
 import type { EventSink } from "../EventSink.js"

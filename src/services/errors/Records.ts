@@ -5,7 +5,10 @@
  *
  * @internal
  */
-import { Effect, Exit, Option, Ref } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import * as LruMap from "../../internal/LruMap.js"
 import type { ErrorRecoveryData } from "../../schemas/ErrorEvents.js"
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"

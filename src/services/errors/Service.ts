@@ -4,7 +4,8 @@
  *
  * @internal
  */
-import type { Effect, Option } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
 import type {
   Breadcrumb,
   CaptureResult,

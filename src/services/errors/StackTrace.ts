@@ -35,12 +35,30 @@ export const parseStack = (stack: string): ReadonlyArray<StackFrame> => {
   return frames
 }
 
-/** The frames of a thrown value's `stack`, or none when it has no string stack. */
+/**
+ * Stacks parsed lately (at most `maxCachedStacks`): errors thrown from the same place have the same stack
+ * text, and parsing one was a tenth of a capture. The cached frames are frozen and shared; whatever hands
+ * frames to a caller (the event data) copies them.
+ */
+const parsedStacks = new Map<string, ReadonlyArray<StackFrame>>()
+const maxCachedStacks = 256
+
+const parseStackCached = (stack: string): ReadonlyArray<StackFrame> => {
+  let frames = parsedStacks.get(stack)
+  if (frames === undefined) {
+    frames = Object.freeze(parseStack(stack).map((f) => Object.freeze(f)))
+    if (parsedStacks.size >= maxCachedStacks) parsedStacks.clear()
+    parsedStacks.set(stack, frames)
+  }
+  return frames
+}
+
+/** The frames of a thrown value's `stack` (frozen, possibly shared), or none when it has no string stack. */
 export const framesOf = (error: unknown): ReadonlyArray<StackFrame> => {
   if (typeof error !== "object" || error === null) return []
   try {
     const stack = (error as { readonly stack?: unknown }).stack
-    return typeof stack === "string" ? parseStack(stack) : []
+    return typeof stack === "string" ? parseStackCached(stack) : []
   } catch {
     // A `stack` getter may throw (some proxies, some polyfills): no frames rather than a failure.
     return []

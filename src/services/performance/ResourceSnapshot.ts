@@ -2,7 +2,7 @@
  * What a resource snapshot holds: memory, the event loop and the connection, as far as the runtime tells.
  * The data of a `performance.resource` event.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** An optional field that, when present, holds a value (never `undefined`), so the data stays JSON. */
 const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { exact: true })

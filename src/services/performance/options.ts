@@ -2,7 +2,9 @@
  * The options of `PerformanceMetrics`: what a user may set, the schema that checks them and holds their
  * defaults, and the one error a wrong option fails with.
  */
-import { type Duration, type Effect, Schema } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../../internal/decode.js"
 import { PositiveDuration } from "../../internal/DurationOption.js"
 import { defaultMaxBuckets, defaultRelativeAccuracy } from "../../internal/QuantileSketch.js"

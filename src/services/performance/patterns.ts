@@ -1,5 +1,5 @@
 /** Which metric names a `timings` pattern selects: a glob over whole names, or a `RegExp` as given. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { InvalidMetricError } from "../../schemas/PerformanceEvents.js"
 import { MetricPattern } from "../../schemas/PerformanceEvents.js"
 import { metricDecoders } from "./validation.js"

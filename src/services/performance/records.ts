@@ -2,11 +2,12 @@
  * What `PerformanceMetrics` records besides time: AI operations, Core Web Vitals and resource snapshots,
  * each switch settled once, when the service is built.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import type { ServiceEvent } from "../../internal/recording.js"
 import {
   AIOperation,
-  type InvalidMetricError,
+  InvalidMetricError,
   PerformanceEventType,
   type PerformanceTracking,
   rateWebVital,
@@ -15,9 +16,15 @@ import {
   WebVitalReport
 } from "../../schemas/PerformanceEvents.js"
 import type { PerformanceState } from "./PerformanceState.js"
+import { fastAIOperation } from "./fastChecks.js"
 import { metricDecoders } from "./validation.js"
 
-const decodeOperation = metricDecoders.effect(AIOperation)
+const decodeOperationBySchema = metricDecoders.either(AIOperation)
+/** An operation without a Schema decode when it is plainly valid (see `fastChecks`); an Either is an Effect. */
+const decodeOperation = (input: unknown): Either.Either<AIOperation, InvalidMetricError> => {
+  const fast = fastAIOperation(input)
+  return fast !== undefined ? Either.right(fast) : decodeOperationBySchema(input)
+}
 const decodeReport = metricDecoders.effect(WebVitalReport)
 
 /** A report with its rating settled: the given one, or Google's from the thresholds. */
@@ -36,12 +43,14 @@ export const makeRecords = ({ readResources, state, track, trackQuietly, trackin
   /** The resource probe; none when resources are switched off. */
   readonly readResources: Effect.Effect<ResourceSnapshot> | undefined
 }) => {
-  const trackAIOperation = (input: AIOperation) =>
-      Effect.flatMap(decodeOperation(input), (op) =>
-        Effect.zipRight(
-          Effect.sync(() => state.recordAIOperation(op)),
-          track({ type: PerformanceEventType.aiOperation, data: op })
-        ))
+  // Validated and recorded in one synchronous step, then tracked: no Effect per stage.
+  const trackAIOperation = (input: AIOperation): Effect.Effect<void, InvalidMetricError> =>
+    Effect.suspend(() => {
+      const op = decodeOperation(input)
+      if (Either.isLeft(op)) return Effect.fail(op.left)
+      state.recordAIOperation(op.right)
+      return track({ type: PerformanceEventType.aiOperation, data: op.right })
+    })
 
     // Each switch picks an implementation here, once, rather than being tested on every call.
   const recordWebVital = tracking.webVitals

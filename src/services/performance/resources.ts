@@ -3,7 +3,9 @@
  * every global is looked up guardedly, so this module loads anywhere, and a value the runtime cannot
  * tell is left out of the snapshot rather than reported as zero.
  */
-import { Effect, Ref, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import type { ConnectionInfo, EventLoopUsage, MemoryUsage, ResourceSnapshot } from "./ResourceSnapshot.js"
 
 /** Node's event-loop delay histogram (`perf_hooks.monitorEventLoopDelay`), as far as we use it. */

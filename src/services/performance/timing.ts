@@ -2,7 +2,10 @@
  * Time by `Clock`: `timed` runs, marks, and measures between marks — how `PerformanceMetrics` turns
  * elapsed time into samples and `performance.timing` / `performance.measure` events.
  */
-import { Cause, Effect, Either, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import type { ServiceEvent } from "../../internal/recording.js"
 import {
   InvalidMetricError,
@@ -14,6 +17,7 @@ import {
   type TimingOutcome
 } from "../../schemas/PerformanceEvents.js"
 import type { PerformanceState } from "./PerformanceState.js"
+import { fastAttributes } from "./fastChecks.js"
 import { metricDecoders } from "./validation.js"
 
 /** What the timing operations record through. */
@@ -30,37 +34,62 @@ const nowMillis = Effect.clockWith((clock) => Effect.sync(() => nanosToMillis(cl
 const outcomeOf = (exit: Exit.Exit<unknown, unknown>): TimingOutcome =>
   Exit.isSuccess(exit) ? "success" : Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "failure"
 
-const checkName = metricDecoders.either(MetricName, "name")
-const checkAttributes = metricDecoders.either(MetricAttributes, "attributes")
+const checkNameBySchema = metricDecoders.either(MetricName, "name")
+const checkAttributesBySchema = metricDecoders.either(MetricAttributes, "attributes")
+/** Attributes without a Schema decode when they are plainly valid (see `fastChecks`). */
+const checkAttributes = (attributes: unknown): Either.Either<MetricAttributes, InvalidMetricError> => {
+  const fast = fastAttributes(attributes)
+  return fast !== undefined ? Either.right(fast) : checkAttributesBySchema(attributes)
+}
+const noAttributes = Either.right(undefined)
 const decodeName = metricDecoders.effect(MetricName, "name")
 const decodeRange = metricDecoders.effect(MeasureRange, "range")
 
 /** `timed`, `mark` and `measure` over the service's state. */
 export const makeTiming = ({ state, track, trackQuietly }: TimingRecorder) => {
+  // Metric names repeat on every call: one accepted is remembered (up to 1,024), so `timed` pays its
+  // pattern decode once per name. A plain `Set` read synchronously: a measured hot path.
+  const acceptedNames = new Set<string>()
+  const checkName = (name: string): Either.Either<string, InvalidMetricError> => {
+    if (acceptedNames.has(name)) return Either.right(name)
+    const result = checkNameBySchema(name)
+    if (Either.isRight(result)) {
+      if (acceptedNames.size >= 1_024) acceptedNames.clear()
+      acceptedNames.add(name)
+    }
+    return result
+  }
+
+  /** Records a run in one synchronous step, then tracks it; never fails (a defect is logged at debug level). */
   const recordTiming = (name: string, attributes: MetricAttributes | undefined, outcome: TimingOutcome, ms: number) =>
-    Effect.zipRight(
-      Effect.sync(() => state.recordTiming(name, ms, outcome)),
-      trackQuietly({
+    Effect.suspend(() => {
+      try {
+        state.recordTiming(name, ms, outcome)
+      } catch (defect) {
+        return Effect.logDebug("timing not recorded", Cause.die(defect))
+      }
+      return trackQuietly({
         type: PerformanceEventType.timing,
         data: attributes === undefined
           ? { name, durationMs: ms, outcome }
           : { name, durationMs: ms, outcome, attributes }
       })
-    ).pipe(Effect.catchAllCause((cause) => Effect.logDebug("timing not recorded", cause)))
+    })
 
   const timed = (name: string, attributes?: MetricAttributes) => {
-    const checked = Either.all([
-      checkName(name),
-      attributes === undefined ? Either.right(undefined) : checkAttributes(attributes)
-    ])
+    const checkedName = checkName(name)
+    const checkedAttributes = attributes === undefined ? noAttributes : checkAttributes(attributes)
     return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-      if (Either.isLeft(checked)) {
-        return Effect.zipRight(
-          Effect.logWarning(`timed: ${checked.left.field} ${checked.left.message}; not recorded`),
-          self
-        )
+      const invalid = Either.isLeft(checkedName)
+        ? checkedName.left
+        : Either.isLeft(checkedAttributes)
+        ? checkedAttributes.left
+        : undefined
+      if (invalid !== undefined) {
+        return Effect.zipRight(Effect.logWarning(`timed: ${invalid.field} ${invalid.message}; not recorded`), self)
       }
-      const [metric, attrs] = checked.right
+      const metric = (checkedName as Either.Right<never, string>).right
+      const attrs = (checkedAttributes as Either.Right<never, MetricAttributes | undefined>).right
       return Effect.clockWith((clock) => {
         const start = clock.unsafeCurrentTimeNanos()
         return Effect.onExit(self, (exit) =>
