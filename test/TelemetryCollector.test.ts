@@ -13,7 +13,7 @@ import { Transport } from "../src/transports/Transport.js"
 import { Redactor } from "../src/services/Redactor.js"
 import { Sampler } from "../src/services/Sampler.js"
 import * as fixtures from "./collector/fixtures.js"
-import { type Answer, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
+import { type Answer, delay, fail, hang, makeScripted, ok } from "./support/ScriptedTransport.js"
 import { capturingWarnings } from "./support/Logs.js"
 
 /** Builds the collector over a scripted transport (and an outbox in memory, unless given) in the test's scope. */
@@ -193,6 +193,39 @@ describe("TelemetryCollector", () => {
       expect(recovered).toMatchObject({ offline: false, outboxed: 0, sent: 5 })
       balanced(recovered)
     }).pipe(Effect.withRandom(Random.fixed([0.5]))))
+
+  it.scoped("a healthy but slow receiver is never taken for a dead one, however full the buffer gets", () => {
+    const warnings: Array<string> = []
+    return Effect.gen(function*() {
+      const { always, attempts, collector } = yield* start({ maxBatchSize: 10, maxBufferSize: 40, flushInterval: "1 hour" })
+      yield* always(delay(500)) // every attempt answers 200, after 0.5 s
+      // Should an assertion fail, the final flush answers at once instead of waiting on the test clock.
+      yield* Effect.addFinalizer(() => always(ok))
+      let n = 0
+      const burst = (count: number) => Effect.forEach(Array.from({ length: count }, () => n++), (i) => collector.track(chat(i)))
+      yield* burst(40) // the whole buffer: the flush loop wakes for full batches
+      for (let k = 1; k <= 12; k++) {
+        // The k-th batch's first attempt is under way (waited for, not timed; a collector gone offline makes
+        // no more attempts, and the assertions below then fail) ...
+        while ((yield* attempts).length < k && (yield* collector.stats).outboxed === 0) yield* Effect.yieldNow()
+        // ... while the buffer is refilled past 3/4 (30 of 40); then the receiver answers.
+        if (n < 120) yield* burst(10)
+        const s = yield* collector.stats
+        expect(s).toMatchObject({ offline: false, outboxed: 0 })
+        balanced(s)
+        yield* TestClock.adjust("500 millis")
+      }
+      yield* settle
+      const tries = yield* attempts
+      expect(tries.every((a) => a.outcome === "delay")).toBe(true)
+      expect(new Set(tries.map((a) => a.batchId)).size).toBe(tries.length) // each batch sent once
+      expect(new Set(tries.flatMap((a) => a.ids)).size).toBe(120)
+      const s = yield* collector.stats
+      expect(s).toMatchObject({ offline: false, sent: 120, buffered: 0, outboxed: 0 })
+      expect(s.dropped.total).toBe(0)
+      expect(warnings.filter((w) => w.includes("unreachable"))).toEqual([])
+    }).pipe(Effect.provide(capturingWarnings(warnings)))
+  })
 
   it.scoped("a batch the server finds too large is split in halves with derived batch ids", () =>
     Effect.gen(function*() {

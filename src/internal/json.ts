@@ -141,3 +141,19 @@ export const utf8Length = (s: string): number => {
 
 /** UTF-8 byte length of a value's JSON serialization. */
 export const jsonByteLength = (value: unknown): number => utf8Length(JSON.stringify(value))
+
+/**
+ * Batches whose events are known to be JSON data: built by the collector from events validated when they
+ * were tracked. An encoder may serialize these with `JSON.stringify` without checking them again; any other
+ * batch (one a program hands a transport itself) is checked as before. Held weakly: a sent batch is forgotten.
+ */
+const validatedBatches = new WeakSet<object>()
+
+/** Marks a batch built from validated events (see `validatedBatches`); returns it. */
+export const markValidated = <A extends object>(batch: A): A => {
+  validatedBatches.add(batch)
+  return batch
+}
+
+/** Whether a batch was built from validated events (see `validatedBatches`). */
+export const isValidated = (batch: object): boolean => validatedBatches.has(batch)

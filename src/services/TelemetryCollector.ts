@@ -6,7 +6,10 @@
  * This module wires the parts in `internal/collector/`: the hot path (`intake`), the events held in
  * memory (`pending`), `delivery`, the books (`accounting`) and `sessions` (with consent and GDPR).
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import * as Accounting from "../internal/collector/accounting.js"
 import * as Delivery from "../internal/collector/delivery.js"
 import * as Intake from "../internal/collector/intake.js"
@@ -18,7 +21,7 @@ import { recordMetrics, telemetryMetrics } from "../internal/metrics.js"
 import type { InvalidEventError } from "../schemas/errors.js"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import type { Batch, EventData, JsonObject, TrackInput } from "../schemas/TelemetryEvent.js"
-import { Transport } from "../transports/Transport.js"
+import { Transport } from "../transports/TransportTag.js"
 import { EventSink, type Session } from "./EventSink.js"
 import { Outbox } from "./Outbox.js"
 import { Redactor } from "./Redactor.js"

@@ -3,8 +3,17 @@
  * says precisely how it went; the collector decides whether and when to try again. Its options live in
  * `internal/httpOptions.ts`, the reading of answers in `internal/response.ts`.
  */
-import { HttpClient, HttpClientRequest, type HttpClientError } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Layer, Ref, Schema } from "effect"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import { isValidated } from "../internal/json.js"
 import { redactUrlsIn } from "../internal/url.js"
 import { TransportError } from "../schemas/errors.js"
 import { type Batch, BatchPayload } from "../schemas/TelemetryEvent.js"
@@ -186,7 +195,11 @@ export const makeHttp = (
 ): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.flatMap(decode(options), (settings) =>
     makePostTransport(settings, (batch, sentAt) =>
-      Either.mapLeft(encodePayload({ batchId: batch.batchId, sentAt, events: batch.events }), (error) => error.message)))
+      // A batch the collector built holds events `track` validated: serialized as they are, not checked
+      // again (the check cost a fifth of a send). Any other batch goes through the schema.
+      isValidated(batch)
+        ? Either.right(JSON.stringify({ batchId: batch.batchId, sentAt, events: batch.events }))
+        : Either.mapLeft(encodePayload({ batchId: batch.batchId, sentAt, events: batch.events }), (error) => error.message)))
 
 /** The HTTP transport as a layer, over the `HttpClient` in context (see `Transport.http`). */
 export const layerHttp = (

@@ -6,9 +6,9 @@ import * as Delivery from "../../src/internal/collector/delivery.js"
 import * as Pending from "../../src/internal/collector/pending.js"
 import * as Outbox from "../../src/services/Outbox.js"
 import { Transport } from "../../src/transports/Transport.js"
-import { fail, hang, makeScripted } from "../support/ScriptedTransport.js"
+import { delay, fail, hang, makeScripted } from "../support/ScriptedTransport.js"
 
-const options: Delivery.DeliveryOptions = {
+const defaults: Delivery.DeliveryOptions = {
   maxBatchSize: 4,
   maxBufferSize: 8,
   flushInterval: Duration.seconds(30),
@@ -19,7 +19,8 @@ const options: Delivery.DeliveryOptions = {
   retryMaxDelay: Duration.seconds(4)
 }
 
-const setup = Effect.gen(function*() {
+const setup = (overrides: Partial<Delivery.DeliveryOptions> = {}) => Effect.gen(function*() {
+  const options: Delivery.DeliveryOptions = { ...defaults, ...overrides }
   const scripted = yield* makeScripted
   const transport = yield* Effect.provide(Transport, scripted.layer)
   const outbox = yield* Outbox.make(Outbox.defaultOptions).pipe(Effect.provide(KeyValueStore.layerMemory))
@@ -44,7 +45,7 @@ const balanced = (s: Accounting.Stats) => expect(s.accepted).toBe(s.sent + s.buf
 describe("delivery", () => {
   it.effect("a batch the receiver finds too large is split in halves, sent first, under derived ids", () =>
     Effect.gen(function*() {
-      const { batches, delivery, push, script, stats } = yield* setup
+      const { batches, delivery, push, script, stats } = yield* setup()
       yield* script(fail({ reason: "tooLarge", retryable: false, status: 413 }))
       push(4)
       yield* delivery.flush
@@ -58,7 +59,7 @@ describe("delivery", () => {
 
   it.effect("an event the transport cannot encode is isolated by bisection: only it is dropped", () =>
     Effect.gen(function*() {
-      const { delivery, events, push, script, stats } = yield* setup
+      const { delivery, events, push, script, stats } = yield* setup()
       const encode = fail({ reason: "encode", retryable: false })
       // the batch of 4, then its first half, then the event n=0 alone
       yield* script(encode, encode, encode)
@@ -72,7 +73,7 @@ describe("delivery", () => {
 
   it.effect("a batch failing every attempt goes to the outbox; offline, later batches go there without a send", () =>
     Effect.gen(function*() {
-      const { always, attempts, delivery, push, stats } = yield* setup
+      const { always, attempts, delivery, push, stats } = yield* setup()
       yield* always(fail())
       push(1)
       const flushing = yield* Effect.fork(delivery.flush)
@@ -89,7 +90,7 @@ describe("delivery", () => {
 
   it.effect("the buffer filling up while a batch is retried abandons the retries: the batch is stored", () =>
     Effect.gen(function*() {
-      const { always, attempts, delivery, push, stats } = yield* setup
+      const { always, attempts, delivery, push, stats } = yield* setup()
       yield* always(fail())
       push(4)
       const flushing = yield* Effect.fork(delivery.flush)
@@ -104,9 +105,55 @@ describe("delivery", () => {
       balanced(s)
     }))
 
+  it.effect("a slow receiver is never abandoned on a first attempt, however full the buffer: never offline, nothing stored", () =>
+    Effect.gen(function*() {
+      const { always, attempts, delivery, push, stats } = yield* setup()
+      yield* always(delay(1_000)) // every attempt answers, after 1 s
+      push(4)
+      const flushing = yield* Effect.fork(delivery.flush)
+      // Waits for an event, not a margin: the n-th attempt under way, or the flush over (it never is early here).
+      const attemptStarted = (n: number) =>
+        Effect.gen(function*() {
+          while ((yield* attempts).length < n && (yield* Fiber.poll(flushing))._tag === "None") yield* Effect.yieldNow()
+        })
+      yield* attemptStarted(1)
+      push(7) // past 3/4 of the buffer's 8 while the first batch is in flight
+      const during = yield* stats
+      expect(during).toMatchObject({ offline: false, outboxed: 0 })
+      for (let n = 2; (yield* Fiber.poll(flushing))._tag === "None"; n++) {
+        yield* TestClock.adjust("1 second") // the attempt under way answers; the drain takes the next batch
+        yield* attemptStarted(Math.min(n, 4))
+        if (n === 2) push(3) // the buffer is past 3/4 again, during this batch's first attempt
+        const s = yield* stats
+        expect(s).toMatchObject({ offline: false, outboxed: 0 })
+        balanced(s)
+      }
+      const tries = yield* attempts
+      expect(tries.map((a) => a.outcome)).toEqual(["delay", "delay", "delay", "delay"])
+      expect(new Set(tries.map((a) => a.batchId)).size).toBe(4) // each batch sent once
+      expect(tries.flatMap((a) => a.ids)).toHaveLength(14)
+      const s = yield* stats
+      expect(s).toMatchObject({ offline: false, sent: 14, buffered: 0, outboxed: 0 })
+      expect(s.dropped.total).toBe(0)
+      balanced(s)
+    }))
+
+  it.effect("a first attempt failing while the buffer is past 3/4 is not retried: the batch is stored", () =>
+    Effect.gen(function*() {
+      const { always, attempts, delivery, push, stats } = yield* setup({ maxBatchSize: 2 })
+      yield* always(fail())
+      push(8) // the flush takes 2, leaving 6: 3/4 of the buffer
+      const flushing = yield* Effect.fork(delivery.flush)
+      while ((yield* Fiber.poll(flushing))._tag === "None") yield* TestClock.adjust("100 millis")
+      expect((yield* attempts).length).toBe(1)
+      const s = yield* stats
+      expect(s).toMatchObject({ offline: true, outboxed: 8, buffered: 0 })
+      balanced(s)
+    }))
+
   it.effect("flushSync hands batches to a synchronous channel; what it refuses is stored", () =>
     Effect.gen(function*() {
-      const { delivery, push, stats } = yield* setup
+      const { delivery, push, stats } = yield* setup()
       push(6)
       const seen: Array<number> = []
       yield* delivery.flushSync((batch) => (seen.push(batch.events.length), seen.length === 1))
@@ -118,7 +165,7 @@ describe("delivery", () => {
 
   it.effect("shutdown gives up a hung send at shutdownTimeout and stores the batch and the rest", () =>
     Effect.gen(function*() {
-      const { always, delivery, push, stats } = yield* setup
+      const { always, delivery, push, stats } = yield* setup()
       yield* always(hang)
       push(6)
       const closing = yield* Effect.fork(delivery.shutdown)

@@ -5,7 +5,8 @@
  *
  * @internal
  */
-import { Effect, Function as Fn } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fn from "effect/Function"
 import type { Outbox, PutResult } from "../../services/Outbox.js"
 
 /**

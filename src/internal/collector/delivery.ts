@@ -13,7 +13,11 @@
  *
  * @internal
  */
-import { type Clock, type Duration, Effect, Option, Queue } from "effect"
+import type * as Clock from "effect/Clock"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import * as Outage from "./outage.js"
 import type { Pending } from "./pending.js"
@@ -60,7 +64,7 @@ export const make = (options: DeliveryOptions, deps: DeliveryDeps): Effect.Effec
     const wake = () => Queue.unsafeOffer(flushRequests, undefined)
     const lock = yield* Effect.makeSemaphore(1)
     const outage = yield* Outage.make(options, clock)
-    const { buffered, deliver, store } = yield* Sending.make(options, deps, outage, wake)
+    const { buffered, deliver, store } = yield* Sending.make(options, deps, outage, wake, () => pending.buffer.length)
 
     /**
      * Takes one batch from the buffer and sends it — or, offline, stores it. Everything but the send is

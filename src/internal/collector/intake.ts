@@ -4,7 +4,10 @@
  *
  * @internal
  */
-import { type Clock, Effect, Either, Option } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import { InvalidEventError } from "../../schemas/errors.js"
 import { validateEvent, validateEventFast } from "../../schemas/EventValidation.js"
 import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"

@@ -5,7 +5,10 @@
  *
  * @internal
  */
-import { type ConfigError, Duration, Effect, Option } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { OptionsErrorFields } from "../decode.js"
 import { fromOptions, type TelemetryConfig, type TelemetryOptions, variables } from "../../schemas/TelemetryConfig.js"
 

@@ -6,7 +6,10 @@
  *
  * @internal
  */
-import { type Clock, Duration, Effect, Ref } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
 import type { TransportError } from "../../schemas/errors.js"
 
 /** The settings the state machine reads. */

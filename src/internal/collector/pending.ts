@@ -6,6 +6,7 @@
  * @internal
  */
 import { BoundedBuffer } from "../BoundedBuffer.js"
+import { markValidated } from "../json.js"
 import { type Batch, type JsonObject, kindOf, type TelemetryEvent } from "../../schemas/TelemetryEvent.js"
 
 /**
@@ -71,12 +72,13 @@ export const make = (capacity: number): Pending => {
     if (e.tags !== undefined) event.tags = e.tags
     return event
   }
-  const take = (n: number): Batch => ({ batchId: crypto.randomUUID(), events: buffer.take(n).map(materialize) })
+  // Events were validated by `track`: the batch is marked so the HTTP transport need not check them again.
+  const take = (n: number): Batch => markValidated({ batchId: crypto.randomUUID(), events: buffer.take(n).map(materialize) })
   const hold = (n: number): Held => {
     const events = buffer.take(n)
     const held: Held = {
       events,
-      batch: { batchId: crypto.randomUUID(), events: events.map(materialize) },
+      batch: markValidated({ batchId: crypto.randomUUID(), events: events.map(materialize) }),
       release: () => {
         const at = inFlight.indexOf(held)
         if (at >= 0) inFlight.splice(at, 1)

@@ -1,11 +1,20 @@
 /**
- * The sending half of delivery: one batch sent — with bounded, jittered retries, abandoned under
- * back-pressure — and settled: sent, split in two (too large, or holding an event the transport cannot
- * encode), dropped with a reason, or kept in the outbox with the collector going offline.
+ * The sending half of delivery: one batch sent — with bounded, jittered retries after a failed first
+ * attempt, cut short under back-pressure (never the first attempt) — and settled: sent, split in two (too
+ * large, or holding an event the transport cannot encode), dropped with a reason, or kept in the outbox
+ * with the collector going offline.
  *
  * @internal
  */
-import { Cause, Duration, Effect, Exit, Function as Fn, Option, Queue, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Fn from "effect/Function"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import { TransportError } from "../../schemas/errors.js"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import type { Outbox } from "../../services/Outbox.js"
@@ -34,6 +43,9 @@ export type Outcome = "settled" | "failed"
 
 export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
+/** Whether a failed attempt may be retried at once: retryable, and not a refused credential (which waits for the offline probes). */
+const retriable = (error: TransportError): boolean => error.retryable && error.reason !== "unauthorized"
+
 /** The retry schedule of one batch: jittered exponential backoff, honouring `Retry-After` up to the maximum. */
 export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown, TransportError> =>
   Schedule.passthrough(
@@ -43,8 +55,7 @@ export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown,
       Schedule.intersect(Schedule.recurs(options.maxAttempts - 1))
     ) as Schedule.Schedule<unknown, TransportError>
   ).pipe(
-    // Retrying a refused credential at once cannot help: it waits for the offline probes.
-    Schedule.whileInput((error: TransportError) => error.retryable && error.reason !== "unauthorized"),
+    Schedule.whileInput(retriable),
     Schedule.modifyDelay((error, delay) =>
       error.retryAfterMillis === undefined
         ? delay
@@ -52,7 +63,7 @@ export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown,
     )
   )
 
-const underPressure = new TransportError({ reason: "network", retryable: true, message: "buffer filling up while retrying" })
+const underPressure = new TransportError({ reason: "network", retryable: true, message: "buffer filling up while retrying a failed batch" })
 
 /**
  * One attempt. A transport that dies (an encoder throwing, a bug) fails like an encoding failure: the
@@ -86,20 +97,23 @@ export const make = (
   options: SendingOptions,
   deps: SendingDeps,
   outage: Outage,
-  wake: () => void
+  wake: () => void,
+  bufferLength: () => number
 ): Effect.Effect<Sending> =>
   Effect.gen(function*() {
     const { accounting: { commit, countPut, counters }, outbox, transport } = deps
-    /** Raised when the buffer fills while a batch is being retried: stop waiting, store it, go offline. */
-    const pressure = yield* Queue.sliding<void>(1)
-    // Read by `buffered` for every event tracked, a measured hot path: a plain flag, set around a retried send.
-    let retrying = false
+    /**
+     * Set while a batch that failed is being retried; completed when the buffer fills meanwhile: stop
+     * waiting, store the batch, go offline. Read by `buffered` for every event tracked, a measured hot path:
+     * a plain variable, not a `Ref`.
+     */
+    let pressure: Deferred.Deferred<void> | undefined
     const highWater = Math.max(1, Math.floor(options.maxBufferSize * 0.75))
     const schedule = retryPolicy(options)
 
     const buffered = (length: number): void => {
       if (length % options.maxBatchSize === 0) wake()
-      if (retrying && length >= highWater) Queue.unsafeOffer(pressure, undefined)
+      if (pressure !== undefined && length >= highWater) Deferred.unsafeDone(pressure, Exit.void)
     }
 
     /** Stores a batch in the outbox and commits, counting what the outbox evicted or could not take. */
@@ -110,20 +124,39 @@ export const make = (
           release()
         }))
 
+    /**
+     * The retries of a batch whose first attempt failed with `first`. Only now may back-pressure cut the
+     * send short: a first attempt is never abandoned, however full the buffer, so a receiver that answers
+     * (slowly) is never taken for a dead one. A buffer already past 75 % when the first attempt failed stops
+     * the retries at once.
+     */
+    const retryAfter = (batch: Batch, first: TransportError): Effect.Effect<void, TransportError> =>
+      Effect.suspend(() => {
+        if (!retriable(first)) return Effect.fail(first)
+        if (bufferLength() >= highWater) return Effect.fail(underPressure)
+        // A fresh signal per retried batch: one raised during an earlier batch's retries cannot abandon these.
+        const raised = Deferred.unsafeMake<void>(FiberId.none)
+        pressure = raised
+        let failed: TransportError | undefined = first
+        // The schedule takes the first failure as its first input, so the delays are the policy's own.
+        const attempt = Effect.suspend(() => {
+          if (failed === undefined) return sendOnce(transport, batch)
+          const error = failed
+          failed = undefined
+          return Effect.fail(error)
+        })
+        return attempt.pipe(
+          Effect.retry(schedule),
+          Effect.raceFirst(Effect.zipRight(Deferred.await(raised), Effect.fail(underPressure))),
+          Effect.ensuring(Effect.sync(() => {
+            pressure = undefined
+          }))
+        )
+      })
+
     const send = (batch: Batch, retry: boolean): Effect.Effect<void, TransportError> =>
       retry
-        // A signal raised after an earlier retry took its own (while `retrying` was still set) is stale:
-        // left in the queue, it would abandon this send at once and take the collector offline.
-        ? Effect.zipRight(Queue.takeAll(pressure), Effect.suspend(() => {
-          retrying = true
-          return sendOnce(transport, batch).pipe(
-            Effect.retry(schedule),
-            Effect.raceFirst(Effect.zipRight(Queue.take(pressure), Effect.fail(underPressure))),
-            Effect.ensuring(Effect.sync(() => {
-              retrying = false
-            }))
-          )
-        }))
+        ? Effect.catchAll(sendOnce(transport, batch), (error) => retryAfter(batch, error))
         : sendOnce(transport, batch)
 
     /**

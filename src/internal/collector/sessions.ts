@@ -4,7 +4,11 @@
  *
  * @internal
  */
-import { type Clock, Effect, Either, Ref, SynchronizedRef } from "effect"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Ref from "effect/Ref"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import type { InvalidEventError } from "../../schemas/errors.js"
 import { validateEvent } from "../../schemas/EventValidation.js"
 import type { EventInput, Json, JsonObject, TelemetryEvent } from "../../schemas/TelemetryEvent.js"

@@ -5,7 +5,11 @@
  *
  * @internal
  */
-import { Duration, Effect, Encoding, Predicate, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError, type OptionsErrorFields } from "../../internal/decode.js"
 import { DurationOption } from "../../internal/DurationOption.js"
 import { displayUrl } from "../../internal/url.js"

@@ -3,7 +3,7 @@
  *
  * @internal
  */
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { TransportError } from "../../schemas/errors.js"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import { describeThrown, showId } from "./failureText.js"

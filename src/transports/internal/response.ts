@@ -5,8 +5,10 @@
  *
  * @internal
  */
-import type { HttpClientResponse } from "@effect/platform"
-import { Effect, Ref, Stream } from "effect"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
 import { redactUrlsIn } from "../../internal/url.js"
 import { TransportError } from "../../schemas/errors.js"
 
@@ -38,6 +40,22 @@ const append = (read: Uint8Array, chunk: Uint8Array): Uint8Array => {
  * changes nothing: the status decides.
  */
 export const readPrefix = (
+  response: HttpClientResponse.HttpClientResponse,
+  answer: Ref.Ref<Answer | undefined>
+): Effect.Effect<void> => {
+  // The usual answer, a short body of a declared length, is read whole: a stream per request cost more
+  // than the rest of the exchange. (The client fails a body longer than it declared, so this stays bounded.)
+  const declared = Number(response.headers["content-length"] ?? NaN)
+  if (declared >= 0 && declared <= maxResponseBytes) {
+    return Effect.flatMap(response.arrayBuffer, (body) => Ref.set(answer, { response, body: new Uint8Array(body) })).pipe(
+      Effect.ignore,
+      Effect.catchAllDefect(() => Effect.void)
+    )
+  }
+  return readStream(response, answer)
+}
+
+const readStream = (
   response: HttpClientResponse.HttpClientResponse,
   answer: Ref.Ref<Answer | undefined>
 ): Effect.Effect<void> =>
