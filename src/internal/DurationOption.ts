@@ -4,7 +4,10 @@
  *
  * @internal
  */
-import { Duration, Option, ParseResult, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 const DurationInput = Schema.declare(
   (u: unknown): u is Duration.DurationInput => Option.isSome(Duration.decodeUnknown(u)),

@@ -5,9 +5,12 @@
  * list its keys. `NodeKeyValueStore.layerFileSystem` can do none of these three.
  * @internal
  */
-import { FileSystem, KeyValueStore, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 
 /** Mode of every file the store creates: readable by its owner only (batches hold user ids). */
 export const fileMode = 0o600

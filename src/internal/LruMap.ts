@@ -5,7 +5,10 @@
  *
  * @internal
  */
-import { HashMap, Number as Num, Option, SortedMap } from "effect"
+import * as HashMap from "effect/HashMap"
+import * as Num from "effect/Number"
+import * as Option from "effect/Option"
+import * as SortedMap from "effect/SortedMap"
 
 export interface LruMap<K, V> {
   readonly capacity: number

@@ -4,7 +4,12 @@
  *
  * @internal
  */
-import { type Cause, Data, Effect, Either, ParseResult, type Schema } from "effect"
+import type * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
 
 /**
  * Validates input against `schema`; a failure becomes `error(field, message)` for the first offending

@@ -2,7 +2,8 @@
  * The collector's accounting as Effect `Metric`s, set from `stats` after every flush. Metrics are
  * process-wide: with several collectors in one process, the last to flush is what they show.
  */
-import { Effect, Metric } from "effect"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import type { Stats } from "./collector/accounting.js"
 
 const gauge = (name: string, description: string) => Metric.gauge(name, { description })

@@ -5,7 +5,9 @@
  *
  * @internal
  */
-import { Effect, type Either, type Schema } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import type * as Schema from "effect/Schema"
 import type { InvalidEventError } from "../schemas/errors.js"
 import type { JsonObject } from "../schemas/TelemetryEvent.js"
 import type { EventSink } from "../services/EventSink.js"

@@ -2,7 +2,7 @@
  * Global error handlers as a scoped layer — now `ErrorTracking.layerGlobalHandlers`; this module keeps
  * the names the entries export until they publish the static.
  */
-import type { Layer } from "effect"
+import type * as Layer from "effect/Layer"
 import { ErrorTracking } from "../services/ErrorTracking.js"
 import type { TelemetryCollector } from "../services/TelemetryCollector.js"
 

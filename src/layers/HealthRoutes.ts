@@ -11,10 +11,13 @@
  * Any peer that reaches the port may read these documents: check errors in them are redacted and carry no
  * stack frames or file-system paths unless the HealthCheck layer has `exposeErrorDetails`.
  */
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { createServer } from "node:http"
 import { HealthCheck } from "../services/HealthCheck.js"
 import {

@@ -22,9 +22,21 @@
  * so a heartbeat — the lock's mtime, refreshed every `heartbeatInterval` by a fiber in the layer's scope —
  * decides there. A pid reused by another program only delays adoption until the heartbeat is stale.
  */
-import { FileSystem, KeyValueStore, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Data, Duration, Effect, Either, Layer, Option, Ref, Schedule, Schema, type Scope } from "effect"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
 import { hostname } from "node:os"
 import * as FileStore from "../internal/FileStore.js"

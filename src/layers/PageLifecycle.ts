@@ -4,7 +4,11 @@
  * `pagehide` and on `visibilitychange` to hidden, what is buffered is handed synchronously to
  * `navigator.sendBeacon` (or a `keepalive` fetch); what the browser refuses goes to the outbox.
  */
-import { Cause, Effect, Exit, Layer, Runtime } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import type { Batch } from "../schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
 

@@ -1,16 +1,23 @@
 /**
- * `Telemetry` in the browser entry: the shared configuration and test wiring, plus every service for a page —
+ * `Telemetry` in the browser entry: the shared configuration and test wiring, plus the layers of a page —
  * the HTTP transport over `fetch`, the outbox in localStorage (re-sent at start-up), and the page lifecycle
- * hand-over to `sendBeacon`.
+ * hand-over to `sendBeacon` — for every service (`layer`) or for the collector alone (`layerCollector`).
  */
-import { FetchHttpClient, KeyValueStore } from "@effect/platform"
-import { Cause, Effect, Layer } from "effect"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
+import type { EventSink } from "../services/EventSink.js"
 import * as Outbox from "../services/Outbox.js"
-import { type HttpTransportConfigError, layerHttp } from "../transports/HttpTransport.js"
+import type { Redactor } from "../services/Redactor.js"
+import type { TelemetryCollector } from "../services/TelemetryCollector.js"
+import { type HttpTransportConfigError, makeHttp } from "../transports/HttpTransport.js"
+import { Transport } from "../transports/TransportTag.js"
 import { layerPageLifecycle } from "./PageLifecycle.js"
-import { layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
+import { layerCollector as layerCollectorWith, layerWithTransport, outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 export * from "./Telemetry.js"
 
@@ -134,9 +141,34 @@ const withoutUserInfo = (url: string): string => {
 }
 
 /**
- * Every telemetry service for a browser page: the HTTP transport over `fetch`, the outbox in
- * localStorage (re-sent at start-up), and the page lifecycle hand-over to `sendBeacon`. Unset
- * settings take `Telemetry.Options`' defaults, except the outbox bounds (`defaultOutboxOptions`).
+ * The services a collector-only page has: the collector, with the `EventSink` and `Redactor` it was built
+ * over, on which `ErrorTracking.layer()`, `UsageAnalytics.layer()`, … can be added one by one.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type CollectorServices = TelemetryCollector | EventSink | Redactor
+
+/**
+ * The collector alone for a browser page: the HTTP transport over `fetch`, the outbox in localStorage
+ * (re-sent at start-up) and the page lifecycle hand-over to `sendBeacon`, with none of the other
+ * services' code. Same options and defaults as `layer`; add services with their own layers
+ * (`ErrorTracking.layer().pipe(Layer.provideMerge(Telemetry.layerCollector(options)))`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerCollector = (
+  options: BrowserOptions
+): Layer.Layer<CollectorServices, ConfigError | HttpTransportConfigError> =>
+  Layer.unwrapEffect(Effect.map(pageParts(options), (parts) =>
+    // The lifecycle listeners are built after the collector and removed before its final flush.
+    parts.lifecycle.pipe(Layer.provideMerge(layerCollectorWith(parts.config, parts.transport, parts.outbox)))))
+
+/**
+ * Every telemetry service for a browser page: `layerCollector` and, over it, performance, usage, errors
+ * and health. Unset settings take `Telemetry.Options`' defaults, except the outbox bounds
+ * (`defaultOutboxOptions`).
  *
  * @since 0.2.0
  * @category layers
@@ -144,24 +176,29 @@ const withoutUserInfo = (url: string): string => {
 export const layer = (
   options: BrowserOptions
 ): Layer.Layer<TelemetryServices, ConfigError | HttpTransportConfigError> =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const { beaconMaxBytes, endpoint, headers, ...settings } = options
-    const url = resolveEndpoint(endpoint)
-    const config = yield* fromOptions({
+  Layer.unwrapEffect(Effect.map(pageParts(options), (parts) =>
+    parts.lifecycle.pipe(Layer.provideMerge(layerWithTransport(parts.config, parts.transport, parts.outbox)))))
+
+/** What `layer` and `layerCollector` build a page's telemetry from: the configuration and the page's layers. */
+const pageParts = (options: BrowserOptions) => {
+  const { beaconMaxBytes, endpoint, headers, ...settings } = options
+  const url = resolveEndpoint(endpoint)
+  const beaconUrl = withoutUserInfo(url)
+  const lifecycle = layerPageLifecycle(beaconMaxBytes === undefined ? { url: beaconUrl } : { url: beaconUrl, maxBytes: beaconMaxBytes })
+  return Effect.map(
+    fromOptions({
       outboxMaxEvents: defaultOutboxOptions.maxEvents,
       outboxMaxBytes: defaultOutboxOptions.maxBytes,
       ...settings,
       transport: "http",
       endpoint: url
-    })
-    const transport = layerHttp(
-      headers === undefined ? { url, timeout: config.requestTimeout } : { url, timeout: config.requestTimeout, headers }
-    ).pipe(Layer.provide(layerKeepaliveFetchClient))
-    const services = layerWithTransport(config, transport, layerOutbox(outboxOptions(config)))
-    const beaconUrl = withoutUserInfo(url)
-    const lifecycle = layerPageLifecycle(
-      beaconMaxBytes === undefined ? { url: beaconUrl } : { url: beaconUrl, maxBytes: beaconMaxBytes }
-    )
-    // The lifecycle listeners are built after the services and removed before the collector's final flush.
-    return lifecycle.pipe(Layer.provideMerge(services))
-  }))
+    }),
+    (config) => {
+      const http = { url, timeout: config.requestTimeout }
+      const transport = Layer.effect(Transport, makeHttp(headers === undefined ? http : { ...http, headers })).pipe(
+        Layer.provide(layerKeepaliveFetchClient)
+      )
+      return { config, transport, outbox: layerOutbox(outboxOptions(config)), lifecycle }
+    }
+  )
+}

@@ -2,7 +2,10 @@
  * Every telemetry service over a transport and an outbox given as layers, with nothing tied to a
  * platform: `TelemetryLive` (Node), `Telemetry.layer` (browser) and `TelemetryTest` each supply their own.
  */
-import { type Context, Effect, Layer, Option } from "effect"
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
 import * as ErrorTracking from "../services/ErrorTracking.js"
 import type { EventSink } from "../services/EventSink.js"
@@ -75,16 +78,16 @@ export const unlessProvided = <I, S, E, R>(
   ))
 
 /**
- * Every service over the given transport and outbox layers (by default an outbox in memory: this module
+ * The collector over the given transport and outbox layers (by default an outbox in memory: this module
  * stays free of Node so browser bundles can use it; the Node entry's `layerWithTransport`, in
- * `TelemetryLive.ts`, defaults to the durable outbox instead). The collector is built first and released
- * last, so what the other services report while closing is still flushed.
+ * `TelemetryLive.ts`, defaults to the durable outbox instead), with the `Redactor` it was built over, which
+ * the other services use too.
  */
-export const layerWithTransport = <E, R>(
+export const layerCollector = <E, R>(
   config: TelemetryConfig,
   transport: Layer.Layer<Transport, E, R>,
   outbox: Layer.Layer<Outbox.Outbox> = Outbox.layerMemory(outboxOptions(config))
-): Layer.Layer<TelemetryServices, E, R> => {
+): Layer.Layer<TelemetryCollector.TelemetryCollector | EventSink | Redactor.Redactor, E, R> => {
   const redactor = unlessProvided(
     Redactor.Redactor,
     config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.layerRedactorDisabled
@@ -95,13 +98,29 @@ export const layerWithTransport = <E, R>(
     unlessProvided(Sampler.Sampler, Sampler.layer(samplerOptions(config))),
     redactor
   )
-  const collector = TelemetryCollector.layer(config).pipe(Layer.provide(policies))
+  return TelemetryCollector.layer(config).pipe(Layer.provide(policies), Layer.provideMerge(redactor))
+}
+
+/** The four services built on the collector, with their default options. */
+export const layerServices = (): Layer.Layer<
+  PerformanceMetrics.PerformanceMetrics | UsageAnalytics.UsageAnalytics | ErrorTracking.ErrorTracking | HealthCheck.HealthCheck,
+  never,
+  EventSink | Redactor.Redactor
+> =>
   // The services' options have valid defaults, so their option errors cannot occur here.
-  const services = Layer.mergeAll(
+  Layer.mergeAll(
     PerformanceMetrics.PerformanceMetrics.layer(),
     UsageAnalytics.UsageAnalytics.layer(),
     ErrorTracking.ErrorTracking.layer(),
     HealthCheck.HealthCheck.layer()
   ).pipe(Layer.orDie)
-  return services.pipe(Layer.provideMerge(collector), Layer.provideMerge(redactor))
-}
+
+/**
+ * Every service over the given transport and outbox layers (see `layerCollector`). The collector is built
+ * first and released last, so what the other services report while closing is still flushed.
+ */
+export const layerWithTransport = <E, R>(
+  config: TelemetryConfig,
+  transport: Layer.Layer<Transport, E, R>,
+  outbox?: Layer.Layer<Outbox.Outbox>
+): Layer.Layer<TelemetryServices, E, R> => layerServices().pipe(Layer.provideMerge(layerCollector(config, transport, outbox)))

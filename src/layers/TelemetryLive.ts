@@ -3,7 +3,9 @@
  * (`layerTelemetry`). On Node it needs no other layer.
  */
 import { NodeContext, NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import * as NodePath from "node:path"

@@ -3,7 +3,8 @@
  * environment, time comes from the test's `Clock` (so `TestClock.adjust` drives flushing and retries),
  * and what was delivered can be read back. Each `Effect.provide` builds its own instance.
  */
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"

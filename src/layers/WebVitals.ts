@@ -4,7 +4,10 @@
  * page that already loaded `web-vitals/attribution`). Published as the `WebVitals` namespace:
  * `WebVitals.layer()`, `WebVitals.Options`.
  */
-import { Effect, Fiber, Layer, Queue } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
 import type { WebVitalReport } from "../schemas/PerformanceEvents.js"
 import { PerformanceMetrics } from "../services/PerformanceMetrics.js"
 

@@ -3,7 +3,7 @@
  * error groups and the data of the `error.*` events it records. Published as types through the
  * `ErrorTracking` namespace (`ErrorTracking.Severity`, `ErrorTracking.CapturedData`, …).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { JsonObject, Timestamp } from "./TelemetryEvent.js"
 
 /** How bad an error is, from `DEBUG` to `CRITICAL`. @since 0.2.0 @category models */

@@ -3,7 +3,9 @@
  * timestamps no transport can encode) plus the rules a schema cannot state cheaply (JSON-only data, its
  * depth and its serialized size).
  */
-import { Either, ParseResult, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { inspectJson, jsonByteLength, maxJsonDepth, withoutUndefined } from "../internal/json.js"
 import { identifierPiiKind } from "../services/redactor/patterns.js"
 import { type EventIssue, InvalidEventError } from "./errors.js"

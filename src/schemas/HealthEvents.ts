@@ -2,7 +2,8 @@
  * The shapes HealthCheck works with: statuses, the per-service and overall report, liveness and
  * readiness, the data of the `health.*` events it tracks, and its registration errors.
  */
-import { Data, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Schema from "effect/Schema"
 import { Timestamp } from "./TelemetryEvent.js"
 
 /**

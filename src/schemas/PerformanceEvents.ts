@@ -2,7 +2,8 @@
  * What `PerformanceMetrics` accepts, records and reports: AI operations, timings, measures, Core Web
  * Vitals and resource snapshots, the `performance.*` events they become, and the service's errors.
  */
-import { Data, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Schema from "effect/Schema"
 import { ResourceSnapshot } from "../services/performance/ResourceSnapshot.js"
 
 /** A field of an input was invalid; nothing was recorded. `field` is the path, e.g. `"tokens.prompt"`. */

@@ -2,7 +2,16 @@
  * The collector's configuration: one `Config` per environment variable, each validated by a Schema,
  * with the defaults in one place. `TelemetryConfig.fromOptions` runs the same validation on an object.
  */
-import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** Transports `TelemetryLive` can build from configuration. */
 export const TransportKind = Schema.Literal("console", "http", "otlp", "file", "memory")

@@ -2,7 +2,8 @@
  * The shapes of telemetry events: what callers pass to `track`, what the collector enriches it into,
  * and the batches transports deliver.
  */
-import { ParseResult, Schema } from "effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { inspectJson, withoutUndefined } from "../internal/json.js"
 import { identifierPiiKind } from "../services/redactor/patterns.js"
 

@@ -2,7 +2,8 @@
  * What `UsageAnalytics` accepts and reports: features, conversations, provider requests, proactive
  * suggestions and user sessions, the `usage.*` events they become, and the service's errors.
  */
-import { Data, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Schema from "effect/Schema"
 import { UserId } from "./TelemetryEvent.js"
 
 /** A field of an input (or an option) was invalid; nothing was recorded. */

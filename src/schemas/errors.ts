@@ -1,7 +1,8 @@
 /**
  * The library's typed errors.
  */
-import { Data, ParseResult } from "effect"
+import * as Data from "effect/Data"
+import * as ParseResult from "effect/ParseResult"
 
 /** One schema problem: the path of the offending value (empty for the whole input) and what is wrong. */
 export interface EventIssue {

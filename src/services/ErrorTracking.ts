@@ -3,7 +3,12 @@
  * them, keeps breadcrumbs, suppresses duplicates and tracks recovery — recording `error.*` events
  * through the `EventSink`. Capturing never fails the caller. The parts live in `./errors/`.
  */
-import { Context, Effect, Function as Fn, Layer, Ref, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Fn from "effect/Function"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import * as LruMap from "../internal/LruMap.js"
 import type * as Events from "../schemas/ErrorEvents.js"
 import { makeBreadcrumbs } from "./errors/Breadcrumbs.js"

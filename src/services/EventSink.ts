@@ -3,7 +3,8 @@
  * record events and the session they belong to. The collector's layer provides it beside
  * `TelemetryCollector`; a test or an app may provide its own.
  */
-import { Context, type Effect } from "effect"
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
 import type { InvalidEventError } from "../schemas/errors.js"
 import type { EventData, JsonObject, TrackInput } from "../schemas/TelemetryEvent.js"
 

@@ -4,7 +4,9 @@
  * changes — only changes — are tracked through the `EventSink` as `health.*` events (`health/Polling.ts`).
  * Reports read the cached state (`health/Registry.ts`).
  */
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import {
   HealthCheckRegistrationError,
   type HealthReport,

@@ -6,8 +6,13 @@
  * and removed — it never stops delivery or start-up. Every change is committed by one index write, and
  * `size` only ever shows committed state.
  */
-import { KeyValueStore } from "@effect/platform"
-import { Context, Effect, Layer, Option, Schema, SynchronizedRef } from "effect"
+import * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import { decodeOptions, OptionsError } from "../internal/decode.js"
 import { type Entry, sumEvents, total } from "../internal/outbox/entries.js"
 import * as Storage from "../internal/outbox/storage.js"

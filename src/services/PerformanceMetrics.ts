@@ -4,7 +4,11 @@
  * mergeable quantile sketch beyond. Every record also flows through the `EventSink` as a
  * `performance.*` event. Web vitals and resource snapshots can be switched off.
  */
-import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import { eventRecorder } from "../internal/recording.js"
 import {
   type AIOperation,

@@ -1,7 +1,11 @@
 /**
  * Removes personal data from events before they are buffered.
  */
-import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../internal/decode.js"
 import { fieldTreatment } from "./redactor/fields.js"
 import { pseudonymizer } from "./redactor/pseudonyms.js"

@@ -3,7 +3,13 @@
  * derived from it, so the two cannot disagree. `error.*` and `session.*` events are kept whatever the
  * policy, unless the options override that.
  */
-import { Context, Data, Duration, Effect, Layer, Random, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../internal/decode.js"
 import { PositiveDuration } from "../internal/DurationOption.js"
 import { mulberry32 } from "../internal/mulberry32.js"

@@ -5,7 +5,11 @@
  * users grow. Response-time and time-to-interact percentiles are exact for small samples. Every record
  * also flows through the `EventSink` as a `usage.*` event. Suggestion tracking can be switched off.
  */
-import { Context, Effect, Layer, Schedule, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import {
   type ConversationEnd,
   type ConversationMessage,

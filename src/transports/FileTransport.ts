@@ -2,8 +2,11 @@
  * A transport that appends each event as one JSON line to a local file: the embedded default sink of
  * the examples, and a simple way to keep telemetry on disk.
  */
-import { FileSystem, Path } from "@effect/platform"
-import { Effect, Either, Layer } from "effect"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import { TransportError } from "../schemas/errors.js"
 import { encodeJsonLines } from "./internal/jsonLines.js"
 import { Transport } from "./Transport.js"

@@ -3,8 +3,11 @@
  * collectors users already run (`POST <collector>:4318/v1/logs`). One event is one log record: its type is
  * the `eventName` and the body, its data a structured body, its id, kind, session and user attributes.
  */
-import type { HttpClient } from "@effect/platform"
-import { Effect, Either, Layer, Schema } from "effect"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { makePostTransport } from "./HttpTransport.js"
 import { decodeHttpOptions, HttpOptions, type HttpTransportConfigError } from "./internal/httpOptions.js"

@@ -5,9 +5,20 @@
  * `Transport` carries every transport of the library as statics (`Transport.http(...)`,
  * `Transport.memory`, …). The HTTP, OTLP and file transports live in their own modules, which import this
  * one: the statics reaching them call them lazily, so neither module needs the other loaded first.
+ *
+ * A bundle keeps this class, and with it every transport, only where it is used: the collector and the
+ * layers yield the bare tag of `TransportTag.ts` (the same key), and the statics that build a value at
+ * load time are marked pure, so importing a helper from this module keeps none of them.
  */
-import type { FileSystem, HttpClient, Path } from "@effect/platform"
-import { Console, Context, Effect, Either, Layer, Ref } from "effect"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as Path from "@effect/platform/Path"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import { redactUrlsIn } from "../internal/url.js"
 import { TransportError } from "../schemas/errors.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
@@ -17,6 +28,7 @@ import { describeThrown, showId } from "./internal/failureText.js"
 import { HttpTransportConfigError, type HttpTransportOptions } from "./internal/httpOptions.js"
 import { encodeJsonLines } from "./internal/jsonLines.js"
 import { layerOtlp, makeOtlp, type OtlpTransportOptions } from "./OtlpTransport.js"
+import { Transport as TransportTag, type TransportService } from "./TransportTag.js"
 
 /**
  * How transports name a thrown value or an id in a failure message, and write a batch as JSON lines.
@@ -31,7 +43,7 @@ export { describeThrown, encodeJsonLines, showId }
  * @since 0.2.0
  * @category tags
  */
-export class MemoryTransport extends Context.Tag("effect-telemetry/MemoryTransport")<MemoryTransport, {
+export class MemoryTransport extends /* @__PURE__ */ Context.Tag("effect-telemetry/MemoryTransport")<MemoryTransport, {
   /** Every batch delivered so far, in order. */
   readonly batches: Effect.Effect<ReadonlyArray<Batch>>
   /** Every event delivered so far, in order. */
@@ -106,15 +118,15 @@ const printLines: Transport.Service["send"] = (batch) =>
  * @since 0.2.0
  * @category tags
  */
-export class Transport extends Context.Tag("effect-telemetry/Transport")<Transport, Transport.Service>() {
+export class Transport extends TransportTag {
   /**
    * A transport keeping every batch in memory, for tests; read and steer it through `Transport.Memory`.
    *
    * @since 0.2.0
    * @category layers
    */
-  static readonly memory: Layer.Layer<Transport | MemoryTransport> = Layer.effectContext(
-    Effect.map(makeMemory, ([transport, inspector]) =>
+  static readonly memory: Layer.Layer<Transport | MemoryTransport> = /* @__PURE__ */ Layer.effectContext(
+    /* @__PURE__ */ Effect.map(makeMemory, ([transport, inspector]) =>
       Context.make(this, transport).pipe(Context.add(MemoryTransport, inspector)))
   )
   /**
@@ -137,7 +149,7 @@ export class Transport extends Context.Tag("effect-telemetry/Transport")<Transpo
    * @since 0.2.0
    * @category layers
    */
-  static readonly console: Layer.Layer<Transport> = Layer.succeed(this, { send: printLines })
+  static readonly console: Layer.Layer<Transport> = /* @__PURE__ */ Layer.succeed(this, { send: printLines })
   /**
    * A transport calling your function with each batch. A rejected promise (or thenable), a thrown value or
    * a defect counts as a retryable `io` failure; fail with a `TransportError` yourself to say otherwise.
@@ -224,10 +236,7 @@ export declare namespace Transport {
    * @since 0.2.0
    * @category models
    */
-  export interface Service {
-    /** Deliver one batch; fails only with a `TransportError` saying whether a retry may help. */
-    readonly send: (batch: Batch) => Effect.Effect<void, TransportError>
-  }
+  export interface Service extends TransportService {}
   /**
    * Your delivery function for `Transport.fromFunction`: an Effect, a promise, or nothing when it is done.
    *

@@ -4,7 +4,9 @@
  *
  * @internal
  */
-import { Either, Option, Schema } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { hash64 } from "../hash64.js"
 import { Batch } from "../../schemas/TelemetryEvent.js"
 

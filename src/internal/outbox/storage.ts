@@ -5,8 +5,10 @@
  *
  * @internal
  */
-import type { KeyValueStore } from "@effect/platform"
-import { Effect, Either, Option } from "effect"
+import type * as KeyValueStore from "@effect/platform/KeyValueStore"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import {
   batchPrefix,

@@ -4,7 +4,9 @@
  *
  * @internal
  */
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../../internal/decode.js"
 import { PositiveDuration } from "../../internal/DurationOption.js"
 import { HealthCheckRegistrationError } from "../../schemas/HealthEvents.js"

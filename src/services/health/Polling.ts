@@ -5,7 +5,13 @@
  *
  * @internal
  */
-import { Cause, Clock, Duration, Effect, FiberMap, Schedule, SynchronizedRef } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Schedule from "effect/Schedule"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import type { HealthRecoveredData, HealthStatusChangedData } from "../../schemas/HealthEvents.js"
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"
 import { describeError } from "../errors/ErrorDescription.js"

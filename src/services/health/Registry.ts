@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type {
   HealthRecoveredData,
   HealthStatus,

@@ -4,7 +4,12 @@
  *
  * @internal
  */
-import { Clock, Effect, FiberMap, Ref, type Scope, SynchronizedRef } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as FiberMap from "effect/FiberMap"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as SynchronizedRef from "effect/SynchronizedRef"
 import {
   HealthCheckRegistrationError,
   type HealthReport,

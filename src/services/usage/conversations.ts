@@ -1,5 +1,6 @@
 /** The conversation operations of `UsageAnalytics`: start, message, end, and the metrics. */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import {
   type ConversationEnd,
   ConversationMessage,

@@ -1,5 +1,6 @@
 /** The feature and provider operations of `UsageAnalytics`: the hot `trackFeature`, provider requests, their stats. */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { UserId } from "../../schemas/TelemetryEvent.js"
 import { type InvalidUsageError, ProviderRequest, UsageEventType, UsageName } from "../../schemas/UsageEvents.js"
 import { type UsageRecorder, usageDecoders } from "./recorder.js"

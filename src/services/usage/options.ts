@@ -2,7 +2,9 @@
  * The options of `UsageAnalytics`: what a user may set, the schema that checks them and holds their
  * defaults, the one error a wrong option fails with, and the limits the aggregates are built with.
  */
-import { Duration, Effect, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../../internal/decode.js"
 import { defaultExactThreshold, defaultPrecision } from "../../internal/DistinctCounter.js"
 import { PositiveFiniteDuration } from "../../internal/DurationOption.js"

@@ -7,7 +7,8 @@
  * tracked after it. So two fibers cannot both pass a check, and a time read before a yield is never used
  * to change the state after it.
  */
-import { Effect, Random } from "effect"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { eventRecorder, inputDecoders, type InvalidInput } from "../../internal/recording.js"
 import type { ConversationEnd } from "../../schemas/UsageEvents.js"
 import { InvalidUsageError, UsageEventType } from "../../schemas/UsageEvents.js"

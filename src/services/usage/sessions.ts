@@ -1,5 +1,6 @@
 /** The user-session operations of `UsageAnalytics`: start, end, and the stats. */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { UsageEventType, UsageId, UserSessionNotFoundError, UserSessionStart } from "../../schemas/UsageEvents.js"
 import { alreadyOpen, type UsageRecorder, usageDecoders } from "./recorder.js"
 

@@ -2,7 +2,8 @@
  * The proactive-suggestion operations of `UsageAnalytics`, recording or — with `trackSuggestions: false`
  * — keeping their contract (input validated, ids returned) while counting and tracking nothing.
  */
-import { Effect, Either } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { type InvalidUsageError, SuggestionNotFoundError, SuggestionShown, UsageEventType, UsageId, UsageName } from "../../schemas/UsageEvents.js"
 import { noSuggestions } from "./reports.js"
 import { alreadyOpen, resolutionEvent, type UsageRecorder, usageDecoders } from "./recorder.js"
