@@ -5,15 +5,11 @@
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs"
 import { Context, Duration, Effect, Layer, Scope } from "effect"
 import * as Path from "node:path"
+import { chatTurn, median, now } from "./measure.js"
 
 const rounds = Number(process.env.ROUNDS ?? 41)
 const perRound = 20_000
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const now = () => Number(process.hrtime.bigint())
-const eventAt = (i: number) => ({
-  type: "chat.message",
-  data: { role: "user", model: "gpt-4o", latencyMs: 120 + (i & 63), prompt_tokens: 52, ok: true }
-})
+const eventAt = chatTurn
 
 const collectorFrom = async (root: string) => {
   const Outbox = await import(Path.join(root, "src/services/Outbox.ts"))

@@ -27,6 +27,7 @@ import { PerformanceMetrics } from "../src/services/PerformanceMetrics.js"
 import { TelemetryCollector } from "../src/services/TelemetryCollector.js"
 import { UsageAnalytics } from "../src/services/UsageAnalytics.js"
 import { Transport } from "../src/transports/Transport.js"
+import { median, now } from "./measure.js"
 
 const argument = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
@@ -35,8 +36,6 @@ const argument = (name: string, fallback: number): number => {
 const rounds = argument("rounds", 15)
 const pollMs = argument("poll", 250)
 const perRound = 100_000
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const now = () => Number(process.hrtime.bigint())
 
 /** The dashboard's client: polls `url` every `ms` between "start" and "stop" on stdin, a "." per answer. */
 const clientScript = `

@@ -16,6 +16,7 @@ import { fork } from "node:child_process"
 import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
+import { median } from "./measure.js"
 
 type System = "http" | "otlp" | "otel"
 
@@ -204,11 +205,6 @@ const argument = (name: string, fallback: string) => {
   return at >= 0 ? process.argv[at + 1]! : fallback
 }
 
-const median = (xs: ReadonlyArray<number>) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 const exited = (child: ReturnType<typeof fork>) => new Promise((resolve) => child.once("exit", resolve))
 

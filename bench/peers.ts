@@ -23,23 +23,18 @@ import pino from "pino"
 import { PostHog } from "posthog-node"
 import { ErrorTracking, PerformanceMetrics, Telemetry, TelemetryCollector, UsageAnalytics } from "../src/index.js"
 import { heap } from "./heap.js"
+import { chatTurn, median, now } from "./measure.js"
 
 const rounds = Number(process.env.PEERS_ROUNDS ?? 15)
 const chunk = 500
-const now = () => Number(process.hrtime.bigint())
-const median = (xs: ReadonlyArray<number>) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const m = s.length >> 1
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2
-}
 
 // ---- the event: one chat turn ------------------------------------------------------------------------
 
 const text = "How do I reset my password before tomorrow's demo?"
-const eventAt = (i: number) => ({
-  type: "chat.message",
-  data: { role: "user", model: "gpt-4o", latencyMs: 120 + (i & 63), prompt_tokens: 52, ok: true, text }
-})
+const eventAt = (i: number) => {
+  const turn = chatTurn(i)
+  return { ...turn, data: { ...turn.data, text } }
+}
 type ChatEvent = ReturnType<typeof eventAt>
 const events: ReadonlyArray<ChatEvent> = Array.from({ length: chunk }, (_, i) => eventAt(i))
 

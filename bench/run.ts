@@ -10,18 +10,13 @@ import { layerRedactor } from "../src/services/Redactor.js"
 import * as Sampler from "../src/services/Sampler.js"
 import * as TelemetryCollector from "../src/services/TelemetryCollector.js"
 import { Transport } from "../src/transports/Transport.js"
+import { chatTurn, median, now } from "./measure.js"
 
 const rounds = 25
 const perRound = 20_000
 
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const now = () => Number(process.hrtime.bigint())
 
-/** A typical small event: what an AI product tracks per chat turn. */
-const eventAt = (i: number) => ({
-  type: "chat.message",
-  data: { role: "user", model: "gpt-4o", latencyMs: 120 + (i & 63), prompt_tokens: 52, ok: true }
-})
+const eventAt = chatTurn
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.()
 

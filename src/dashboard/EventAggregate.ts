@@ -10,6 +10,7 @@ import { DistinctCounter } from "../internal/DistinctCounter.js"
 import { QuantileSketch } from "../internal/QuantileSketch.js"
 import type { Breadcrumb, ErrorCategory, Severity, StackFrame } from "../schemas/ErrorEvents.js"
 import { severityRank } from "../schemas/ErrorEvents.js"
+import { groupSummary } from "../services/errors/ErrorGroups.js"
 import type { HealthStatus } from "../schemas/HealthEvents.js"
 import type { MetricPercentiles, WebVital } from "../schemas/PerformanceEvents.js"
 import type { FeatureStats, ProviderStats, SuggestionStats } from "../schemas/UsageEvents.js"
@@ -467,21 +468,7 @@ export const make = (title = "effect-telemetry report") => {
         groupCount: groups.size + groupsOmitted,
         captured,
         groups: sortedGroups.slice(0, maxGroupsShown).map((g) => ({
-          fingerprint: g.fingerprint,
-          type: g.type,
-          message: g.message,
-          category: g.category,
-          severity: g.severity,
-          count: g.count,
-          firstSeen: g.firstSeen,
-          lastSeen: g.lastSeen,
-          affectedUsers: g.users.size,
-          affectedUsersCapped: g.usersCapped,
-          recovery: {
-            attempts: g.attempts,
-            successes: g.successes,
-            recoveryRate: g.attempts === 0 ? null : g.successes / g.attempts
-          },
+          ...groupSummary(g),
           ...(g.sample === undefined ? {} : { sample: g.sample })
         }))
       },

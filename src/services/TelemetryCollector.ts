@@ -203,12 +203,12 @@ export class TelemetryCollector
 /** @since 0.2.0 */
 export declare namespace TelemetryCollector {
   /**
-   * What the collector does.
+   * What the collector does: recording and delivery here, consent and the user's rights from `Consent`.
    *
    * @since 0.2.0
    * @category models
    */
-  export interface Service {
+  export interface Service extends Sessions.Consent {
     /**
      * Records an event; fails only when the input is invalid. Never waits for delivery. `undefined` in data
      * and tags is left out as `JSON.stringify` leaves it; `data` may be of any interface or object type.
@@ -247,16 +247,6 @@ export declare namespace TelemetryCollector {
     ) => Effect.Effect<Session, InvalidEventError>
     /** Tracks `session.end` for the current session and rotates to a new anonymous one. */
     readonly endSession: Effect.Effect<Session>
-    /** Resumes collection after `optOut` (or when configured disabled). */
-    readonly optIn: Effect.Effect<void>
-    /** Stops collection: later events are counted as `disabled` and dropped; buffered ones still ship. */
-    readonly optOut: Effect.Effect<void>
-    /** Whether events are currently collected. */
-    readonly isEnabled: Effect.Effect<boolean>
-    /** The user's events still held (buffered, in flight or in the outbox) and their sessions. */
-    readonly exportUserData: (userId: string) => Effect.Effect<UserDataExport>
-    /** Removes the user's buffered and stored events (counted as `dropped.erased`) and forgets their sessions. */
-    readonly eraseUserData: (userId: string) => Effect.Effect<{ readonly erased: number }>
   }
 
   /**

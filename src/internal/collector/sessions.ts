@@ -41,15 +41,24 @@ export interface SessionsDeps {
 }
 
 /** The collector's session, consent and GDPR functions (see `TelemetryCollector.Service`). */
-export interface Sessions {
+export interface Sessions extends Consent {
   readonly startSession: (options?: { readonly userId?: string }) => Effect.Effect<Session>
   readonly currentSession: Effect.Effect<Session>
   readonly identify: (userId: string, traits?: object) => Effect.Effect<Session, InvalidEventError>
   readonly endSession: Effect.Effect<Session>
+}
+
+/** Consent and the user's rights (GDPR), as the collector's service offers them. */
+export interface Consent {
+  /** Resumes collection after `optOut` (or when configured disabled). */
   readonly optIn: Effect.Effect<void>
+  /** Stops collection: later events are counted as `disabled` and dropped; buffered ones still ship. */
   readonly optOut: Effect.Effect<void>
+  /** Whether events are currently collected. */
   readonly isEnabled: Effect.Effect<boolean>
+  /** The user's events still held (buffered, in flight or in the outbox) and their sessions. */
   readonly exportUserData: (userId: string) => Effect.Effect<UserDataExport>
+  /** Removes the user's buffered and stored events (counted as `dropped.erased`) and forgets their sessions. */
   readonly eraseUserData: (userId: string) => Effect.Effect<{ readonly erased: number }>
 }
 

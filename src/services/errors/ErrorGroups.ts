@@ -227,8 +227,11 @@ export const recordRecovery = (
   return [recoveryOf(next, key), next]
 }
 
-/** A group as users see it. */
-export const toErrorGroup = (g: GroupState): ErrorGroup => ({
+/**
+ * What a group says of itself, samples aside: from the service's state, or from any other tally of the same
+ * facts (the dashboard's report of an event file).
+ */
+export const groupSummary = (g: Omit<GroupState, "samples">): Omit<ErrorGroup, "samples"> => ({
   fingerprint: g.fingerprint,
   type: g.type,
   message: g.message,
@@ -239,9 +242,11 @@ export const toErrorGroup = (g: GroupState): ErrorGroup => ({
   lastSeen: g.lastSeen,
   affectedUsers: g.users.size,
   affectedUsersCapped: g.usersCapped,
-  recovery: recoveryStats(g.attempts, g.successes),
-  samples: g.samples
+  recovery: recoveryStats(g.attempts, g.successes)
 })
+
+/** A group as users see it. */
+export const toErrorGroup = (g: GroupState): ErrorGroup => ({ ...groupSummary(g), samples: g.samples })
 
 /** A captured error by its id, with its recovery; `undefined` when unknown (never captured, or evicted). */
 export const recordOf = (state: ErrorGroupsState, errorId: string): ErrorRecord | undefined => {
