@@ -63,7 +63,7 @@ export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => 
 
 /**
  * `fallback`, unless the layer is built where a `tag` service is already present — a layer the user
- * provided around it (`TelemetryLive.pipe(Layer.provide(layerSampler(...)))`) — in which case that one is used.
+ * provided around it (`TelemetryLive.pipe(Layer.provide(Sampler.throttled(10, "1 minute")))`) — in which case that one is used.
  */
 export const unlessProvided = <I, S, E, R>(
   tag: Context.Tag<I, S>,
