@@ -9,7 +9,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import { TransportError } from "../schemas/errors.js"
 import { encodeJsonLines } from "./internal/jsonLines.js"
-import { Transport } from "./Transport.js"
+import { Transport, type TransportService } from "./TransportTag.js"
 
 /** Where the file transport writes. */
 export interface FileTransportOptions {
@@ -22,7 +22,7 @@ const pathOf = (file: string | FileTransportOptions): string => typeof file === 
 /** Builds a transport appending NDJSON to `file`, creating its folder if needed (see `Transport.makeFile`). */
 export const makeFile = (
   file: string | FileTransportOptions
-): Effect.Effect<Transport.Service, never, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<TransportService, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path

@@ -27,7 +27,7 @@ import {
 } from "./internal/httpOptions.js"
 import { type Answer, bodyExcerpt, maxResponseBytes, readPrefix, secretsOf, statusFailure } from "./internal/response.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
-import { Transport } from "./Transport.js"
+import { Transport, type TransportService } from "./TransportTag.js"
 
 export { HttpTransportConfigError, type HttpTransportOptions, maxResponseBytes, parseRetryAfter }
 
@@ -106,7 +106,7 @@ const encodeBody = (
 export const makePostTransport = (
   settings: HttpSettings,
   encode: (batch: Batch, sentAt: number) => Either.Either<string, string>
-): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> =>
+): Effect.Effect<TransportService, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const target = yield* checkTarget(settings.url, settings.headers)
     // The transport's own requests are not traced: a tracer that records spans as telemetry would
@@ -192,7 +192,7 @@ const encodePayload = Schema.encodeEither(Schema.parseJson(BatchPayload))
  */
 export const makeHttp = (
   options: HttpTransportOptions
-): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> =>
+): Effect.Effect<TransportService, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.flatMap(decode(options), (settings) =>
     makePostTransport(settings, (batch, sentAt) =>
       // A batch the collector built holds events `track` validated: serialized as they are, not checked

@@ -11,7 +11,7 @@ import * as Schema from "effect/Schema"
 import type { Batch, Json, TelemetryEvent } from "../schemas/TelemetryEvent.js"
 import { makePostTransport } from "./HttpTransport.js"
 import { decodeHttpOptions, HttpOptions, type HttpTransportConfigError } from "./internal/httpOptions.js"
-import { Transport } from "./Transport.js"
+import { Transport, type TransportService } from "./TransportTag.js"
 
 /** The OTLP transport's options: the HTTP ones, plus the exported resource's attributes. */
 const OtlpOptions = Schema.Struct({
@@ -160,7 +160,7 @@ const decode = decodeHttpOptions(OtlpOptions)
  */
 export const makeOtlp = (
   options: OtlpTransportOptions
-): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> =>
+): Effect.Effect<TransportService, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.flatMap(decode(options), (settings) =>
     makePostTransport(settings, (batch, sentAt) => Either.right(JSON.stringify(toExportLogsRequest(batch, sentAt, settings)))))
 
