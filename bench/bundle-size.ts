@@ -21,7 +21,7 @@ const signed = (bytes: number) => `${bytes >= 0 ? "+" : ""}${kb(bytes)}`
 
 const apps: ReadonlyArray<readonly [label: string, name: string, overBaseline: boolean]> = [
   ["collector (`Telemetry.layerCollector`)", "collector", true],
-  ["collector, module import", "collector-module", true],
+  ["collector, `effect-telemetry/browser/Telemetry`", "collector-subpath", true],
   ["all services (`Telemetry.layer` + `WebVitals.layer`)", "all", true],
   ["`@sentry/browser` 11.12, whole SDK", "sentry", false],
   ["`posthog-js` 1.449, whole SDK", "posthog", false]

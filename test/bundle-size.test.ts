@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { entry, type Measured, measure } from "./fixtures/bundle/measure.js"
 
 /**
- * Ceilings of the gzip increment over the baseline, in bytes: what the bundles measure today (25.2 KB and
+ * Ceilings of the gzip increment over the baseline, in bytes: what the bundles measure today (25.4 KB and
  * 60.7 KB) plus a little room, so that growth fails here. Issue 15's targets are lower — 12 KB for the
  * collector, 31 KB for every service — and not reached yet (see docs/browser.md).
  */
@@ -29,33 +29,33 @@ const modulesMatching = (app: Measured, patterns: ReadonlyArray<RegExp>) =>
 
 let baseline: Measured
 let collector: Measured
-let collectorModule: Measured
+let collectorSubpath: Measured
 let allServices: Measured
 
 beforeAll(async () => {
-  ;[baseline, collector, collectorModule, allServices] = await Promise.all([
+  ;[baseline, collector, collectorSubpath, allServices] = await Promise.all([
     measure(entry("baseline")),
     measure(entry("collector")),
-    measure(entry("collector-module")),
+    measure(entry("collector-subpath")),
     // `web-vitals` is loaded by `WebVitals.layer`, so it counts.
     measure(entry("all"), { lazy: true })
   ])
 }, 60_000)
 
 describe("the browser bundle", () => {
-  it("the collector alone, imported from its module, adds at most 27 KB gzip to an Effect app", () => {
-    expect(collectorModule.gzip - baseline.gzip).toBeLessThanOrEqual(ceilings.collector)
+  it("the collector alone, through effect-telemetry/browser/Telemetry, adds at most 27 KB gzip to an Effect app", () => {
+    expect(collectorSubpath.gzip - baseline.gzip).toBeLessThanOrEqual(ceilings.collector)
   })
 
   it("every service, with web vitals, adds at most 64 KB gzip to an Effect app", () => {
     expect(allServices.gzip - baseline.gzip).toBeLessThanOrEqual(ceilings.allServices)
   })
 
-  it("an app providing only the collector from its module bundles none of the other services, OTLP, test wiring or web-vitals", () => {
-    expect(modulesMatching(collectorModule, otherServices)).toEqual([])
+  it("an app providing only the collector through the subpath bundles none of the other services, OTLP, test wiring or web-vitals", () => {
+    expect(modulesMatching(collectorSubpath, otherServices)).toEqual([])
   })
 
-  it("through the Telemetry namespace esbuild keeps every member, so the collector app costs what every service does", () => {
+  it("through the browser entry's Telemetry namespace esbuild keeps every member: the collector app costs what every service does", () => {
     // esbuild materialises a namespace re-exported by name with all its members; this documents the gap
     // between the two collector apps, and fails once it closes (then the namespace path gets the budget above).
     expect(modulesMatching(collector, otherServices).length).toBeGreaterThan(0)

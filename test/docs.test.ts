@@ -5,8 +5,9 @@
  * together in ONE program through the compiler API (one program, not one per snippet: the library and
  * Effect's declarations are then loaded once). The options are the project's (`tsconfig.json`, strict), plus
  * `noPropertyAccessFromIndexSignature`, which the strict consumers of `test/packaging.test.ts` use too, since
- * a snippet is what users paste into their own project. `effect-telemetry` and `effect-telemetry/browser`
- * resolve to `src/index.ts` and `src/browser.ts`, so no build is needed; every other import resolves from
+ * a snippet is what users paste into their own project. `effect-telemetry`, `effect-telemetry/browser` and
+ * `effect-telemetry/browser/Telemetry` resolve to `src/index.ts`, `src/browser.ts` and
+ * `src/layers/TelemetryBrowser.ts`, so no build is needed; every other import resolves from
  * the project's `node_modules`, as in a user's app.
  *
  * Each snippet file counts as a module of its own, so snippets may declare the same names. Only snippets'
@@ -91,7 +92,8 @@ const compilerOptions = (): ts.CompilerOptions => {
     moduleDetection: ts.ModuleDetectionKind.Force,
     paths: {
       "effect-telemetry": [Path.join(root, "src", "index.ts")],
-      "effect-telemetry/browser": [Path.join(root, "src", "browser.ts")]
+      "effect-telemetry/browser": [Path.join(root, "src", "browser.ts")],
+      "effect-telemetry/browser/Telemetry": [Path.join(root, "src", "layers", "TelemetryBrowser.ts")]
     }
   }
 }

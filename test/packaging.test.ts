@@ -112,7 +112,7 @@ describe("packaging", () => {
     }
     expect(files).toContain("README.md")
     expect(files.filter((f) => /^(test|bench|examples)\/|\.test\.|tsconfig/.test(f))).toEqual([])
-    expect(entries).toEqual(["effect-telemetry", "effect-telemetry/browser"])
+    expect(entries).toEqual(["effect-telemetry", "effect-telemetry/browser", "effect-telemetry/browser/Telemetry"])
     // Every condition of every entry points at built files, never at sources.
     for (const [subpath, target] of Object.entries(manifest.exports)) {
       if (subpath === "./package.json") continue
@@ -188,7 +188,7 @@ console.log(JSON.stringify({ loaded, result, oneTag: Browser.TelemetryCollector 
     }
     for (const entry of entries) {
       expect(report.loaded[entry]!.exports).toBeGreaterThan(10)
-      expect(report.loaded[entry]!.file).toMatch(/\/node_modules\/effect-telemetry\/dist\/[a-z]+\.js$/)
+      expect(report.loaded[entry]!.file).toMatch(/\/node_modules\/effect-telemetry\/dist\/[A-Za-z/]+\.js$/)
     }
     expect(report.oneTag).toBe(true)
     expect(report.result).toEqual({ refused: "InvalidEventError", path: ["data", "f"] })
@@ -283,6 +283,7 @@ import {
   UsageAnalytics
 } from "effect-telemetry"
 import * as Browser from "effect-telemetry/browser"
+import * as BrowserTelemetry from "effect-telemetry/browser/Telemetry"
 
 /** Shapes as applications declare them: interfaces (no index signature), optional fields. */
 interface Message {
@@ -353,4 +354,6 @@ export const browser = Effect.gen(function*() {
   yield* telemetry.track({ type: "page.view", data: { path: "/", referrer: undefined } })
 })
 export const page = Browser.WebVitals.layer().pipe(Layer.provideMerge(Browser.Telemetry.layer({ endpoint: "/collect" })))
+// The collector alone, through the subpath a bundler tree-shakes member by member.
+export const collectorOnly = BrowserTelemetry.layerCollector({ endpoint: "/collect" })
 `

@@ -11,20 +11,18 @@
  */
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { NodeHttpServer } from "@effect/platform-node"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { createHash, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import * as Aggregate from "./EventAggregate.js"
 import * as EventFile from "./EventFile.js"
-import * as PageAssets from "./PageAssets.js"
+import * as Html from "./Html.js"
 import * as Recording from "./Recorder.js"
+import * as Routes from "./Routes.js"
 import * as Snapshots from "./Snapshot.js"
 
 /**
@@ -114,51 +112,6 @@ export interface Options extends RouteOptions, RecorderOptions {
  */
 export const defaultPort = 9300
 
-const securityHeaders = {
-  "cache-control": "no-store",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-} as const
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c]!)
-
-const page = (parts: { readonly title: string; readonly head: string; readonly body: string; readonly refreshMs?: number }) =>
-  `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(parts.title)}</title>
-<link rel="icon" href="data:,">
-${parts.head}
-</head>
-<body${parts.refreshMs === undefined ? "" : ` data-refresh="${parts.refreshMs}"`}>
-<main id="dashboard"><p>Loading…</p></main>
-${parts.body}
-</body>
-</html>
-`
-
-const digest = (text: string) => createHash("sha256").update(text).digest()
-
-/** Whether the request carries the token (compared in constant time). */
-const authorized = (token: string | undefined) =>
-  Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
-    if (token === undefined) return true
-    const given = new URL(request.url, "http://localhost").searchParams.get("token") ??
-      /^Bearer\s+(.+)$/i.exec(request.headers["authorization"] ?? "")?.[1]
-    return given !== undefined && timingSafeEqual(digest(given), digest(token))
-  })
-
-const guarded = <E, R>(token: string | undefined, respond: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.flatMap(authorized(token), (ok) =>
-    ok
-      ? respond
-      : Effect.succeed(HttpServerResponse.text("a valid token is required (?token=…)", { status: 401, headers: securityHeaders })))
-
 /**
  * The dashboard's routes as an `HttpRouter` needing the `Recorder`: `GET /` (the page),
  * `GET /snapshot.json`, `GET /assets/page.js`, `GET /assets/page.css`.
@@ -166,39 +119,8 @@ const guarded = <E, R>(token: string | undefined, respond: Effect.Effect<HttpSer
  * @since 0.2.0
  * @category constructors
  */
-export const makeRouter = (options: RouteOptions = {}): HttpRouter.HttpRouter<never, Recording.Recorder> => {
-  const { token } = options
-  const refreshMs = Duration.toMillis(Duration.decode(options.refreshInterval ?? "1 second"))
-  const query = token === undefined ? "" : `?token=${encodeURIComponent(token)}`
-  const html = page({
-    title: "effect-telemetry dashboard",
-    refreshMs,
-    head: `<link rel="stylesheet" href="assets/page.css${query}">`,
-    body: `<script src="assets/page.js${query}"></script>`
-  })
-  return HttpRouter.empty.pipe(
-    HttpRouter.get("/", guarded(token, Effect.succeed(HttpServerResponse.html(html).pipe(HttpServerResponse.setHeaders(securityHeaders))))),
-    HttpRouter.get(
-      "/snapshot.json",
-      guarded(
-        token,
-        Effect.flatMap(Recording.Recorder, (recorder) => recorder.snapshot).pipe(
-          Effect.map((snapshot) => HttpServerResponse.unsafeJson(snapshot, { headers: securityHeaders }))
-        )
-      )
-    ),
-    HttpRouter.get(
-      "/assets/page.js",
-      guarded(token, Effect.map(PageAssets.assets, (a) =>
-        HttpServerResponse.text(a.script, { contentType: "text/javascript; charset=utf-8", headers: securityHeaders })))
-    ),
-    HttpRouter.get(
-      "/assets/page.css",
-      guarded(token, Effect.map(PageAssets.assets, (a) =>
-        HttpServerResponse.text(a.style, { contentType: "text/css; charset=utf-8", headers: securityHeaders })))
-    )
-  )
-}
+export const makeRouter = (options: RouteOptions = {}): HttpRouter.HttpRouter<never, Recording.Recorder> =>
+  Routes.make(options)
 
 /**
  * The dashboard's routes without a token, polled every second; mount them in your own `HttpRouter`
@@ -278,19 +200,7 @@ export const snapshotNow = (title?: string): Effect.Effect<Snapshot, never, Serv
  * @since 0.2.0
  * @category constructors
  */
-export const renderReport = (snapshot: Snapshot): Effect.Effect<string> =>
-  Effect.map(PageAssets.assets, (assets) =>
-    page({
-      title: snapshot.title,
-      head: [
-        `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">`,
-        `<style>${PageAssets.inlineSafe(assets.style)}</style>`
-      ].join("\n"),
-      body: [
-        `<script type="application/json" id="snapshot">${JSON.stringify(snapshot).replace(/</g, "\\u003c")}</script>`,
-        `<script>${PageAssets.inlineSafe(assets.script)}</script>`
-      ].join("\n")
-    }))
+export const renderReport = (snapshot: Snapshot): Effect.Effect<string> => Html.report(snapshot)
 
 /**
  * The file could not be opened or read (a line that is not an event is skipped and counted instead).

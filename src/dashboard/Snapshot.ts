@@ -48,8 +48,16 @@ export interface HistorySample {
   readonly offline?: boolean
   /** Events per second: live `tracked`; from a file, by kind. */
   readonly rates: Readonly<Record<string, number>>
-  /** `[p50, p95, p99]` of the first metrics (cumulative live, per interval from a file). */
+  /**
+   * `[p50, p95, p99]` of the first `maxHistoryMetrics` metrics by name, at this point: live, the
+   * distribution since start (`PerformanceMetrics.getSummary`); from a file, that interval's events.
+   */
   readonly metrics: Readonly<Record<string, readonly [number, number, number]>>
+  /**
+   * Live: p95 response time (ms) of the first `maxHistoryMetrics` providers/models by `provider/model`, as
+   * `UsageAnalytics` has it at this point (since start). Absent from a file's history.
+   */
+  readonly providers?: Readonly<Record<string, number>>
   /** Each health service's status at that time. */
   readonly health: Readonly<Record<string, HealthStatus>>
 }
@@ -107,7 +115,7 @@ export interface Snapshot {
 /** Error groups listed in a snapshot; the count covers all of them. */
 export const maxGroupsShown = 50
 
-/** Metrics drawn over time (the first by name); every metric is in the table. */
+/** Metrics (and providers/models) drawn over time (the first by name); every one is in the tables. */
 export const maxHistoryMetrics = 6
 
 /** The services a live snapshot reads. */
@@ -201,7 +209,11 @@ export const sampleOf = (current: Current, previous: HistorySample | undefined):
     : Math.max(0, (stats.tracked - (previous.accounting?.["tracked"] ?? 0)) / seconds)
   const metrics: Record<string, readonly [number, number, number]> = {}
   for (const m of current.metrics.slice(0, maxHistoryMetrics)) metrics[m.name] = [m.p50, m.p95, m.p99]
+  const providers: Record<string, number> = {}
+  const byName = current.usage.providers.map((p) => [`${p.provider}/${p.model}`, p.p95ResponseMs] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  for (const [name, p95] of byName.slice(0, maxHistoryMetrics)) providers[name] = p95
   const health: Record<string, HealthStatus> = {}
   for (const s of current.health.services) health[s.name] = s.status
-  return { t: current.generatedAt, accounting, offline: stats.offline, rates: { tracked: rate }, metrics, health }
+  return { t: current.generatedAt, accounting, offline: stats.offline, rates: { tracked: rate }, metrics, providers, health }
 }

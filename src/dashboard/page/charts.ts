@@ -30,7 +30,7 @@ export const timeSeries = (
   container: HTMLElement,
   x: ReadonlyArray<number>,
   series: ReadonlyArray<Series>,
-  options: { readonly yLabel?: string; readonly stepped?: boolean } = {}
+  options: { readonly yLabel?: string; readonly stepped?: boolean; readonly height?: number } = {}
 ): void => {
   const key = series.map((s) => s.label).join("\u0000")
   const data = [x.map((t) => t / 1000), ...series.map((s) => [...s.values])] as unknown as uPlot.AlignedData
@@ -44,7 +44,7 @@ export const timeSeries = (
   const plot = new uPlot(
     {
       width: widthOf(container),
-      height: 220,
+      height: options.height ?? 220,
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },

@@ -109,6 +109,58 @@ const rates = (s: Snapshot): View => {
   }
 }
 
+/**
+ * p50, p95 and p99 of each metric the history holds (at most `maxHistoryMetrics`), one small time series per
+ * metric in the figure, and the latest three values of each in the table beside it.
+ */
+const percentilesOverTime = (s: Snapshot): View => {
+  const history = s.history
+  const names = [...new Set(history.flatMap((p) => Object.keys(p.metrics)))]
+  const latest = (name: string) => [...history].reverse().find((p) => p.metrics[name] !== undefined)?.metrics[name]
+  const element = figure(
+    "latency",
+    s.source === "live" ? "p50 / p95 / p99 over time, per metric (each point: the distribution since start)" : "p50 / p95 / p99 over time, per metric (per interval)",
+    names.length === 0 ? null : "plot",
+    table("Latest p50 / p95 / p99 drawn", ["Metric", "p50", "p95", "p99"], names.map((name) => {
+      const v = latest(name)
+      return { key: name, cells: [textCell(name), numberCell(v?.[0]), numberCell(v?.[1]), numberCell(v?.[2])] }
+    }), "latency")
+  )
+  const plot = element.querySelector<HTMLElement>(".plot")!
+  const x = history.map((p) => p.t)
+  const draw = names.map((name) => {
+    const holder = h("div", { class: "metric-plot", "data-metric": name }, h("h4", {}, name))
+    plot.append(holder)
+    return () =>
+      timeSeries(`latency:${name}`, holder, x, (["p50", "p95", "p99"] as const).map((label, i) => ({
+        label,
+        values: history.map((p) => p.metrics[name]?.[i] ?? null)
+      })), { yLabel: "ms", height: 160 })
+  })
+  return { element, draw }
+}
+
+/** Live: each provider/model's p95 response time over time (from `UsageAnalytics`), its latest beside it. */
+const providersOverTime = (s: Snapshot): View | undefined => {
+  const history = s.history
+  if (!history.some((p) => p.providers !== undefined)) return undefined
+  const series = seriesOver(history, (p) => p.providers)
+  const element = figure(
+    "provider-latency",
+    "Provider/model p95 response time over time (each point: since start)",
+    series.length === 0 ? null : "plot",
+    table("Latest p95 per provider/model drawn", ["Provider/model", "p95 (ms)"], series.map(({ label, values }) => ({
+      key: label,
+      cells: [textCell(label), numberCell([...values].reverse().find((v) => v !== null) ?? undefined)]
+    })), "provider-latency")
+  )
+  const plot = element.querySelector<HTMLElement>(".plot")!
+  return {
+    element,
+    draw: series.length === 0 ? [] : [() => timeSeries("provider-latency", plot, history.map((p) => p.t), series, { yLabel: "ms", height: 180 })]
+  }
+}
+
 const performance = (s: Snapshot): View => {
   const metricTable = table(
     "Distribution of each metric (milliseconds; CLS unitless)",
@@ -125,19 +177,8 @@ const performance = (s: Snapshot): View => {
     s.metrics.length === 0 ? null : bars(s.metrics.slice(0, 20).map((m) => ({ label: m.name, values: [m.p50, m.p95, m.p99] })), ["p50", "p95", "p99"]),
     metricTable
   )
-  const history = s.history
-  const names = [...new Set(history.flatMap((p) => Object.keys(p.metrics)))]
-  const latest = (name: string) => [...history].reverse().find((p) => p.metrics[name] !== undefined)?.metrics[name]
-  const overTime = figure(
-    "latency",
-    s.source === "live" ? "p95 over time (cumulative)" : "p95 over time (per interval)",
-    names.length === 0 ? null : "plot",
-    table("Latest p50 / p95 / p99 drawn", ["Metric", "p50", "p95", "p99"], names.map((name) => {
-      const v = latest(name)
-      return { key: name, cells: [textCell(name), numberCell(v?.[0]), numberCell(v?.[1]), numberCell(v?.[2])] }
-    }), "latency")
-  )
-  const overTimePlot = overTime.querySelector<HTMLElement>(".plot")!
+  const overTime = percentilesOverTime(s)
+  const providerTime = providersOverTime(s)
   const ai = table("AI operations", ["What", "Value"], [
     { key: "operations", cells: [textCell("operations"), numberCell(s.ai.operations)] },
     { key: "failures", cells: [textCell("failures"), numberCell(s.ai.failures)] },
@@ -155,12 +196,8 @@ const performance = (s: Snapshot): View => {
     })), "web-vitals")
   )
   return {
-    element: section("performance", "Performance", distribution, overTime, h("div", { class: "tables" }, ai), vitals),
-    draw: names.length === 0 ? [] : [() =>
-      timeSeries("latency", overTimePlot, history.map((p) => p.t), names.map((name) => ({
-        label: `${name} p95`,
-        values: history.map((p) => p.metrics[name]?.[1] ?? null)
-      })), { yLabel: "ms" })]
+    element: section("performance", "Performance", distribution, overTime.element, providerTime?.element ?? null, h("div", { class: "tables" }, ai), vitals),
+    draw: [...overTime.draw, ...(providerTime?.draw ?? [])]
   }
 }
 
