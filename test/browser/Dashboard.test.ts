@@ -119,7 +119,30 @@ const expectAllDrawn = (drawn: ReadonlyArray<{ readonly chart: string; readonly 
   expect(drawn.filter((d) => !d.drawn)).toEqual([])
 }
 
-const liveCharts = ["accounting", "rates", "metrics", "latency", "web-vitals", "errors", "features", "providers", "health"]
+/**
+ * The percentiles-over-time figure as the page drew it, read in one go with the snapshot it rendered: one
+ * painted canvas per metric of the history, and the table's latest p50/p95/p99 against that history.
+ */
+const percentilesOverTime = (page: Page) =>
+  Chromium.run(() =>
+    page.evaluate(() => {
+      const history = window.dashboard!.snapshot!.history
+      const figure = document.querySelector<HTMLElement>(`figure[data-chart="latency"]`)!
+      const plots = [...figure.querySelectorAll<HTMLElement>(".metric-plot")].map((holder) => {
+        const canvas = holder.querySelector("canvas")
+        const pixels = canvas?.getContext("2d")?.getImageData(0, 0, canvas.width, canvas.height).data ?? []
+        let painted = false
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) painted = true
+        return { metric: holder.dataset["metric"]!, painted, series: [...holder.querySelectorAll(".u-legend .u-label")].map((l) => l.textContent) }
+      })
+      const rows = Object.fromEntries([...figure.querySelectorAll<HTMLElement>("table tbody tr")].map((tr) =>
+        [tr.dataset["row"]!, [...tr.querySelectorAll("td.num")].map((td) => Number(td.getAttribute("data-value")))]))
+      const last = history[history.length - 1]!
+      return { plots, rows, metrics: last.metrics, providers: last.providers, points: history.length }
+    })
+  )
+
+const liveCharts = ["accounting", "rates", "metrics", "latency", "provider-latency", "web-vitals", "errors", "features", "providers", "health"]
 
 describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
   layer(Chromium.layer, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
@@ -155,6 +178,14 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         yield* Chromium.run(() => page.waitForFunction(() => (window.dashboard?.snapshot?.history.length ?? 0) >= 2, undefined, { polling: 50, timeout: 20_000 }))
         yield* Chromium.run(() => page.waitForFunction(() => (window.dashboard?.renders ?? 0) >= 2, undefined, { polling: 50, timeout: 20_000 }))
         expectAllDrawn(yield* chartsDrawn(page), liveCharts)
+        // Percentiles over time: a p50/p95/p99 series per metric the recorder sampled, the latest in the table.
+        const overTime = yield* percentilesOverTime(page)
+        expect(overTime.points).toBeGreaterThanOrEqual(2)
+        expect(overTime.plots.map((p) => p.metric).sort()).toEqual(Object.keys(overTime.metrics).sort())
+        expect(overTime.plots.every((p) => p.painted && ["p50", "p95", "p99"].every((l) => p.series.includes(l)))).toBe(true)
+        expect(overTime.rows["ai.chat"]).toEqual([...overTime.metrics["ai.chat"]!])
+        expect(overTime.metrics["ai.chat"]![1]).toBe(chat.p95)
+        expect(Object.keys(overTime.providers ?? {}).sort()).toEqual(["anthropic/claude-sonnet", "openai/gpt-4o"])
 
         // New events reach the open page on its own refresh.
         const started = Date.now()

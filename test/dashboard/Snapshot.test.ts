@@ -73,6 +73,39 @@ describe("Snapshot", () => {
     }))
 })
 
+describe("Recorder percentiles over time", () => {
+  it.scoped("each tick records p50/p95/p99 per metric as the service has them then, and providers' p95, bounded", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Recorder.layer({ sampleInterval: "1 second", historySize: 10 }).pipe(Layer.provideMerge(services)))
+      const recorder = Context.get(context, Recorder.Recorder)
+      const performance = Context.get(context, PerformanceMetrics)
+      const usage = Context.get(context, UsageAnalytics)
+      yield* Effect.yieldNow()
+      const points: Array<readonly [number, number, number]> = []
+      for (const n of [10, 50]) {
+        yield* recordSome(n, 0).pipe(Effect.provide(context))
+        yield* TestClock.adjust("1 second")
+        const chat = yield* Effect.orDie(performance.percentiles("ai.chat"))
+        const last = (yield* recorder.snapshot).history.at(-1)!
+        expect(last.metrics["ai.chat"]).toEqual([chat.p50, chat.p95, chat.p99])
+        points.push(last.metrics["ai.chat"]!)
+      }
+      // The second tick saw slower calls: the series moves.
+      expect(points[1]![1]).toBeGreaterThan(points[0]![1])
+      const provider = (yield* usage.providerStats)[0]!
+      expect((yield* recorder.snapshot).history.at(-1)!.providers).toEqual({ "openai/gpt-4o": provider.p95ResponseMs })
+
+      // More metrics and providers than drawn: each point holds at most `maxHistoryMetrics` of each.
+      yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => `m${i}`), (name) => performance.timed(name)(TestClock.adjust("2 millis")))
+      yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => `p${i}`), (provider) =>
+        usage.trackProviderRequest({ provider, model: "m", durationMs: 10, success: true }))
+      yield* TestClock.adjust("1 second")
+      const last = (yield* recorder.snapshot).history.at(-1)!
+      expect(Object.keys(last.metrics)).toHaveLength(Snapshot.maxHistoryMetrics)
+      expect(Object.keys(last.providers!)).toHaveLength(Snapshot.maxHistoryMetrics)
+    }))
+})
+
 const at = (i: number, type: string, data: Record<string, unknown>, userId?: string): TelemetryEvent =>
   ({
     id: `e${i}`,
