@@ -90,7 +90,7 @@ export const layerCollector = <E, R>(
 ): Layer.Layer<TelemetryCollector.TelemetryCollector | EventSink | Redactor.Redactor, E, R> => {
   const redactor = unlessProvided(
     Redactor.Redactor,
-    config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.layerRedactorDisabled
+    config.redactPII ? Redactor.layerRedactor(redactorOptions(config)) : Redactor.Redactor.disabled
   )
   const policies = Layer.mergeAll(
     transport,

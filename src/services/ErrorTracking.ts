@@ -285,16 +285,3 @@ export declare namespace ErrorTracking {
   /** ErrorTracking's counters. @since 0.2.0 @category models */
   export type Stats = Events.ErrorTrackingStats
 }
-
-/** Same as `ErrorTracking.layer`, for the entries until they publish the statics. @internal */
-export const layer = ErrorTracking.layer
-/** Same as `ErrorTracking.layerBreadcrumbsFromEvents`. @internal */
-export const layerBreadcrumbsFromEvents = ErrorTracking.layerBreadcrumbsFromEvents
-/** Same as `ErrorTracking.captureError`. @internal */
-export const captureError = ErrorTracking.captureError
-/** Same as `ErrorTracking.captureErrors`. @internal */
-export const captureErrors = ErrorTracking.captureErrors
-/** Same as `ErrorTracking.captureMessage`. @internal */
-export const captureMessage = ErrorTracking.captureMessage
-/** Same as `ErrorTracking.defaults`. @internal */
-export const defaultErrorTrackingOptions = defaults

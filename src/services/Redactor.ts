@@ -175,6 +175,3 @@ export declare namespace Redactor {
 /** The redactor as a layer, for options already validated (the configuration's). @internal */
 export const layerRedactor = (options?: RedactorInput): Layer.Layer<Redactor> =>
   Layer.sync(Redactor, () => unsafeMake(options))
-
-/** A redactor that changes nothing. @internal */
-export const layerRedactorDisabled: Layer.Layer<Redactor> = Redactor.disabled

@@ -229,9 +229,6 @@ export declare namespace Sampler {
  */
 export const layer = (options?: SamplerOptions): Layer.Layer<Sampler> => Layer.orDie(Sampler.layer(options))
 
-/** Keeps every event. @internal */
-export const layerAlways: Layer.Layer<Sampler> = Sampler.always
-
 /**
  * Resolves a type to its decision function once and caches it (bounded), since matching prefixes on
  * every tracked event would cost more than the decision itself.
