@@ -179,6 +179,24 @@ describe("NodeOutbox", () => {
       expect(new Set(ids).size).toBe(18)
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("a folder another process is creating (no lock yet) is left to it; one without a lock for longer than staleAfter is removed", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const home = `${dir}/${NodeOutbox.destinationFolder(destination)}`
+      // Another process between creating its staging folder and writing the lock in it.
+      const staging = `${home}/.staging-other`
+      yield* Effect.orDie(fs.makeDirectory(staging, { recursive: true }))
+      const first = yield* startProcess(dir)
+      expect(yield* Effect.orDie(fs.exists(staging))).toBe(true)
+      yield* first.close
+      // A process that died there long ago: its staging folder is cleared.
+      yield* TestClock.setTime(Date.now() + 2 * 60_000)
+      const second = yield* startProcess(dir, { staleAfter: "1 minute" })
+      expect(yield* Effect.orDie(fs.exists(staging))).toBe(false)
+      yield* second.close
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("an orphan batch file (absent from the index) in an adopted folder is re-indexed, not lost", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

@@ -147,12 +147,23 @@ const claimOwnFolder = (site: Site): Effect.Effect<void, OutboxFolderError> => {
   }).pipe(Effect.mapError((cause) => new OutboxFolderError({ directory: site.root, cause })))
 }
 
-/** Whether a folder's owner is gone: released, or its pid gone from this host, or its heartbeat stale. */
+/**
+ * Whether a folder's owner is gone: released, or its pid gone from this host, or its heartbeat stale. A folder
+ * without a lock is one another process is creating (its staging folder, before the lock is written in it)
+ * unless it is older than `staleAfter`: taking it for gone would delete it under that process, which then
+ * fails to claim its folder and keeps its outbox in memory.
+ */
 const ownerGone = ({ fs, lock, path, staleMillis }: Site, folder: string) =>
   Effect.gen(function*() {
     const file = path.join(folder, lockFile)
     const info = yield* Effect.either(fs.stat(file))
-    if (Either.isLeft(info)) return info.left._tag === "SystemError" && info.left.reason === "NotFound"
+    const now = yield* Clock.currentTimeMillis
+    const staleSince = (mtime: Option.Option<Date>) =>
+      now - Option.getOrElse(Option.map(mtime, (d) => d.getTime()), () => now) > staleMillis
+    if (Either.isLeft(info)) {
+      if (!(info.left._tag === "SystemError" && info.left.reason === "NotFound")) return false
+      return staleSince(yield* Effect.orElseSucceed(Effect.map(fs.stat(folder), (s) => s.mtime), () => Option.none()))
+    }
     const text = yield* Effect.either(fs.readFileString(file))
     const found = Either.isRight(text) ? Either.getRight(decodeLock(text.right)) : Option.none<Lock>()
     if (Option.isSome(found)) {
@@ -162,9 +173,7 @@ const ownerGone = ({ fs, lock, path, staleMillis }: Site, folder: string) =>
         if (owner.pid === process.pid ? !openTokens.has(owner.token) : !pidRuns(owner.pid)) return true
       }
     }
-    const now = yield* Clock.currentTimeMillis
-    const beat = Option.getOrElse(Option.map(info.right.mtime, (d) => d.getTime()), () => now)
-    return now - beat > staleMillis
+    return staleSince(info.right.mtime)
   })
 
 /**
