@@ -48,9 +48,9 @@ const main = async () => {
   const here = Path.resolve(import.meta.dirname, "..")
   const a = await collectorFrom(other)
   const b = await collectorFrom(here)
-  const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor({
-    exporter: { export: (_r, done) => done({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} },
-    maxQueueSize: 1_000, maxExportBatchSize: 50, scheduledDelayMillis: 30_000
+  const provider = new LoggerProvider({ processors: [new BatchLogRecordProcessor(
+    { export: (_r, done) => done({ code: 0 }), shutdown: async () => {} },
+    { maxQueueSize: 1_000, maxExportBatchSize: 50, scheduledDelayMillis: 30_000
   })] })
   const logger = provider.getLogger("bench")
   const otelRound = async () => {

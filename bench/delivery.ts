@@ -171,8 +171,8 @@ const runOtel = async (batch: number, events: number, port: number) => {
   const { OTLPLogExporter } = await import("@opentelemetry/exporter-logs-otlp-http")
   const provider = new LoggerProvider({
     processors: [
-      new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs` }),
+      // 0.2xx exporters drop a batch when 30 are already in flight (`concurrencyLimit`): as large as the burst, nothing is.
+      new BatchLogRecordProcessor(new OTLPLogExporter({ url: `http://127.0.0.1:${port}/v1/logs`, concurrencyLimit: events }), {
         maxQueueSize: events, // as large as the burst: nothing is dropped
         maxExportBatchSize: batch,
         exportTimeoutMillis: 600_000

@@ -13,7 +13,7 @@
  * functions that drop records; pino writes to /dev/null. The bench fails if any peer tried to send.
  */
 import { BatchLogRecordProcessor, LoggerProvider } from "@opentelemetry/sdk-logs"
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace"
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import * as Sentry from "@sentry/node"
 import { Effect, Layer } from "effect"
 import * as fs from "node:fs"
@@ -52,11 +52,11 @@ const dropRecords = {
   forceFlush: async () => {}
 }
 const loggerProvider = new LoggerProvider({
-  processors: [new BatchLogRecordProcessor({ exporter: dropRecords, scheduledDelayMillis: 30_000 })]
+  processors: [new BatchLogRecordProcessor(dropRecords, { scheduledDelayMillis: 30_000 })]
 })
 const otelLogger = loggerProvider.getLogger("bench")
-const tracerProvider = new TracerProvider({
-  spanProcessors: [new BatchSpanProcessor({ exporter: dropRecords as never, scheduledDelayMillis: 30_000 })]
+const tracerProvider = new BasicTracerProvider({
+  spanProcessors: [new BatchSpanProcessor(dropRecords as never, { scheduledDelayMillis: 30_000 })]
 })
 const tracer = tracerProvider.getTracer("bench")
 

@@ -85,12 +85,12 @@ const pushNs = () => {
 const otelNs = async () => {
   const provider = new LoggerProvider({
     processors: [
-      new BatchLogRecordProcessor({
-        exporter: { export: (_records, done) => done({ code: 0 }), shutdown: async () => {}, forceFlush: async () => {} },
-        maxQueueSize: 1_000,
+      new BatchLogRecordProcessor(
+        { export: (_records, done) => done({ code: 0 }), shutdown: async () => {} },
+        { maxQueueSize: 1_000,
         maxExportBatchSize: 50,
-        scheduledDelayMillis: 30_000
-      })
+        scheduledDelayMillis: 30_000 }
+      )
     ]
   })
   const logger = provider.getLogger("bench")
