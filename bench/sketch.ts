@@ -8,7 +8,6 @@ import { heap } from "./heap.js"
 import { DistinctCounter } from "../src/internal/DistinctCounter.js"
 import { QuantileSketch } from "../src/internal/QuantileSketch.js"
 
-
 const seeded = mulberry32
 const random = seeded(7)
 const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
@@ -23,7 +22,12 @@ const distributions: ReadonlyArray<readonly [string, () => number]> = [
 // Each section is a function, so nothing it allocated stays reachable from a stack slot of the next.
 const accuracy = () => {
   const n = 100_000
-  console.log(`Relative error against the exact quantiles of ${n.toLocaleString("en")} samples (α = 0.75 %):`)
+  const { relativeAccuracy, scale } = new QuantileSketch()
+  console.log(
+    `Relative error against the exact quantiles of ${n.toLocaleString("en")} samples (scale ${scale}, α = ${
+      (relativeAccuracy * 100).toFixed(2)
+    } %):`
+  )
   for (const [name, draw] of distributions) {
     const values = Array.from({ length: n }, draw)
     const sketch = new QuantileSketch()

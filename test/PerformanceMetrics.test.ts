@@ -632,7 +632,7 @@ describe("PerformanceMetrics", () => {
         }))
     }
 
-    it.scoped("exact at 128 samples of a metric, within 0.75 % of the exact quantile past them", () =>
+    it.scoped("exact at 128 samples of a metric, within 0.54 % (scale 6) of the exact quantile past them", () =>
       Effect.gen(function*() {
         const { metrics } = yield* start()
         // A spread the sketch's buckets cannot hold exactly: 128 distinct totals from 37 to 9,997 ms.
@@ -647,7 +647,7 @@ describe("PerformanceMetrics", () => {
         const past = yield* metrics.percentiles("ai.total")
         expect([past.count, past.min, past.max]).toEqual([200, all[0], all[199]])
         for (const [q, value] of [[0.5, past.p50], [0.95, past.p95], [0.99, past.p99]] as const) {
-          expect(Math.abs(value - exactQuantile(all, q)) / exactQuantile(all, q)).toBeLessThanOrEqual(0.0075 + 1e-12)
+          expect(Math.abs(value - exactQuantile(all, q)) / exactQuantile(all, q)).toBeLessThanOrEqual(0.005416)
         }
       }))
   })

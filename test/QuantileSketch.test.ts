@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Random } from "effect"
 import * as fc from "fast-check"
-import { QuantileSketch } from "../src/internal/QuantileSketch.js"
+import { defaultMaxBuckets, QuantileSketch } from "../src/internal/QuantileSketch.js"
 
 const n = 100_000
 
@@ -43,9 +43,12 @@ const exactQuantile = (sorted: ReadonlyArray<number>, q: number) => {
 
 const relativeError = (estimate: number, exact: number) => Math.abs(estimate - exact) / exact
 
+/** The error the default sketch promises: scale 6, (2^(1/64) − 1) / (2^(1/64) + 1) ≈ 0.54 %. */
+const alpha = new QuantileSketch().relativeAccuracy
+
 describe("QuantileSketch", () => {
   for (const [name, draw] of distributions) {
-    it.effect(`${name}: p50/p95/p99 within 1 % of the exact quantiles of 100k samples, in ≤ 4 KB`, () =>
+    it.effect(`${name}: p50/p95/p99 within 1 % of the exact quantiles of 100k samples, in ≤ 5 KB`, () =>
       Effect.gen(function*() {
         const values = yield* samples(name.length * 7919, draw)
         const sketch = new QuantileSketch()
@@ -56,10 +59,11 @@ describe("QuantileSketch", () => {
         }
         // The bound the sketch promises holds at every quantile the window covers.
         for (const q of [0.05, 0.25, 0.75, 0.9, 0.999]) {
-          expect(relativeError(sketch.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(0.0075 + 1e-12)
+          expect(relativeError(sketch.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(alpha + 1e-12)
         }
-        expect(sketch.byteSize).toBeLessThanOrEqual(4096)
-        expect(sketch.bucketCount).toBeLessThanOrEqual(768)
+        // 1,088 four-byte counts (17 octaves at scale 6) and the fixed overhead.
+        expect(sketch.byteSize).toBeLessThanOrEqual(5120)
+        expect(sketch.bucketCount).toBeLessThanOrEqual(defaultMaxBuckets)
         // count, min, max and mean are exact.
         expect(sketch.count).toBe(n)
         expect(sketch.min).toBe(sorted[0])
@@ -81,14 +85,14 @@ describe("QuantileSketch", () => {
       }
       // Values span e^20, more than the window: the lowest buckets collapse, the size stays put.
       expect(new Set(sizes).size).toBe(1)
-      expect(sketch.bucketCount).toBe(768)
-      expect(sketch.byteSize).toBeLessThanOrEqual(4096)
+      expect(sketch.bucketCount).toBe(defaultMaxBuckets)
+      expect(sketch.byteSize).toBeLessThanOrEqual(5120)
       const sorted = [...values].sort((a, b) => a - b)
       for (const q of [0.5, 0.95, 0.99]) {
-        expect(relativeError(sketch.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(0.0075)
+        expect(relativeError(sketch.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(alpha)
       }
       // Below the window, quantiles collapse into its lowest bucket: accuracy is given up only there.
-      expect(relativeError(sketch.quantile(0.01), exactQuantile(sorted, 0.01))).toBeGreaterThan(0.0075)
+      expect(relativeError(sketch.quantile(0.01), exactQuantile(sorted, 0.01))).toBeGreaterThan(alpha)
     }))
 
   it.effect("merging sketches of parts equals the sketch of the whole", () =>
@@ -116,12 +120,30 @@ describe("QuantileSketch", () => {
     const merged = low.copy().merge(high)
     expect(merged.bucketCount).toBeLessThanOrEqual(64)
     expect(merged.count).toBe(200)
-    expect(relativeError(merged.quantile(0.99), 1e6 + 99)).toBeLessThanOrEqual(0.0075)
+    expect(relativeError(merged.quantile(0.99), 1e6 + 99)).toBeLessThanOrEqual(alpha)
     expect(merged.min).toBe(0.001)
   })
 
-  it("refuses sketches of different accuracy", () => {
-    expect(() => new QuantileSketch({ relativeAccuracy: 0.01 }).merge(new QuantileSketch())).toThrow(RangeError)
+  it("refuses sketches of different scales; accuracies giving one scale merge", () => {
+    // 0.02 gives scale 5 (error 1.08 %), the default 1 % scale 6.
+    expect(new QuantileSketch({ relativeAccuracy: 0.02 }).scale).toBe(5)
+    expect(() => new QuantileSketch({ relativeAccuracy: 0.02 }).merge(new QuantileSketch())).toThrow(RangeError)
+    // 0.0075 and 0.01 both give scale 6: the same buckets.
+    const finer = new QuantileSketch({ relativeAccuracy: 0.0075, exactThreshold: 0 })
+    finer.add(42)
+    expect(new QuantileSketch().merge(finer).quantile(0.5)).toBe(finer.quantile(0.5))
+  })
+
+  it("the scale is the coarsest whose error (γ − 1)/(γ + 1) is within the requested accuracy", () => {
+    for (const [accuracy, scale] of [[0.01, 6], [0.0075, 6], [0.005, 7], [0.4, 0], [0.3, 1], [1e-6, 19]] as const) {
+      const sketch = new QuantileSketch({ relativeAccuracy: accuracy })
+      expect(sketch.scale).toBe(scale)
+      expect(sketch.relativeAccuracy).toBeLessThanOrEqual(accuracy)
+      const coarser = Math.pow(2, Math.pow(2, -(scale - 1)))
+      expect((coarser - 1) / (coarser + 1)).toBeGreaterThan(accuracy)
+    }
+    expect(new QuantileSketch().relativeAccuracy).toBeCloseTo(0.005415, 6)
+    expect(() => new QuantileSketch({ relativeAccuracy: 1e-9 })).toThrow(RangeError)
   })
 
   it("ignores negative, NaN and infinite values and keeps zeros", () => {
@@ -145,7 +167,7 @@ describe("QuantileSketch", () => {
     expect(sketch.remove(100)).toBe(true)
     expect(sketch.count).toBe(3)
     expect(sketch.sum).toBe(6)
-    expect(relativeError(sketch.quantile(1), 3)).toBeLessThanOrEqual(0.0075)
+    expect(relativeError(sketch.quantile(1), 3)).toBeLessThanOrEqual(alpha)
     expect(sketch.max).toBeLessThan(3.05)
     expect(sketch.remove(42)).toBe(false)
     for (const v of [1, 2, 3]) sketch.remove(v)
@@ -162,7 +184,7 @@ describe("QuantileSketch", () => {
           const sketch = new QuantileSketch({ maxBuckets: 4096 })
           for (const v of values) sketch.add(v)
           const sorted = [...values].sort((a, b) => a - b)
-          return relativeError(sketch.quantile(q), exactQuantile(sorted, q)) <= 0.0075 + 1e-12
+          return relativeError(sketch.quantile(q), exactQuantile(sorted, q)) <= alpha + 1e-12
         }
       ),
       { numRuns: 300 }
@@ -234,7 +256,7 @@ describe("QuantileSketch", () => {
             const sketch = new QuantileSketch({ exactThreshold: 0, maxBuckets: 4096 })
             for (const v of values) sketch.add(v)
             const sorted = [...values].sort((a, b) => a - b)
-            return !sketch.isExact && relativeError(sketch.quantile(q), exactQuantile(sorted, q)) <= 0.0075 + 1e-12
+            return !sketch.isExact && relativeError(sketch.quantile(q), exactQuantile(sorted, q)) <= alpha + 1e-12
           }
         ),
         { numRuns: 300 }
@@ -258,7 +280,7 @@ describe("QuantileSketch", () => {
         expect(sketch.count).toBe(129)
         expect([sketch.min, sketch.max]).toEqual([all[0], all[128]])
         for (const q of [0.5, 0.95, 0.99]) {
-          expect(relativeError(sketch.quantile(q), exactQuantile(all, q))).toBeLessThanOrEqual(0.0075 + 1e-12)
+          expect(relativeError(sketch.quantile(q), exactQuantile(all, q))).toBeLessThanOrEqual(alpha + 1e-12)
         }
         // Removing samples does not bring the values back: it stays bucketed.
         sketch.remove(values[128]!)
@@ -312,7 +334,7 @@ describe("QuantileSketch", () => {
       const sorted = [...Array.from({ length: 120 }, (_, i) => (i + 1) * 10), ...Array.from({ length: 100 }, (_, i) => i + 1)]
         .sort((x, y) => x - y)
       for (const q of [0.25, 0.5, 0.95]) {
-        expect(relativeError(big.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(0.0075 + 1e-12)
+        expect(relativeError(big.quantile(q), exactQuantile(sorted, q))).toBeLessThanOrEqual(alpha + 1e-12)
       }
       // An exact sketch merged into a bucketed one adds its values to the buckets.
       const bucketed = new QuantileSketch({ exactThreshold: 0 })

@@ -1,8 +1,9 @@
 /**
  * The bucketed half of `QuantileSketch`: counts of values in logarithmic buckets `(γ^(i-1), γ^i]` with
- * `γ = (1 + α) / (1 - α)`, plus a count of zeros, in a window of at most `maxBuckets` buckets — past it
- * the lowest buckets collapse into one. Every value read back is within relative error α of the values
- * its bucket holds.
+ * `γ = 2^(2^-scale)` — OpenTelemetry's base-2 exponential histogram buckets, our bucket `i` being OTLP's
+ * index `i - 1` at the same scale, so the export is lossless — plus a count of zeros, in a window of at
+ * most `maxBuckets` buckets: past it the lowest buckets collapse into one. Every value read back is within
+ * relative error `(γ - 1) / (γ + 1)` of the values its bucket holds.
  *
  * Mutable and synchronous, like the sketch that owns it (see there why).
  *
@@ -11,10 +12,42 @@
 
 const initialCapacity = 32
 
-/** Counts of values by logarithmic bucket. Two instances merge only when their accuracy is the same. */
+/** The scales OTLP allows: -10 (γ = 2^1024) to 20 (γ = 2^(2^-20)). */
+export const minScale = -10
+export const maxScale = 20
+
+/** The relative error of a value read back from a bucket at `scale`: `(γ - 1) / (γ + 1)`. */
+export const relativeErrorAt = (scale: number): number => {
+  const gamma = Math.pow(2, Math.pow(2, -scale))
+  return (gamma - 1) / (gamma + 1)
+}
+
+/**
+ * The coarsest scale whose relative error is within `relativeAccuracy` (0.01 → 6, error 0.54 %), or
+ * `undefined` when even scale 20 is not that accurate.
+ */
+export const scaleFor = (relativeAccuracy: number): number | undefined => {
+  for (let scale = minScale; scale <= maxScale; scale++) {
+    if (relativeErrorAt(scale) <= relativeAccuracy) return scale
+  }
+  return undefined
+}
+
+/** The buckets in OTLP's terms: bucket `offset + k` counts `bucketCounts[k]` values in `(γ^(offset+k), γ^(offset+k+1)]`. */
+export interface ExponentialBuckets {
+  readonly scale: number
+  readonly zeroCount: number
+  readonly offset: number
+  readonly bucketCounts: ReadonlyArray<number>
+}
+
+/** Counts of values by logarithmic bucket. Two instances merge only when their scale is the same. */
 export class LogBuckets {
   private readonly gamma: number
-  private readonly logGamma: number
+  /** `2^scale`: bucket boundaries are where `log2(value) · factor` is a whole number. */
+  private readonly factor: number
+  /** How close to a whole number `log2(value) · factor` may be before `Math.log2`'s rounding could matter. */
+  private readonly margin: number
   /** Counts of the buckets `offset … offset + counts.length - 1`; only `[minIndex, maxIndex]` are in use. */
   private counts: Uint32Array | Float64Array = new Uint32Array(0)
   private offset = 0
@@ -23,9 +56,11 @@ export class LogBuckets {
   /** Zeros, which no logarithmic bucket holds. */
   zeroCount = 0
 
-  constructor(relativeAccuracy: number, readonly maxBuckets: number) {
-    this.gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy)
-    this.logGamma = Math.log(this.gamma)
+  constructor(readonly scale: number, readonly maxBuckets: number) {
+    this.factor = Math.pow(2, scale)
+    this.gamma = Math.pow(2, 1 / this.factor)
+    // Math.log2 is within a few ulps of a result of magnitude ≤ 1075: an absolute error below 2^-40.
+    this.margin = this.factor * Math.pow(2, -40)
   }
 
   /** Buckets in use (non-empty or between non-empty ones). */
@@ -94,13 +129,45 @@ export class LogBuckets {
     return this.bucketCount === 0 ? 0 : this.representative(this.maxIndex)
   }
 
-  private indexOf(value: number): number {
-    return Math.ceil(Math.log(value) / this.logGamma)
+  /** The buckets in OTLP's terms (collapsed buckets are counted in the lowest index). */
+  exponential(): ExponentialBuckets {
+    const bucketCounts: Array<number> = []
+    for (let i = this.minIndex; i <= this.maxIndex; i++) bucketCounts.push(this.counts[i - this.offset]!)
+    return {
+      scale: this.scale,
+      zeroCount: this.zeroCount,
+      offset: bucketCounts.length === 0 ? 0 : this.minIndex - 1,
+      bucketCounts
+    }
   }
 
-  /** The value within α of every value in bucket `index`. */
+  /** The bucket `i` with `γ^(i-1) < value ≤ γ^i`, exact at the boundaries that are exact (powers of two). */
+  indexOf(value: number): number {
+    const scaled = Math.log2(value) * this.factor
+    const index = Math.ceil(scaled)
+    const distance = index - scaled
+    return distance > this.margin && distance < 1 - this.margin ? index : this.indexNearBoundary(value)
+  }
+
+  /**
+   * The bucket of a value whose logarithm is too close to a boundary to trust: `Math.log2` of a value
+   * just below 2^k can round to k. Splitting the value into 2^e · m with m in [1, 2) settles the
+   * exponent exactly; only the boundaries inside an octave, which are irrational, are left to `log2(m)`.
+   */
+  private indexNearBoundary(value: number): number {
+    let exponent = Math.floor(Math.log2(value))
+    if (Math.pow(2, exponent) > value) exponent -= 1
+    else if (Math.pow(2, exponent + 1) <= value) exponent += 1
+    const significand = value / Math.pow(2, exponent)
+    if (significand === 1) return Math.ceil(exponent * this.factor)
+    if (this.factor <= 1) return Math.floor(exponent * this.factor) + 1
+    const within = Math.ceil(Math.log2(significand) * this.factor)
+    return exponent * this.factor + (within < 1 ? 1 : within > this.factor ? this.factor : within)
+  }
+
+  /** The value within `(γ - 1) / (γ + 1)` of every value in bucket `index`. */
   private representative(index: number): number {
-    return (2 * Math.pow(this.gamma, index)) / (this.gamma + 1)
+    return (2 * Math.pow(2, index / this.factor)) / (this.gamma + 1)
   }
 
   private increment(index: number, weight: number): void {

@@ -1,6 +1,6 @@
 /**
- * A mergeable streaming quantile sketch in the manner of DDSketch (Masson, Rim & Lee, VLDB 2019), exact
- * while it holds few samples.
+ * A mergeable streaming quantile sketch in the manner of DDSketch (Masson, Rim & Lee, VLDB 2019) over
+ * OpenTelemetry's base-2 exponential histogram buckets, exact while it holds few samples.
  *
  * Quantiles follow one definition throughout, the "R-7" one (numpy's and Excel's default): with the `n`
  * samples sorted `x[0] ≤ … ≤ x[n-1]`, `h = (n − 1)·q` and `k = ⌊h⌋`, the q-quantile is
@@ -8,11 +8,13 @@
  *
  * - Up to `exactThreshold` samples (128 by default) the values themselves are kept and quantiles are
  *   exact: a p95 of a handful of calls must not sit below their mean.
- * - Past it, values fall into logarithmic buckets `(γ^(i-1), γ^i]` with `γ = (1 + α) / (1 - α)`, so the
- *   sample read back at any rank is within a relative error `α` of the true one, and so is the
- *   interpolation between two such ranks. Memory is bounded by `maxBuckets`: past it, the lowest
- *   buckets collapse into one, which costs accuracy only at the low quantiles of data spanning more
- *   than `γ^maxBuckets` (about five orders of magnitude with the defaults).
+ * - Past it, values fall into logarithmic buckets `(γ^(i-1), γ^i]` with `γ = 2^(2^-scale)`, the scale
+ *   being the coarsest whose error `(γ - 1) / (γ + 1)` is within the requested accuracy (scale 6 for
+ *   the default 1 %: γ = 2^(1/64), error 0.54 %). The sample read back at any rank is within that error
+ *   of the true one, and so is the interpolation between two such ranks. The buckets are OTLP's at that
+ *   scale (`exponentialBuckets`), so an export merges exactly in any OpenTelemetry backend. Memory is
+ *   bounded by `maxBuckets`: past it, the lowest buckets collapse into one, which costs accuracy only at
+ *   the low quantiles of data spanning more than `γ^maxBuckets` (2^17 ≈ 1.3·10^5 with the defaults).
  *
  * A sketch that has gone past the threshold stays a bucketed sketch (the values are not kept) until it is
  * emptied, even if `remove` brings it back under; merging is exact when both sides are exact and the
@@ -25,23 +27,28 @@
  * `Effect.sync` (see `PerformanceMetrics`), because copying the bucket array on every sample would cost
  * more than the sample is worth.
  */
-import { LogBuckets } from "./LogBuckets.js"
+import { type ExponentialBuckets, LogBuckets, relativeErrorAt, scaleFor } from "./LogBuckets.js"
 
-/** How a sketch is shaped. Two sketches merge only when their accuracy is the same. */
+export type { ExponentialBuckets } from "./LogBuckets.js"
+
+/** How a sketch is shaped. Two sketches merge only when their scale is the same. */
 export interface QuantileSketchOptions {
-  /** Relative accuracy α of every quantile; default 0.0075 (0.75 %). */
+  /** Relative accuracy every quantile is held to; default 0.01, giving scale 6 (0.54 %). */
   readonly relativeAccuracy?: number
-  /** Most buckets kept; default 768 (3 KiB of counts). */
+  /** Most buckets kept; default 1,088 (4.25 KiB of counts, 17 octaves at scale 6). */
   readonly maxBuckets?: number
   /** Samples kept as they are, with exact quantiles, before switching to buckets; default 128 (1 KiB). */
   readonly exactThreshold?: number
 }
 
-/** The default relative accuracy: 0.75 %, inside the 1 % the percentiles promise. */
-export const defaultRelativeAccuracy = 0.0075
+/** The default relative accuracy, the 1 % the percentiles promise: scale 6, whose error is 0.54 %. */
+export const defaultRelativeAccuracy = 0.01
 
-/** The default bucket bound: 768 four-byte counts, 3 KiB, covering values across a ratio of ~10^5. */
-export const defaultMaxBuckets = 768
+/**
+ * The default bucket bound: 1,088 four-byte counts, 4.25 KiB, covering 17 octaves at scale 6 — values
+ * across a ratio of 2^17 ≈ 1.3·10^5.
+ */
+export const defaultMaxBuckets = 1_088
 
 /** The default exact threshold: 128 samples of 8 bytes, 1 KiB, less than the buckets it postpones. */
 export const defaultExactThreshold = 128
@@ -60,7 +67,10 @@ const fixedOverheadBytes = 480
 
 /** A DDSketch-style quantile sketch over non-negative values. */
 export class QuantileSketch {
+  /** The relative error every quantile read from buckets is within: `(γ - 1) / (γ + 1)` at `scale`. */
   readonly relativeAccuracy: number
+  /** The OTLP exponential-histogram scale of the buckets: `γ = 2^(2^-scale)`. */
+  readonly scale: number
   readonly maxBuckets: number
   readonly exactThreshold: number
   /** The buckets values go into once past `exactThreshold`. */
@@ -80,17 +90,21 @@ export class QuantileSketch {
     const alpha = options.relativeAccuracy ?? defaultRelativeAccuracy
     const maxBuckets = options.maxBuckets ?? defaultMaxBuckets
     const exactThreshold = options.exactThreshold ?? defaultExactThreshold
-    if (!(alpha > 0 && alpha < 1)) throw new RangeError(`relativeAccuracy must be in (0, 1), got ${alpha}`)
+    const scale = alpha > 0 && alpha < 1 ? scaleFor(alpha) : undefined
+    if (scale === undefined) {
+      throw new RangeError(`relativeAccuracy must be in [${relativeErrorAt(20)}, 1), got ${alpha}`)
+    }
     if (!(Number.isInteger(maxBuckets) && maxBuckets >= 2)) {
       throw new RangeError(`maxBuckets must be an integer ≥ 2, got ${maxBuckets}`)
     }
     if (!(Number.isInteger(exactThreshold) && exactThreshold >= 0)) {
       throw new RangeError(`exactThreshold must be an integer ≥ 0, got ${exactThreshold}`)
     }
-    this.relativeAccuracy = alpha
+    this.scale = scale
+    this.relativeAccuracy = relativeErrorAt(scale)
     this.maxBuckets = maxBuckets
     this.exactThreshold = exactThreshold
-    this.buckets = new LogBuckets(alpha, maxBuckets)
+    this.buckets = new LogBuckets(scale, maxBuckets)
   }
 
   /** Number of values added (minus those removed). */
@@ -131,6 +145,18 @@ export class QuantileSketch {
   /** Approximate bytes held: the allocated counts or exact values plus the fixed object overhead. */
   get byteSize(): number {
     return this.buckets.byteLength + (this.values?.byteLength ?? 0) + fixedOverheadBytes
+  }
+
+  /**
+   * The counts as an OTLP base-2 exponential histogram at `scale` (exact values bucketed on the fly);
+   * values below the `maxBuckets` window are counted in its lowest bucket.
+   */
+  exponentialBuckets(): ExponentialBuckets {
+    const values = this.values
+    if (values === undefined) return this.buckets.exponential()
+    const buckets = new LogBuckets(this.scale, this.maxBuckets)
+    for (let i = 0; i < this.total; i++) buckets.add(values[i]!, 1)
+    return buckets.exponential()
   }
 
   /** Adds a value `weight` times; returns `false` (and changes nothing) for a negative or non-finite value. */
@@ -260,12 +286,12 @@ export class QuantileSketch {
   }
 
   /**
-   * Adds every value of `other` (same relative accuracy required) to this sketch. The result stays
+   * Adds every value of `other` (same scale required) to this sketch. The result stays
    * exact when both are and their samples together are at most this sketch's `exactThreshold`.
    */
   merge(other: QuantileSketch): this {
-    if (other.relativeAccuracy !== this.relativeAccuracy) {
-      throw new RangeError("cannot merge sketches of different relative accuracy")
+    if (other.scale !== this.scale) {
+      throw new RangeError(`cannot merge sketches of different scales (${other.scale} into ${this.scale})`)
     }
     if (other.total === 0) return this
     const otherValues = other.values
@@ -304,7 +330,7 @@ export class QuantileSketch {
   private reset(): void {
     this.values = noValues
     this.valuesSorted = true
-    this.buckets = new LogBuckets(this.relativeAccuracy, this.maxBuckets)
+    this.buckets = new LogBuckets(this.scale, this.maxBuckets)
     this.total = 0
     this.sumOfValues = 0
     this.minValue = Number.POSITIVE_INFINITY

@@ -131,6 +131,14 @@ export const TimingEvent = Schema.Struct({
 }).annotations({ identifier: "TimingEvent" })
 export type TimingEvent = typeof TimingEvent.Type
 
+/** A duration measured outside `timed` (a span), recorded as `timed` records it but without tracking an event. */
+export interface TimingSample {
+  readonly name: string
+  readonly durationMs: number
+  readonly outcome: TimingOutcome
+  readonly attributes?: MetricAttributes
+}
+
 /** Where a measure starts and (optionally) ends; without `end` it ends now. */
 export const MeasureRange = Schema.Struct({
   start: MetricName,
@@ -211,7 +219,7 @@ export {
 
 /**
  * A metric's distribution: exact count, min, max, mean; p50/p95/p99 by linear interpolation between
- * ranks (R-7), exact up to 128 samples and within the sketch's 0.75 % beyond.
+ * ranks (R-7), exact up to 128 samples and within 1 % beyond (0.54 % at the default scale 6).
  */
 export const Percentiles = Schema.Struct({
   count: Schema.Number,
@@ -224,9 +232,18 @@ export const Percentiles = Schema.Struct({
 }).annotations({ identifier: "Percentiles" })
 export type Percentiles = typeof Percentiles.Type
 
-/** One metric's name and distribution, as `timings` lists them. */
+/**
+ * The dimensions of a series, e.g. `{ provider: "anthropic", model: "claude-sonnet" }`: the attributes
+ * of its samples named by the `dimensions` option, as strings.
+ */
+export const MetricDimensions = Schema.Record({ key: Schema.String, value: Schema.String })
+  .annotations({ identifier: "MetricDimensions" })
+export type MetricDimensions = typeof MetricDimensions.Type
+
+/** One series' name, dimensions (absent for a metric's series of every sample) and distribution, as `timings` lists them. */
 export const MetricPercentiles = Schema.Struct({
   name: Schema.String,
+  dimensions: optional(MetricDimensions),
   ...Percentiles.fields
 }).annotations({ identifier: "MetricPercentiles" })
 export type MetricPercentiles = typeof MetricPercentiles.Type
@@ -269,7 +286,15 @@ export const PerformanceSummary = Schema.Struct({
   ai: AIOperationTotals,
   /** The latest resource snapshot, if one was taken. */
   resources: optional(ResourceSnapshot),
-  /** Samples not kept because `maxMetrics` distinct names were already held. */
+  /**
+   * The series of samples carrying dimensions (option `dimensions`), ordered by name then dimensions;
+   * absent when none did. `metrics` keeps every sample of a name whatever its dimensions.
+   */
+  series: optional(Schema.Array(MetricPercentiles)),
+  /**
+   * Samples not kept: of a name past `maxMetrics`, of a series past `maxSeries` (still kept under its
+   * name), or invalid in `recordTimings`.
+   */
   droppedSamples: Schema.Number,
   /** Which areas are recorded: a switched-off one shows `false` here and nothing above. */
   tracking: PerformanceTracking

@@ -199,7 +199,7 @@ export const ProviderStats = Schema.Struct({
   /** successes / requests. */
   successRate: Schema.Number,
   averageResponseMs: Schema.Number,
-  /** 95th percentile of response time, interpolated between ranks: exact up to 128 requests, within 0.75 % beyond. */
+  /** 95th percentile of response time, interpolated between ranks: exact up to 128 requests, within 1 % (0.54 %) beyond. */
   p95ResponseMs: Schema.Number,
   promptTokens: Schema.Number,
   completionTokens: Schema.Number,
@@ -220,7 +220,7 @@ export const SuggestionStats = Schema.Struct({
   acceptanceRate: Schema.Number,
   /**
    * Median time from shown to accepted or dismissed, in milliseconds (exact up to 128 answers, within
-   * 0.75 % beyond); absent when none was.
+   * 1 % (0.54 %) beyond); absent when none was.
    */
   medianTimeToInteractMs: optional(Schema.Number)
 }).annotations({ identifier: "SuggestionStats" })

@@ -1,9 +1,11 @@
 /**
  * Performance metrics: AI operation timing, a combinator that times any effect, marks and measures,
  * Core Web Vitals, resource snapshots, and percentiles — exact for small samples, from a bounded,
- * mergeable quantile sketch beyond. Every record also flows through the `EventSink` as a
- * `performance.*` event. Web vitals and resource snapshots can be switched off.
+ * mergeable quantile sketch beyond, per metric and per set of dimensions (`provider`, `model`). Every
+ * record also flows through the `EventSink` as a `performance.*` event; `snapshot` gives it all as OTLP
+ * metrics. Web vitals and resource snapshots can be switched off.
  */
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -20,10 +22,13 @@ import {
   type PerformanceSummary,
   type PerformanceTracking,
   type ResourceSnapshot,
+  type TimingSample,
   type WebVital,
   type WebVitalReport
 } from "../schemas/PerformanceEvents.js"
+import type { Metric } from "../transports/otlp/Model.js"
 import { EventSink } from "./EventSink.js"
+import { makeDimensionReader } from "./performance/dimensions.js"
 import {
   decodePerformanceOptions,
   PerformanceMetricsOptionsError,
@@ -32,6 +37,7 @@ import {
 import { nameMatcher } from "./performance/patterns.js"
 import { PerformanceState } from "./performance/PerformanceState.js"
 import { globalResourceSources, makeResourceProbe } from "./performance/resources.js"
+import { otlpMetrics } from "./performance/otlpMetrics.js"
 import { makeRecords } from "./performance/records.js"
 import { makeTiming } from "./performance/timing.js"
 import { invalidMetric } from "./performance/validation.js"
@@ -51,12 +57,15 @@ export const make = (
   Effect.gen(function*() {
     const settings = yield* decodePerformanceOptions(options)
     const { track, trackQuietly } = eventRecorder(yield* EventSink, invalidMetric, "performance event")
+    const dimensions = makeDimensionReader(settings.dimensions)
     const state = new PerformanceState({
       sketch: { relativeAccuracy: settings.relativeAccuracy, maxBuckets: settings.maxBuckets },
       maxMetrics: settings.maxMetrics,
+      maxSeries: settings.maxSeries,
       maxMarks: settings.maxMarks,
-      maxWebVitalInstances: settings.maxWebVitalInstances
-    })
+      maxWebVitalInstances: settings.maxWebVitalInstances,
+      dimensions
+    }, yield* Clock.currentTimeNanos)
     const tracking: PerformanceTracking = { webVitals: settings.trackWebVitals, resources: settings.trackResources }
     // Switched off, no probe is made: no event-loop monitor runs and no runtime API is touched.
     const readResources = tracking.resources
@@ -65,6 +74,7 @@ export const make = (
 
     const { recordWebVital, snapshotResources, trackAIOperation } = makeRecords({
       state,
+      dimensions,
       track,
       trackQuietly,
       tracking,
@@ -76,20 +86,21 @@ export const make = (
     }
 
     return {
-      ...makeTiming({ state, track, trackQuietly }),
+      ...makeTiming({ state, dimensions, track, trackQuietly }),
       trackAIOperation,
       recordWebVital,
       snapshotResources,
-      percentiles: (name: string) =>
+      percentiles: (name: string, dimensions?: Readonly<Record<string, string>>) =>
         Effect.suspend(() => {
-          const found = state.percentiles(name)
+          const found = state.percentiles(name, dimensions)
           return found === undefined ? Effect.fail(new MetricNotFoundError({ metric: name })) : Effect.succeed(found)
         }),
       timings: (pattern?: string | RegExp) =>
         Effect.flatMap(nameMatcher(pattern), (matches) => Effect.sync(() => state.matching(matches))),
       getSummary: Effect.sync((): PerformanceSummary => ({ ...state.summary(), tracking })),
-      clear: Effect.sync(() => state.clear()),
-      reset: Effect.sync(() => state.reset()),
+      snapshot: Effect.map(Clock.currentTimeNanos, (now) => otlpMetrics(state, now)),
+      clear: Effect.map(Clock.currentTimeNanos, (now) => state.clear(now)),
+      reset: Effect.map(Clock.currentTimeNanos, (now) => state.reset(now)),
       tracking
     }
   })
@@ -118,8 +129,9 @@ export class PerformanceMetrics extends Context.Tag("effect-telemetry/Performanc
   PerformanceMetrics.Service
 >() {
   /**
-   * The service over the `EventSink` in context; defaults: percentiles within 0.75 %, 256 metrics, 1,000
-   * marks, web vitals and resource snapshots on, no snapshot schedule.
+   * The service over the `EventSink` in context; defaults: percentiles within 1 % (0.54 %), 256 metrics,
+   * series by `provider` and `model` (256 at most), 1,000 marks, web vitals and resource snapshots on, no
+   * snapshot schedule.
    *
    * @since 0.2.0
    * @category layers
@@ -199,6 +211,12 @@ export declare namespace PerformanceMetrics {
       name: string,
       attributes?: MetricAttributes
     ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    /**
+     * Records durations measured elsewhere (spans) as `timed` records its runs — same series, outcomes
+     * and dimensions — without tracking events. An invalid sample (bad name or attributes, negative or
+     * non-finite duration, unknown outcome) is skipped and counted in `droppedSamples`; never fails.
+     */
+    readonly recordTimings: (samples: Iterable<TimingSample>) => Effect.Effect<void>
     /** Sets a mark at the current `Clock` time (replacing a mark of the same name). */
     readonly mark: (name: string) => Effect.Effect<void, InvalidMetricError>
     /**
@@ -219,19 +237,31 @@ export declare namespace PerformanceMetrics {
     /** Reads memory, event-loop and connection figures now, keeps them and tracks `performance.resource`. */
     readonly snapshotResources: Effect.Effect<ResourceSnapshot>
     /**
-     * The distribution of a metric: exact count/min/max/mean; p50/p95/p99 interpolated between ranks,
-     * exact up to 128 samples and within 0.75 % beyond.
+     * The distribution of a metric — or, given `dimensions` (e.g. `{ provider: "anthropic" }`), of its
+     * series of exactly those: exact count/min/max/mean; p50/p95/p99 interpolated between ranks, exact up
+     * to 128 samples and within 1 % beyond (0.54 % by default).
      */
-    readonly percentiles: (name: string) => Effect.Effect<Percentiles, MetricNotFoundError>
+    readonly percentiles: (
+      name: string,
+      dimensions?: Readonly<Record<string, string>>
+    ) => Effect.Effect<Percentiles, MetricNotFoundError>
     /**
      * The metrics whose names match `pattern` — a glob (`ai.*`, `*` any run, `?` one character, whole
      * name) or a `RegExp` (tested as given) — with their percentiles, ordered by name; default every metric.
+     * Each name's series of every sample comes first, then its series with `dimensions`.
      */
     readonly timings: (
       pattern?: string | RegExp
     ) => Effect.Effect<ReadonlyArray<MetricPercentiles>, InvalidMetricError>
     /** Every metric's percentiles, the latest web vitals, timing outcomes, AI totals, resources and switches. */
     readonly getSummary: Effect.Effect<PerformanceSummary>
+    /**
+     * Everything held as OTLP metrics, cumulative since the service was built or last cleared: one
+     * exponential histogram per metric name (a point per series), `effect_telemetry.timing.count`,
+     * `gen_ai.client.operation.duration` / `gen_ai.client.token.usage`, `web_vital.<name>.latest`
+     * gauges and `effect_telemetry.performance.dropped_samples`.
+     */
+    readonly snapshot: Effect.Effect<ReadonlyArray<Metric>>
     /**
      * Forgets what was recorded — metrics, timing outcomes, web vitals, AI totals, the latest resource
      * snapshot, dropped samples — and keeps the marks. Tracks nothing; events already tracked stay tracked.
@@ -242,6 +272,22 @@ export declare namespace PerformanceMetrics {
     /** Which areas record (options `trackWebVitals`, `trackResources`); settled when the service is built. */
     readonly tracking: PerformanceTracking
   }
+
+  /**
+   * A duration measured outside `timed` (a span), as `recordTimings` takes it.
+   *
+   * @since 0.3.0
+   * @category models
+   */
+  export type TimingSample = import("../schemas/PerformanceEvents.js").TimingSample
+
+  /**
+   * One OTLP metric of `snapshot`.
+   *
+   * @since 0.3.0
+   * @category models
+   */
+  export type Metric = import("../transports/otlp/Model.js").Metric
 
   /**
    * Options of `make` / `layer`; every field has a default (see each field).

@@ -1,12 +1,12 @@
 /**
- * The aggregates `PerformanceMetrics` keeps: one quantile sketch per metric name, timing outcomes,
- * marks, web vitals (with their instances by id) and AI totals.
+ * The aggregates `PerformanceMetrics` keeps: the series of each metric name (see `series`), timing
+ * outcomes, marks, web vitals (with their instances by id), AI totals and the GenAI series.
  *
  * It is one small mutable structure touched only from the service's effects, each access synchronous
  * (so atomic on the single JavaScript thread), because `timed` runs on the host's hot path and a sketch is a
- * mutable array of counts: putting it in a `Ref` would mean copying 3 KiB per sample.
+ * mutable array of counts: putting it in a `Ref` would mean copying 4 KiB per sample.
  */
-import { QuantileSketch, type QuantileSketchOptions } from "../../internal/QuantileSketch.js"
+import type { QuantileSketchOptions } from "../../internal/QuantileSketch.js"
 import type {
   AIOperation,
   AIOperationTotals,
@@ -18,28 +18,26 @@ import type {
   TimingOutcomes,
   WebVital
 } from "../../schemas/PerformanceEvents.js"
+import type { DimensionReader, SeriesDimensions } from "./dimensions.js"
+import { GenAiMetrics } from "./genAi.js"
+import { listed, MetricSeries, percentilesOf } from "./series.js"
+
+export { percentilesOf } from "./series.js"
 
 /** The limits of what is held. */
 export interface PerformanceLimits {
   readonly sketch: QuantileSketchOptions
   /** Distinct metric names kept; samples of further names are counted in `droppedSamples`. */
   readonly maxMetrics: number
+  /** Series with dimensions kept (and GenAI attribute sets); a sample past them is counted dropped. */
+  readonly maxSeries: number
   /** Marks kept; setting one more forgets the oldest. */
   readonly maxMarks: number
   /** Web-vital instances remembered by id for de-duplication; the oldest is forgotten first. */
   readonly maxWebVitalInstances: number
+  /** Reads a sample's dimensions. */
+  readonly dimensions: DimensionReader
 }
-
-/** The distribution of a sketch as `Percentiles`. */
-export const percentilesOf = (sketch: QuantileSketch): Percentiles => ({
-  count: sketch.count,
-  min: sketch.min,
-  max: sketch.max,
-  mean: sketch.mean,
-  p50: sketch.quantile(0.5),
-  p95: sketch.quantile(0.95),
-  p99: sketch.quantile(0.99)
-})
 
 /** The name of the metric holding a web vital's values, e.g. `web_vital.LCP`. */
 export const webVitalMetric = (name: string): string => `web_vital.${name}`
@@ -53,56 +51,85 @@ export const aiMetric = {
 } as const
 
 export class PerformanceState {
-  private readonly metrics = new Map<string, QuantileSketch>()
-  private readonly timings = new Map<string, { success: number; failure: number; interrupted: number }>()
+  private readonly metrics = new Map<string, MetricSeries>()
   private readonly marks = new Map<string, number>()
   private readonly vitals = new Map<string, WebVital>()
   private readonly vitalInstances = new Map<string, number>()
   private ai = { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 }
   private resources: ResourceSnapshot | undefined = undefined
   private droppedSamples = 0
+  private dimensionedSeries = 0
+  readonly genAi: GenAiMetrics
 
-  constructor(private readonly limits: PerformanceLimits) {}
+  constructor(private readonly limits: PerformanceLimits, private started: bigint) {
+    this.genAi = new GenAiMetrics(limits.sketch, limits.maxSeries)
+  }
 
-  /** The sketch of a metric, created on first use unless `maxMetrics` are held already. */
-  private sketch(name: string): QuantileSketch | undefined {
-    let sketch = this.metrics.get(name)
-    if (sketch === undefined && this.metrics.size < this.limits.maxMetrics) {
-      sketch = new QuantileSketch(this.limits.sketch)
-      this.metrics.set(name, sketch)
+  /** When the aggregates began: the service was built or last cleared (nanoseconds by `Clock`). */
+  get startedAt(): bigint {
+    return this.started
+  }
+
+  /** Samples not kept. */
+  get dropped(): number {
+    return this.droppedSamples
+  }
+
+  /** The series of a metric name, created on first use unless `maxMetrics` are held already. */
+  private entry(name: string): MetricSeries | undefined {
+    let entry = this.metrics.get(name)
+    if (entry === undefined && this.metrics.size < this.limits.maxMetrics) {
+      entry = new MetricSeries(name, this.limits.sketch)
+      this.metrics.set(name, entry)
     }
-    return sketch
+    return entry
+  }
+
+  /** Adds a sample to a metric (and its series of `dimensions`); `undefined` when the name found no room. */
+  private add(
+    name: string,
+    value: number,
+    outcome: TimingOutcome | undefined,
+    dimensions: SeriesDimensions | undefined
+  ): MetricSeries | undefined {
+    const entry = this.entry(name)
+    if (entry === undefined) {
+      this.droppedSamples++
+      return undefined
+    }
+    const before = entry.dimensionedCount
+    if (!entry.add(value, outcome, dimensions, this.dimensionedSeries < this.limits.maxSeries)) this.droppedSamples++
+    this.dimensionedSeries += entry.dimensionedCount - before
+    return entry
   }
 
   /** Adds a sample to a metric. */
-  observe(name: string, value: number): void {
-    const sketch = this.sketch(name)
-    if (sketch === undefined) this.droppedSamples++
-    else sketch.add(value)
+  observe(name: string, value: number, dimensions?: SeriesDimensions): void {
+    this.add(name, value, undefined, dimensions)
   }
 
-  /** Adds a `timed` run: its duration to the metric, its outcome to the counts. */
-  recordTiming(name: string, durationMs: number, outcome: TimingOutcome): void {
-    this.observe(name, durationMs)
-    let outcomes = this.timings.get(name)
-    if (outcomes === undefined) {
-      if (!this.metrics.has(name)) return
-      outcomes = { success: 0, failure: 0, interrupted: 0 }
-      this.timings.set(name, outcomes)
-    }
-    outcomes[outcome]++
+  /** Adds a timed run: its duration to the metric, its outcome to the counts. */
+  recordTiming(name: string, durationMs: number, outcome: TimingOutcome, dimensions?: SeriesDimensions): void {
+    const entry = this.add(name, durationMs, outcome, dimensions)
+    if (entry !== undefined) entry.timed = true
   }
 
-  recordAIOperation(op: AIOperation): void {
+  /** Counts a sample refused before recording (`recordTimings`). */
+  drop(): void {
+    this.droppedSamples++
+  }
+
+  recordAIOperation(op: AIOperation, dimensions: SeriesDimensions | undefined): void {
     this.ai.operations++
     if (op.success === false) this.ai.failures++
     this.ai.totalMs += op.totalMs
     this.ai.promptTokens += op.promptTokens ?? 0
     this.ai.completionTokens += op.completionTokens ?? 0
-    this.observe(aiMetric.total, op.totalMs)
-    if (op.contextGatheringMs !== undefined) this.observe(aiMetric.contextGathering, op.contextGatheringMs)
-    if (op.compressionMs !== undefined) this.observe(aiMetric.compression, op.compressionMs)
-    if (op.apiCallMs !== undefined) this.observe(aiMetric.apiCall, op.apiCallMs)
+    this.observe(aiMetric.total, op.totalMs, dimensions)
+    if (op.contextGatheringMs !== undefined) this.observe(aiMetric.contextGathering, op.contextGatheringMs, dimensions)
+    if (op.compressionMs !== undefined) this.observe(aiMetric.compression, op.compressionMs, dimensions)
+    if (op.apiCallMs !== undefined) this.observe(aiMetric.apiCall, op.apiCallMs, dimensions)
+    if (!this.genAi.add(op)) this.droppedSamples++
   }
 
   setMark(name: string, atMs: number): void {
@@ -151,25 +178,45 @@ export class PerformanceState {
     this.resources = snapshot
   }
 
-  percentiles(name: string): Percentiles | undefined {
-    const sketch = this.metrics.get(name)
-    return sketch === undefined || sketch.count === 0 ? undefined : percentilesOf(sketch)
+  /** The distribution of a metric, or of its series of exactly `dimensions`. */
+  percentiles(name: string, dimensions?: Readonly<Record<string, string>>): Percentiles | undefined {
+    const key = dimensions === undefined ? "" : this.limits.dimensions.keyOf(dimensions)
+    const series = key === undefined ? undefined : this.metrics.get(name)?.get(key)
+    return series === undefined || series.sketch.count === 0 ? undefined : percentilesOf(series.sketch)
   }
 
-  /** The metrics with samples whose names pass `matches`, ordered by name (UTF-16 code units, as `sort`). */
+  /**
+   * The series with samples whose names pass `matches`, ordered by name (UTF-16 code units, as `sort`):
+   * each name's series of every sample, then its series with dimensions.
+   */
   matching(matches: (name: string) => boolean): Array<MetricPercentiles> {
     const names: Array<string> = []
-    for (const [name, sketch] of this.metrics) if (sketch.count > 0 && matches(name)) names.push(name)
-    return names.sort().map((name) => ({ name, ...percentilesOf(this.metrics.get(name)!) }))
+    for (const [name, entry] of this.metrics) if (entry.all.sketch.count > 0 && matches(name)) names.push(name)
+    return names.sort().flatMap((name) => {
+      const entry = this.metrics.get(name)!
+      return [entry.all, ...entry.dimensioned()].filter((series) => series.sketch.count > 0).map(listed)
+    })
+  }
+
+  /** Every metric name's series. */
+  entries(): IterableIterator<MetricSeries> {
+    return this.metrics.values()
+  }
+
+  /** The latest report of each web vital. */
+  webVitals(): IterableIterator<WebVital> {
+    return this.vitals.values()
   }
 
   /**
    * Forgets what was recorded: every metric, timing outcome, web vital (and the instance ids kept for
    * de-duplication), the AI totals, the latest resource snapshot and the dropped-sample count. Marks stay.
    */
-  clear(): void {
+  clear(at: bigint): void {
+    this.started = at
     this.metrics.clear()
-    this.timings.clear()
+    this.dimensionedSeries = 0
+    this.genAi.clear()
     this.vitals.clear()
     this.vitalInstances.clear()
     this.ai = { operations: 0, failures: 0, totalMs: 0, promptTokens: 0, completionTokens: 0 }
@@ -178,20 +225,26 @@ export class PerformanceState {
   }
 
   /** `clear`, and the marks too: as newly built. */
-  reset(): void {
-    this.clear()
+  reset(at: bigint): void {
+    this.clear(at)
     this.marks.clear()
   }
 
   summary(): Omit<PerformanceSummary, "tracking"> {
     const metrics: Record<string, Percentiles> = {}
-    for (const [name, sketch] of this.metrics) if (sketch.count > 0) metrics[name] = percentilesOf(sketch)
     const timings: Record<string, TimingOutcomes> = {}
-    for (const [name, outcomes] of this.timings) timings[name] = { ...outcomes }
+    const series: Array<MetricPercentiles> = []
+    for (const [name, entry] of this.metrics) {
+      if (entry.all.sketch.count > 0) metrics[name] = percentilesOf(entry.all.sketch)
+      if (entry.timed) timings[name] = { ...entry.all.outcomes }
+      for (const one of entry.dimensioned()) if (one.sketch.count > 0) series.push(listed(one))
+    }
     const webVitals: Record<string, WebVital> = {}
     for (const [name, vital] of this.vitals) webVitals[name] = vital
     const ai: AIOperationTotals = { ...this.ai }
+    series.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const base = { metrics, timings, webVitals, ai, droppedSamples: this.droppedSamples }
-    return this.resources === undefined ? base : { ...base, resources: this.resources }
+    const withSeries = series.length === 0 ? base : { ...base, series }
+    return this.resources === undefined ? withSeries : { ...withSeries, resources: this.resources }
   }
 }

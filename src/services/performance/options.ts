@@ -7,6 +7,7 @@ import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { decodeOptions, OptionsError } from "../../internal/decode.js"
 import { PositiveDuration } from "../../internal/DurationOption.js"
+import { maxScale, relativeErrorAt } from "../../internal/LogBuckets.js"
 import { defaultMaxBuckets, defaultRelativeAccuracy } from "../../internal/QuantileSketch.js"
 import type { ResourceSources } from "./resources.js"
 
@@ -17,12 +18,27 @@ import type { ResourceSources } from "./resources.js"
  * @category models
  */
 export interface PerformanceMetricsOptions {
-  /** Relative accuracy of percentiles, between 0 and 0.5; default 0.0075. */
+  /**
+   * Relative accuracy of percentiles, between 0 and 0.5; default 0.01. The buckets are OTLP's base-2
+   * exponential ones at the coarsest scale within it: 0.01 (and anything down to 0.00542) gives scale 6,
+   * whose error is 0.54 %.
+   */
   readonly relativeAccuracy?: number
-  /** Buckets per metric sketch, ≥ 2; default 768 (≈ 3.6 KB per metric). */
+  /** Buckets per series sketch, ≥ 2; default 1,088 (17 octaves at scale 6, ≤ 4.8 KB per series). */
   readonly maxBuckets?: number
   /** Distinct metric names held; default 256. Samples of further names are only counted. */
   readonly maxMetrics?: number
+  /**
+   * Attribute keys that split a metric into series (`timed` attributes, an AI operation's `provider` and
+   * `model`); default `["provider", "model"]`. A sample carrying some goes to the series of those values
+   * as well as to its name's series of every sample.
+   */
+  readonly dimensions?: ReadonlyArray<string>
+  /**
+   * Series with dimensions held across all names (and GenAI attribute sets); default 256. A sample of a
+   * further series is kept under its name only, and counted in `droppedSamples`.
+   */
+  readonly maxSeries?: number
   /** Marks held; default 1,000, the least recently set forgotten first. */
   readonly maxMarks?: number
   /** Web-vital instance ids remembered for de-duplication; default 1,000. */
@@ -69,13 +85,22 @@ const ResourceSourcesSchema = Schema.declare(
 const Options = Schema.Struct({
   relativeAccuracy: Schema.optionalWith(
     Schema.Number.pipe(
-      Schema.greaterThan(0, { message: () => "must be between 0 and 0.5" }),
-      Schema.lessThan(0.5, { message: () => "must be between 0 and 0.5" })
+      // The finest OTLP scale, 20, is within 3.3e-7: nothing finer can be held.
+      Schema.greaterThanOrEqualTo(relativeErrorAt(maxScale), { message: () => "must be between 3.4e-7 and 0.5" }),
+      Schema.lessThan(0.5, { message: () => "must be between 3.4e-7 and 0.5" })
     ),
     { default: () => defaultRelativeAccuracy }
   ),
   maxBuckets: count(2, defaultMaxBuckets),
   maxMetrics: count(1, 256),
+  dimensions: Schema.optionalWith(
+    Schema.Array(Schema.String.pipe(
+      Schema.minLength(1, { message: () => "must not hold an empty key" }),
+      Schema.maxLength(128, { message: () => "must not hold a key longer than 128 characters" })
+    )).pipe(Schema.maxItems(16, { message: () => "must hold at most 16 keys" })),
+    { default: () => ["provider", "model"] }
+  ),
+  maxSeries: count(1, 256),
   maxMarks: count(1, 1_000),
   maxWebVitalInstances: count(1, 1_000),
   resourceInterval: Schema.optionalWith(PositiveDuration, { exact: true }),

@@ -15,6 +15,7 @@ import {
   type WebVital,
   WebVitalReport
 } from "../../schemas/PerformanceEvents.js"
+import type { DimensionReader } from "./dimensions.js"
 import type { PerformanceState } from "./PerformanceState.js"
 import { fastAIOperation } from "./fastChecks.js"
 import { metricDecoders } from "./validation.js"
@@ -27,6 +28,15 @@ const decodeOperation = (input: unknown): Either.Either<AIOperation, InvalidMetr
 }
 const decodeReport = metricDecoders.effect(WebVitalReport)
 
+/** What an operation's dimensions are read from: its attributes, with its `provider` and `model` fields over them. */
+const dimensionSource = (op: AIOperation): AIOperation["attributes"] => {
+  if (op.provider === undefined && op.model === undefined) return op.attributes
+  const source: Record<string, string | number | boolean> = { ...op.attributes }
+  if (op.provider !== undefined) source.provider = op.provider
+  if (op.model !== undefined) source.model = op.model
+  return source
+}
+
 /** A report with its rating settled: the given one, or Google's from the thresholds. */
 const rateReport = (input: WebVitalReport) =>
   Effect.map(decodeReport(input), (report): WebVital => ({
@@ -35,8 +45,9 @@ const rateReport = (input: WebVitalReport) =>
   }))
 
 /** `trackAIOperation`, `recordWebVital` and `snapshotResources` over the service's state. */
-export const makeRecords = ({ readResources, state, track, trackQuietly, tracking }: {
+export const makeRecords = ({ dimensions, readResources, state, track, trackQuietly, tracking }: {
   readonly state: PerformanceState
+  readonly dimensions: DimensionReader
   readonly track: (event: ServiceEvent) => Effect.Effect<void, InvalidMetricError>
   readonly trackQuietly: (event: ServiceEvent) => Effect.Effect<void>
   readonly tracking: PerformanceTracking
@@ -48,7 +59,7 @@ export const makeRecords = ({ readResources, state, track, trackQuietly, trackin
     Effect.suspend(() => {
       const op = decodeOperation(input)
       if (Either.isLeft(op)) return Effect.fail(op.left)
-      state.recordAIOperation(op.right)
+      state.recordAIOperation(op.right, dimensions.read(dimensionSource(op.right)))
       return track({ type: PerformanceEventType.aiOperation, data: op.right })
     })
 

@@ -14,8 +14,10 @@ import {
   MetricAttributes,
   MetricName,
   PerformanceEventType,
-  type TimingOutcome
+  type TimingOutcome,
+  type TimingSample
 } from "../../schemas/PerformanceEvents.js"
+import type { DimensionReader, SeriesDimensions } from "./dimensions.js"
 import type { PerformanceState } from "./PerformanceState.js"
 import { fastAttributes } from "./fastChecks.js"
 import { metricDecoders } from "./validation.js"
@@ -23,6 +25,7 @@ import { metricDecoders } from "./validation.js"
 /** What the timing operations record through. */
 export interface TimingRecorder {
   readonly state: PerformanceState
+  readonly dimensions: DimensionReader
   readonly track: (event: ServiceEvent) => Effect.Effect<void, InvalidMetricError>
   readonly trackQuietly: (event: ServiceEvent) => Effect.Effect<void>
 }
@@ -46,7 +49,7 @@ const decodeName = metricDecoders.effect(MetricName, "name")
 const decodeRange = metricDecoders.effect(MeasureRange, "range")
 
 /** `timed`, `mark` and `measure` over the service's state. */
-export const makeTiming = ({ state, track, trackQuietly }: TimingRecorder) => {
+export const makeTiming = ({ dimensions, state, track, trackQuietly }: TimingRecorder) => {
   // Metric names repeat on every call: one accepted is remembered (up to 1,024), so `timed` pays its
   // pattern decode once per name. A plain `Set` read synchronously: a measured hot path.
   const acceptedNames = new Set<string>()
@@ -61,10 +64,16 @@ export const makeTiming = ({ state, track, trackQuietly }: TimingRecorder) => {
   }
 
   /** Records a run in one synchronous step, then tracks it; never fails (a defect is logged at debug level). */
-  const recordTiming = (name: string, attributes: MetricAttributes | undefined, outcome: TimingOutcome, ms: number) =>
+  const recordTiming = (
+    name: string,
+    attributes: MetricAttributes | undefined,
+    series: SeriesDimensions | undefined,
+    outcome: TimingOutcome,
+    ms: number
+  ) =>
     Effect.suspend(() => {
       try {
-        state.recordTiming(name, ms, outcome)
+        state.recordTiming(name, ms, outcome, series)
       } catch (defect) {
         return Effect.logDebug("timing not recorded", Cause.die(defect))
       }
@@ -90,13 +99,38 @@ export const makeTiming = ({ state, track, trackQuietly }: TimingRecorder) => {
       }
       const metric = (checkedName as Either.Right<never, string>).right
       const attrs = (checkedAttributes as Either.Right<never, MetricAttributes | undefined>).right
+      const series = dimensions.read(attrs)
       return Effect.clockWith((clock) => {
         const start = clock.unsafeCurrentTimeNanos()
         return Effect.onExit(self, (exit) =>
-          recordTiming(metric, attrs, outcomeOf(exit), nanosToMillis(clock.unsafeCurrentTimeNanos() - start)))
+          recordTiming(metric, attrs, series, outcomeOf(exit), nanosToMillis(clock.unsafeCurrentTimeNanos() - start)))
       })
     }
   }
+
+  /** Whether one sample of `recordTimings` may be recorded; its attributes are checked apart. */
+  const isRecordable = (sample: TimingSample): boolean =>
+    typeof sample === "object" && sample !== null &&
+    typeof sample.durationMs === "number" && sample.durationMs >= 0 && sample.durationMs < Number.POSITIVE_INFINITY &&
+    (sample.outcome === "success" || sample.outcome === "failure" || sample.outcome === "interrupted") &&
+    Either.isRight(checkName(sample.name))
+
+  // One synchronous pass per chunk, no Effect per sample: the tracer bridge calls this per drained chunk.
+  const recordTimings = (samples: Iterable<TimingSample>): Effect.Effect<void> =>
+    Effect.suspend(() => {
+      try {
+        for (const sample of samples) {
+          const attributes = isRecordable(sample)
+            ? sample.attributes === undefined ? noAttributes : checkAttributes(sample.attributes)
+            : undefined
+          if (attributes === undefined || Either.isLeft(attributes)) state.drop()
+          else state.recordTiming(sample.name, sample.durationMs, sample.outcome, dimensions.read(attributes.right))
+        }
+      } catch (defect) {
+        return Effect.logDebug("timings not recorded", Cause.die(defect))
+      }
+      return Effect.void
+    })
 
   const mark = (name: string) =>
     Effect.flatMap(decodeName(name), (valid) => Effect.flatMap(nowMillis, (now) => Effect.sync(() => state.setMark(valid, now))))
@@ -133,6 +167,7 @@ export const makeTiming = ({ state, track, trackQuietly }: TimingRecorder) => {
 
   return {
     timed,
+    recordTimings,
     mark,
     measure,
     clearMarks: (name?: string) => Effect.sync(() => state.clearMarks(name))
