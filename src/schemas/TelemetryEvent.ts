@@ -90,6 +90,16 @@ export const Timestamp = Schema.Number.pipe(
   identifier: "Timestamp"
 })
 
+/** A W3C trace id: 32 lowercase hex characters, not all zero. */
+export const TraceId = Schema.String.pipe(
+  Schema.pattern(/^(?!0{32})[0-9a-f]{32}$/, { message: () => "a trace id is 32 lowercase hex characters, not all zero" })
+).annotations({ identifier: "TraceId" })
+
+/** A W3C span id: 16 lowercase hex characters, not all zero. */
+export const SpanId = Schema.String.pipe(
+  Schema.pattern(/^(?!0{16})[0-9a-f]{16}$/, { message: () => "a span id is 16 lowercase hex characters, not all zero" })
+).annotations({ identifier: "SpanId" })
+
 /** A user identifier, 1–256 characters. */
 export const UserId = Schema.String.pipe(Schema.minLength(1), Schema.maxLength(256)).annotations({
   identifier: "UserId"
@@ -119,7 +129,11 @@ export const EventInput = Schema.Struct({
   data: Schema.optional(JsonObject),
   userId: Schema.optional(UserId),
   tags: Schema.optional(TagsInput),
-  timestamp: Schema.optional(Timestamp)
+  timestamp: Schema.optional(Timestamp),
+  /** The trace the event belongs to; default: the current span's, when there is one. */
+  traceId: Schema.optional(TraceId),
+  /** The span the event happened in; default: the current span. */
+  spanId: Schema.optional(SpanId)
 }).annotations({ identifier: "EventInput" })
 export type EventInput = typeof EventInput.Type
 
@@ -158,7 +172,11 @@ export const TelemetryEvent = Schema.Struct({
   sessionId: Schema.String,
   userId: Schema.optional(UserId),
   data: JsonObject,
-  tags: Schema.optional(Tags)
+  tags: Schema.optional(Tags),
+  /** The trace of the span current when the event was tracked (or given to `track`). */
+  traceId: Schema.optional(TraceId),
+  /** The span current when the event was tracked (or given to `track`). */
+  spanId: Schema.optional(SpanId)
 }).annotations({ identifier: "TelemetryEvent" })
 export type TelemetryEvent = typeof TelemetryEvent.Type
 
