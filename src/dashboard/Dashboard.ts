@@ -21,6 +21,7 @@ import { createServer } from "node:http"
 import * as Aggregate from "./EventAggregate.js"
 import * as EventFile from "./EventFile.js"
 import * as Html from "./Html.js"
+import * as IntervalPercentiles from "./IntervalPercentiles.js"
 import * as Recording from "./Recorder.js"
 import * as Routes from "./Routes.js"
 import * as Snapshots from "./Snapshot.js"
@@ -191,7 +192,11 @@ export const snapshot: Effect.Effect<Snapshot, never, Recording.Recorder> = Effe
  * @category accessors
  */
 export const snapshotNow = (title?: string): Effect.Effect<Snapshot, never, Services> =>
-  Effect.map(Snapshots.read(title), (current) => ({ ...current, history: [Snapshots.sampleOf(current, undefined)] }))
+  Effect.flatMap(Snapshots.read(title), (current) =>
+    Effect.map(
+      Snapshots.intervalsSince(IntervalPercentiles.make(), current),
+      (tick) => ({ ...current, history: [Snapshots.sampleOf(current, undefined, tick)] })
+    ))
 
 /**
  * One self-contained HTML file of a snapshot — the dashboard's views, its script and styles inline, and a

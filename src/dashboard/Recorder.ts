@@ -1,6 +1,7 @@
 /**
  * The live dashboard's memory: a bounded ring of history points, sampled from the services on a `Schedule`
- * by a fiber in the layer's scope, and the snapshot the page polls (the services now plus that ring).
+ * by a fiber in the layer's scope, and the snapshot the page polls (the services now plus that ring). Each
+ * point's percentiles are those of the samples recorded since the previous point (`IntervalPercentiles`).
  *
  * @internal
  */
@@ -10,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import * as IntervalPercentiles from "./IntervalPercentiles.js"
 import * as Snapshot from "./Snapshot.js"
 
 /** How the recorder samples; the defaults are in `defaults`. */
@@ -29,7 +31,10 @@ export const defaults = { sampleInterval: Duration.seconds(1), historySize: 300,
 export class Recorder extends Context.Tag("effect-telemetry/Dashboard/Recorder")<Recorder, {
   /** The snapshot the page shows: O(metrics + groups + history), never O(events). */
   readonly snapshot: Effect.Effect<Snapshot.Snapshot>
-  /** Samples one history point now (the layer does it every `sampleInterval`). */
+  /**
+   * Samples one history point now (the layer does it every `sampleInterval`): its percentiles cover the
+   * samples recorded since the previous point.
+   */
   readonly sample: Effect.Effect<void>
 }>() {}
 
@@ -41,11 +46,17 @@ export const make = (options: Options = {}) =>
     const interval = Duration.decode(options.sampleInterval ?? defaults.sampleInterval)
     const current = Snapshot.read(options.title ?? defaults.title).pipe(Effect.provide(context))
     const history = yield* Ref.make<ReadonlyArray<Snapshot.HistorySample>>([])
-    const sample = Effect.flatMap(current, (now) =>
-      Ref.update(history, (points) => {
-        const next = Snapshot.sampleOf(now, points[points.length - 1])
+    const intervals = IntervalPercentiles.make()
+    // One sample at a time: the differ holds the previous tick's buckets, and a point must follow its interval.
+    const lock = yield* Effect.makeSemaphore(1)
+    const sample = lock.withPermits(1)(Effect.gen(function*() {
+      const now = yield* current
+      const tick = yield* Snapshot.intervalsSince(intervals, now).pipe(Effect.provide(context))
+      yield* Ref.update(history, (points) => {
+        const next = Snapshot.sampleOf(now, points[points.length - 1], tick)
         return points.length < historySize ? [...points, next] : [...points.slice(points.length - historySize + 1), next]
-      }))
+      })
+    }))
     // `repeat` samples once at once, so the first poll already has a point to draw.
     yield* Effect.forkScoped(Effect.repeat(sample, Schedule.spaced(interval)))
     return Recorder.of({

@@ -16,12 +16,16 @@ import { HealthCheck } from "../services/HealthCheck.js"
 import { PerformanceMetrics } from "../services/PerformanceMetrics.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
 import { UsageAnalytics } from "../services/UsageAnalytics.js"
+import type * as IntervalPercentiles from "./IntervalPercentiles.js"
 
 /** The collector's books as the dashboard shows them (`TelemetryCollector.stats`). */
 export type CollectorView = TelemetryCollector.Stats
 
-/** An error group with its latest occurrence; from a file, the occurrence keeps its in-app frames and breadcrumbs. */
-export type ErrorGroupView = Omit<ErrorGroup, "samples"> & {
+/**
+ * An error group with its latest occurrence and that occurrence's in-app frames (live: `ErrorGroup.frames`;
+ * from a file, the `error.captured` event's, with its breadcrumbs).
+ */
+export type ErrorGroupView = Omit<ErrorGroup, "samples" | "frames"> & {
   readonly sample?: ErrorSample & {
     readonly frames?: ReadonlyArray<StackFrame>
     readonly breadcrumbList?: ReadonlyArray<Breadcrumb>
@@ -49,13 +53,16 @@ export interface HistorySample {
   /** Events per second: live `tracked`; from a file, by kind. */
   readonly rates: Readonly<Record<string, number>>
   /**
-   * `[p50, p95, p99]` of the first `maxHistoryMetrics` metrics by name, at this point: live, the
-   * distribution since start (`PerformanceMetrics.getSummary`); from a file, that interval's events.
+   * `[p50, p95, p99]` of the first `maxHistoryMetrics` metrics by name, of the samples recorded during the
+   * interval that ends at this point (live: since the previous point, see `IntervalPercentiles`; from a
+   * file: the time bucket's events). A metric with no samples in the interval is absent: a gap, not a zero.
    */
   readonly metrics: Readonly<Record<string, readonly [number, number, number]>>
+  /** Samples of each drawn metric recorded during the interval (0 included). */
+  readonly counts?: Readonly<Record<string, number>>
   /**
-   * Live: p95 response time (ms) of the first `maxHistoryMetrics` providers/models by `provider/model`, as
-   * `UsageAnalytics` has it at this point (since start). Absent from a file's history.
+   * Live: the interval's p95 (ms) of the first `maxHistoryMetrics` series with dimensions, keyed by metric
+   * and dimension values (`ai.total openai/gpt-4o`); a series with no samples in the interval is absent.
    */
   readonly providers?: Readonly<Record<string, number>>
   /** Each health service's status at that time. */
@@ -124,10 +131,12 @@ export type Services = TelemetryCollector | PerformanceMetrics | ErrorTracking |
 /** What the live services hold now, without history. */
 export type Current = Omit<Snapshot, "history">
 
-const toGroupView = (group: ErrorGroup): ErrorGroupView => {
-  const { samples, ...rest } = group
+/** A group as the page shows it: its latest sample, with the group's in-app frames. */
+export const toGroupView = (group: ErrorGroup): ErrorGroupView => {
+  const { frames, samples, ...rest } = group
   const sample = samples[0]
-  return sample === undefined ? rest : { ...rest, sample }
+  if (sample === undefined) return rest
+  return frames === undefined ? { ...rest, sample } : { ...rest, sample: { ...sample, frames } }
 }
 
 const toHealthView = (service: ServiceHealth): HealthServiceView => ({
@@ -193,8 +202,22 @@ export const read = (title = "effect-telemetry"): Effect.Effect<Current, never, 
     }
   })
 
-/** One history point from a live reading and the previous point (for the rate). */
-export const sampleOf = (current: Current, previous: HistorySample | undefined): HistorySample => {
+/**
+ * The samples of `current`'s metrics recorded since `intervals` last stepped, from
+ * `PerformanceMetrics.snapshot` (O(series × buckets)).
+ */
+export const intervalsSince = (
+  intervals: IntervalPercentiles.Differ,
+  current: Current
+): Effect.Effect<IntervalPercentiles.Tick, never, PerformanceMetrics> =>
+  Effect.flatMap(PerformanceMetrics, (performance) =>
+    Effect.map(performance.snapshot, (metrics) => {
+      const names = new Set(current.metrics.map((m) => m.name))
+      return intervals.step(metrics, (name) => names.has(name))
+    }))
+
+/** One history point from a live reading, the previous point (for the rate) and the interval's percentiles. */
+export const sampleOf = (current: Current, previous: HistorySample | undefined, tick: IntervalPercentiles.Tick): HistorySample => {
   const stats = current.collector!
   const accounting = {
     tracked: stats.tracked,
@@ -208,12 +231,18 @@ export const sampleOf = (current: Current, previous: HistorySample | undefined):
     ? 0
     : Math.max(0, (stats.tracked - (previous.accounting?.["tracked"] ?? 0)) / seconds)
   const metrics: Record<string, readonly [number, number, number]> = {}
-  for (const m of current.metrics.slice(0, maxHistoryMetrics)) metrics[m.name] = [m.p50, m.p95, m.p99]
+  const counts: Record<string, number> = {}
+  for (const m of current.metrics.slice(0, maxHistoryMetrics)) {
+    const interval = tick.metrics.get(m.name)
+    counts[m.name] = interval?.count ?? 0
+    if (interval?.percentiles !== undefined) metrics[m.name] = interval.percentiles
+  }
   const providers: Record<string, number> = {}
-  const byName = current.usage.providers.map((p) => [`${p.provider}/${p.model}`, p.p95ResponseMs] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-  for (const [name, p95] of byName.slice(0, maxHistoryMetrics)) providers[name] = p95
+  for (const key of [...tick.series.keys()].sort().slice(0, maxHistoryMetrics)) {
+    const p95 = tick.series.get(key)!.percentiles?.[1]
+    if (p95 !== undefined) providers[key] = p95
+  }
   const health: Record<string, HealthStatus> = {}
   for (const s of current.health.services) health[s.name] = s.status
-  return { t: current.generatedAt, accounting, offline: stats.offline, rates: { tracked: rate }, metrics, providers, health }
+  return { t: current.generatedAt, accounting, offline: stats.offline, rates: { tracked: rate }, metrics, counts, providers, health }
 }

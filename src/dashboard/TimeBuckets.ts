@@ -62,8 +62,12 @@ export const make = (max: number) => {
       const rates: Record<string, number> = {}
       for (const [k, v] of b.byKind) rates[k] = v / seconds
       const ms: Record<string, readonly [number, number, number]> = {}
-      for (const [k, s] of b.metrics) ms[k] = [s.quantile(0.5), s.quantile(0.95), s.quantile(0.99)]
-      return { t: index * width, rates, metrics: ms, health: { ...current } }
+      const counts: Record<string, number> = {}
+      for (const [k, s] of b.metrics) {
+        ms[k] = [s.quantile(0.5), s.quantile(0.95), s.quantile(0.99)]
+        counts[k] = s.count
+      }
+      return { t: index * width, rates, metrics: ms, counts, health: { ...current } }
     })
   }
 

@@ -180,7 +180,12 @@ export const ErrorGroup = Schema.Struct({
   affectedUsersCapped: Schema.Boolean,
   recovery: RecoveryStats,
   /** The latest occurrences, newest first: at most `maxSamplesPerGroup` (default 5). */
-  samples: Schema.Array(ErrorSample)
+  samples: Schema.Array(ErrorSample),
+  /**
+   * The first in-app frames (at most 10, as redacted for its event) of the latest occurrence, innermost
+   * first; absent when it had none. Kept for that occurrence only: the older samples hold none.
+   */
+  frames: Schema.optional(Schema.Array(StackFrame))
 }).annotations({ identifier: "ErrorGroup" })
 export type ErrorGroup = typeof ErrorGroup.Type
 

@@ -4,13 +4,14 @@
  * its origin. The screenshots in docs/images come from these runs.
  */
 import { describe, expect, layer } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, type Duration, Effect, Layer } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import type { Page } from "playwright-core"
 import * as Dashboard from "../../src/dashboard/Dashboard.js"
+import { QuantileSketch } from "../../src/internal/QuantileSketch.js"
 import { TelemetryTest } from "../../src/layers/TelemetryTest.js"
 import { ErrorTracking } from "../../src/services/ErrorTracking.js"
 import { HealthCheck } from "../../src/services/HealthCheck.js"
@@ -20,16 +21,18 @@ import * as Chromium from "./support/Chromium.js"
 
 const images = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "../../docs/images")
 
-/** Every service, and the dashboard on a free loopback port, polling and sampling fast. */
-const served = Effect.gen(function*() {
-  const context = yield* Layer.build(
-    Dashboard.layer({ port: 0, token: "let-me-in", refreshInterval: "200 millis", sampleInterval: "200 millis" }).pipe(
-      Layer.provideMerge(TelemetryTest)
+/** Every service, and the dashboard on a free loopback port, polling and sampling fast (or as told). */
+const servedSampling = (sampleInterval: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(
+      Dashboard.layer({ port: 0, token: "let-me-in", refreshInterval: "200 millis", sampleInterval }).pipe(
+        Layer.provideMerge(TelemetryTest)
+      )
     )
-  )
-  const url = yield* Dashboard.url({ token: "let-me-in" }).pipe(Effect.provide(context))
-  return { context, url }
-})
+    const url = yield* Dashboard.url({ token: "let-me-in" }).pipe(Effect.provide(context))
+    return { context, url }
+  })
+const served = servedSampling("200 millis")
 
 /** Some of everything: timings, AI operations, web vitals, errors in three groups, usage, health. */
 const record = (context: Context.Context<Dashboard.Services>, chats: number) =>
@@ -137,8 +140,10 @@ const percentilesOverTime = (page: Page) =>
       })
       const rows = Object.fromEntries([...figure.querySelectorAll<HTMLElement>("table tbody tr")].map((tr) =>
         [tr.dataset["row"]!, [...tr.querySelectorAll("td.num")].map((td) => Number(td.getAttribute("data-value")))]))
+      const drawn = [...new Set(history.flatMap((p) => Object.keys(p.counts ?? {})))]
+      const providers = [...new Set(history.flatMap((p) => Object.keys(p.providers ?? {})))]
       const last = history[history.length - 1]!
-      return { plots, rows, metrics: last.metrics, providers: last.providers, points: history.length }
+      return { plots, rows, drawn, providers, last, points: history.length }
     })
   )
 
@@ -181,11 +186,14 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         // Percentiles over time: a p50/p95/p99 series per metric the recorder sampled, the latest in the table.
         const overTime = yield* percentilesOverTime(page)
         expect(overTime.points).toBeGreaterThanOrEqual(2)
-        expect(overTime.plots.map((p) => p.metric).sort()).toEqual(Object.keys(overTime.metrics).sort())
+        expect(overTime.plots.map((p) => p.metric).sort()).toEqual([...overTime.drawn].sort())
         expect(overTime.plots.every((p) => p.painted && ["p50", "p95", "p99"].every((l) => p.series.includes(l)))).toBe(true)
-        expect(overTime.rows["ai.chat"]).toEqual([...overTime.metrics["ai.chat"]!])
-        expect(overTime.metrics["ai.chat"]![1]).toBe(chat.p95)
-        expect(Object.keys(overTime.providers ?? {}).sort()).toEqual(["anthropic/claude-sonnet", "openai/gpt-4o"])
+        // Beside the windowed chart: the distribution since start, then the latest interval's count and p95.
+        expect(overTime.rows["ai.chat"]!.slice(0, 4)).toEqual([chat.p50, chat.p95, chat.p99, overTime.last.counts!["ai.chat"]])
+        // An empty cell (no sample in the latest interval) reads as 0 here.
+        expect(overTime.rows["ai.chat"]![4]).toBe(overTime.last.metrics["ai.chat"]?.[1] ?? 0)
+        expect(yield* cell(page, "latency", "ai.chat", "p95")).toBe(chat.p95)
+        expect(overTime.providers).toContain("ai.total openai/gpt-4o")
 
         // New events reach the open page on its own refresh.
         const started = Date.now()
@@ -201,6 +209,39 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         const origin = new URL(url).origin
         expect(requests.length).toBeGreaterThan(3)
         expect(requests.filter((r) => new URL(r).origin !== origin)).toEqual([])
+      }))
+
+    it.scoped("the windowed p95 of an interval is what a sketch of only that interval's samples says", () =>
+      Effect.gen(function*() {
+        const { browser } = yield* Chromium.Chromium
+        // Sampled by hand: the interval is exactly what is recorded between two `sample` calls.
+        const { context, url } = yield* servedSampling("1 hour")
+        const performance = Context.get(context, PerformanceMetrics)
+        const recorder = Context.get(context, Dashboard.Recorder)
+        const timings = (values: ReadonlyArray<number>) =>
+          performance.recordTimings(values.map((durationMs) => ({ name: "ai.chat", durationMs, outcome: "success" as const })))
+        // The layer's own first sample (taken at once) must be behind us.
+        yield* recorder.snapshot.pipe(Effect.repeat({ until: (s) => s.history.length >= 1 }))
+        yield* timings(Array.from({ length: 400 }, (_, i) => 20 + (i % 40)))
+        yield* recorder.sample
+        // The next interval regresses: 160 calls of 200–1,000 ms, seeded.
+        let x = 7
+        const slow = Array.from({ length: 160 }, () => (x = (x * 48_271) % 2_147_483_647, 200 + (x / 2_147_483_647) * 800))
+        yield* timings(slow)
+        yield* recorder.sample
+        const page = yield* Chromium.run(() => browser.newPage())
+        yield* Effect.addFinalizer(() => Chromium.run(() => page.close()))
+        expect((yield* recorder.snapshot).history.map((p) => p.counts?.["ai.chat"] ?? 0)).toEqual([0, 400, 160])
+        yield* Chromium.run(() => page.goto(url))
+        yield* awaitCell(page, "latency", "ai.chat", "interval-samples", 160)
+        const sketch = new QuantileSketch({ exactThreshold: 0 })
+        for (const v of slow) sketch.add(v)
+        expect(yield* cell(page, "latency", "ai.chat", "interval-p95")).toBe(sketch.quantile(0.95))
+        const exact = new QuantileSketch({ exactThreshold: 1_000 })
+        for (const v of slow) exact.add(v)
+        expect(Math.abs(sketch.quantile(0.95) / exact.quantile(0.95) - 1)).toBeLessThanOrEqual(0.01)
+        // The table beside it still says what the service says since start.
+        expect(yield* cell(page, "latency", "ai.chat", "p95")).toBe((yield* performance.percentiles("ai.chat")).p95)
       }))
 
     it.scoped("without the token, the dashboard answers 401 and shows nothing", () =>

@@ -3,6 +3,7 @@ import { Context, Effect, Layer, TestClock } from "effect"
 import * as Aggregate from "../../src/dashboard/EventAggregate.js"
 import * as Recorder from "../../src/dashboard/Recorder.js"
 import * as Snapshot from "../../src/dashboard/Snapshot.js"
+import { QuantileSketch } from "../../src/internal/QuantileSketch.js"
 import { TelemetryTest } from "../../src/layers/TelemetryTest.js"
 import type { TelemetryEvent } from "../../src/schemas/TelemetryEvent.js"
 import { ErrorTracking } from "../../src/services/ErrorTracking.js"
@@ -74,35 +75,46 @@ describe("Snapshot", () => {
 })
 
 describe("Recorder percentiles over time", () => {
-  it.scoped("each tick records p50/p95/p99 per metric as the service has them then, and providers' p95, bounded", () =>
+  it.scoped("each tick records p50/p95/p99 of the samples of its interval per metric and per provider/model, bounded", () =>
     Effect.gen(function*() {
       const context = yield* Layer.build(Recorder.layer({ sampleInterval: "1 second", historySize: 10 }).pipe(Layer.provideMerge(services)))
       const recorder = Context.get(context, Recorder.Recorder)
       const performance = Context.get(context, PerformanceMetrics)
-      const usage = Context.get(context, UsageAnalytics)
       yield* Effect.yieldNow()
-      const points: Array<readonly [number, number, number]> = []
-      for (const n of [10, 50]) {
-        yield* recordSome(n, 0).pipe(Effect.provide(context))
+      // Interval 1: 200 calls of 1…200 ms; interval 2: 150 calls of 4…153 ms.
+      for (const [n, plus] of [[200, 0], [150, 3]] as const) {
+        yield* performance.recordTimings(Array.from({ length: n }, (_, i) => ({ name: "ai.chat", durationMs: i + 1 + plus, outcome: "success" as const })))
         yield* TestClock.adjust("1 second")
-        const chat = yield* Effect.orDie(performance.percentiles("ai.chat"))
+        const sketch = new QuantileSketch({ exactThreshold: 0 })
+        for (let i = 1; i <= n; i++) sketch.add(i + plus)
         const last = (yield* recorder.snapshot).history.at(-1)!
-        expect(last.metrics["ai.chat"]).toEqual([chat.p50, chat.p95, chat.p99])
-        points.push(last.metrics["ai.chat"]!)
+        expect(last.counts!["ai.chat"]).toBe(n)
+        expect(last.metrics["ai.chat"]).toEqual([sketch.quantile(0.5), sketch.quantile(0.95), sketch.quantile(0.99)])
       }
-      // The second tick saw slower calls: the series moves.
-      expect(points[1]![1]).toBeGreaterThan(points[0]![1])
-      const provider = (yield* usage.providerStats)[0]!
-      expect((yield* recorder.snapshot).history.at(-1)!.providers).toEqual({ "openai/gpt-4o": provider.p95ResponseMs })
+      // The tables keep the distribution since start.
+      const chat = yield* Effect.orDie(performance.percentiles("ai.chat"))
+      expect((yield* recorder.snapshot).metrics.find((m) => m.name === "ai.chat")).toMatchObject({ count: 350, p95: chat.p95 })
 
-      // More metrics and providers than drawn: each point holds at most `maxHistoryMetrics` of each.
+      // A tick with no sample: a gap (no percentiles), a count of 0.
+      yield* TestClock.adjust("1 second")
+      const quiet = (yield* recorder.snapshot).history.at(-1)!
+      expect(quiet.metrics["ai.chat"]).toBeUndefined()
+      expect(quiet.counts!["ai.chat"]).toBe(0)
+
+      // Per provider/model: the AI operation series with those dimensions.
+      yield* Effect.orDie(performance.trackAIOperation({ operation: "chat", provider: "openai", model: "gpt-4o", totalMs: 840 }))
+      yield* TestClock.adjust("1 second")
+      expect((yield* recorder.snapshot).history.at(-1)!.providers).toEqual({ "ai.total openai/gpt-4o": 840 })
+
+      // More metrics and series than drawn: each point holds at most `maxHistoryMetrics` of each.
       yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => `m${i}`), (name) => performance.timed(name)(TestClock.adjust("2 millis")))
       yield* Effect.forEach(Array.from({ length: 10 }, (_, i) => `p${i}`), (provider) =>
-        usage.trackProviderRequest({ provider, model: "m", durationMs: 10, success: true }))
+        Effect.orDie(performance.trackAIOperation({ operation: "chat", provider, model: "m", totalMs: 10 })))
       yield* TestClock.adjust("1 second")
       const last = (yield* recorder.snapshot).history.at(-1)!
-      expect(Object.keys(last.metrics)).toHaveLength(Snapshot.maxHistoryMetrics)
-      expect(Object.keys(last.providers!)).toHaveLength(Snapshot.maxHistoryMetrics)
+      expect(Object.keys(last.counts!)).toHaveLength(Snapshot.maxHistoryMetrics)
+      // The first six series by name are drawn; openai/gpt-4o had no sample this interval: a gap.
+      expect(Object.keys(last.providers!).sort()).toEqual(["p0", "p1", "p2", "p3", "p4"].map((p) => `ai.total ${p}/m`))
     }))
 })
 

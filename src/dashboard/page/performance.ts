@@ -9,20 +9,36 @@ import { section, seriesOver, type View } from "./layout.js"
 
 /**
  * p50, p95 and p99 of each metric the history holds (at most `maxHistoryMetrics`), one small time series per
- * metric in the figure, and the latest three values of each in the table beside it.
+ * metric, each point the samples of one interval (a gap where none were recorded); the table beside it has
+ * each metric's distribution since start (the services' `percentiles`) and its latest interval's.
  */
 const percentilesOverTime = (s: Snapshot): View => {
   const history = s.history
-  const names = [...new Set(history.flatMap((p) => Object.keys(p.metrics)))]
-  const latest = (name: string) => [...history].reverse().find((p) => p.metrics[name] !== undefined)?.metrics[name]
+  const names = [...new Set(history.flatMap((p) => Object.keys(p.counts ?? p.metrics)))]
+  const last = history[history.length - 1]
   const element = figure(
     "latency",
-    s.source === "live" ? "p50 / p95 / p99 over time, per metric (each point: the distribution since start)" : "p50 / p95 / p99 over time, per metric (per interval)",
+    "p50 / p95 / p99 over time, per metric (each point: the samples recorded during that interval)",
     names.length === 0 ? null : "plot",
-    table("Latest p50 / p95 / p99 drawn", ["Metric", "p50", "p95", "p99"], names.map((name) => {
-      const v = latest(name)
-      return { key: name, cells: [textCell(name), numberCell(v?.[0]), numberCell(v?.[1]), numberCell(v?.[2])] }
-    }), "latency")
+    table(
+      "p50 / p95 / p99 since start, and the latest interval's samples and p95",
+      ["Metric", "p50", "p95", "p99", "Interval samples", "Interval p95"],
+      names.map((name) => {
+        const m = s.metrics.find((m) => m.name === name)
+        return {
+          key: name,
+          cells: [
+            textCell(name),
+            numberCell(m?.p50),
+            numberCell(m?.p95),
+            numberCell(m?.p99),
+            numberCell(last?.counts?.[name]),
+            numberCell(last?.metrics[name]?.[1])
+          ]
+        }
+      }),
+      "latency"
+    )
   )
   const plot = element.querySelector<HTMLElement>(".plot")!
   const x = history.map((p) => p.t)
@@ -38,16 +54,16 @@ const percentilesOverTime = (s: Snapshot): View => {
   return { element, draw }
 }
 
-/** Live: each provider/model's p95 response time over time (from `UsageAnalytics`), its latest beside it. */
+/** Live: the p95 of each series with dimensions (provider/model) per interval, its latest beside it. */
 const providersOverTime = (s: Snapshot): View | undefined => {
   const history = s.history
   if (!history.some((p) => p.providers !== undefined)) return undefined
   const series = seriesOver(history, (p) => p.providers)
   const element = figure(
     "provider-latency",
-    "Provider/model p95 response time over time (each point: since start)",
+    "p95 per metric and provider/model over time (each point: the samples recorded during that interval)",
     series.length === 0 ? null : "plot",
-    table("Latest p95 per provider/model drawn", ["Provider/model", "p95 (ms)"], series.map(({ label, values }) => ({
+    table("Latest interval p95 per metric and provider/model drawn", ["Series", "p95 (ms)"], series.map(({ label, values }) => ({
       key: label,
       cells: [textCell(label), numberCell([...values].reverse().find((v) => v !== null) ?? undefined)]
     })), "provider-latency")

@@ -10,7 +10,8 @@ import type {
   ErrorRecord,
   ErrorSample,
   RecoveryStats,
-  Severity
+  Severity,
+  StackFrame
 } from "../../schemas/ErrorEvents.js"
 import { worseSeverity } from "./Classification.js"
 import { hash64 } from "./Fingerprint.js"
@@ -36,6 +37,8 @@ export interface GroupState {
   readonly successes: number
   /** The latest occurrences, newest first, at most `maxSamplesPerGroup`. */
   readonly samples: ReadonlyArray<ErrorSample>
+  /** The latest occurrence's first in-app frames, at most `maxInAppFrames`; empty when it had none. */
+  readonly frames: ReadonlyArray<StackFrame>
 }
 
 /** What is kept per captured error: the occurrence (shared with its group's samples) and its recovery. */
@@ -122,11 +125,44 @@ const withSample = (previous: ReadonlyArray<ErrorSample>, sample: ErrorSample, m
   return next
 }
 
+/** In-app frames kept for a group's latest occurrence. */
+export const maxInAppFrames = 10
+
+const noFrames: ReadonlyArray<StackFrame> = []
+
+/** The first `maxInAppFrames` in-app frames, copied to their location fields only. */
+export const inAppFrames = (frames: ReadonlyArray<StackFrame> | undefined): ReadonlyArray<StackFrame> => {
+  if (frames === undefined) return noFrames
+  const kept: Array<StackFrame> = []
+  for (let i = 0; i < frames.length && kept.length < maxInAppFrames; i++) {
+    const f = frames[i]!
+    if (!f.inApp) continue
+    const frame: { -readonly [K in keyof StackFrame]: StackFrame[K] } = { inApp: true }
+    if (f.function !== undefined) frame.function = f.function
+    if (f.file !== undefined) frame.file = f.file
+    if (f.line !== undefined) frame.line = f.line
+    if (f.column !== undefined) frame.column = f.column
+    kept.push(frame)
+  }
+  return kept.length === 0 ? noFrames : kept
+}
+
 /**
  * Records an occurrence in its group (creating it, possibly evicting the least recently seen), under its
- * id, and in the totals.
+ * id, and in the totals; its group then holds no frames (see `recordOccurrenceWithFrames`).
  */
-export const recordOccurrence = (state: ErrorGroupsState, o: ErrorSample): ErrorGroupsState => {
+export const recordOccurrence = (state: ErrorGroupsState, o: ErrorSample): ErrorGroupsState =>
+  recordOccurrenceWithFrames(state, o, undefined)
+
+/**
+ * `recordOccurrence`, the group keeping the first `maxInAppFrames` in-app `frames` of this, its latest,
+ * occurrence (the parsed, redacted frames its `error.captured` event carries).
+ */
+export const recordOccurrenceWithFrames = (
+  state: ErrorGroupsState,
+  o: ErrorSample,
+  frames: ReadonlyArray<StackFrame> | undefined
+): ErrorGroupsState => {
   const previous = LruMap.get(state.groups, o.fingerprint)
   const { capped, users } = withUser(
     previous?.users ?? new Set(),
@@ -148,7 +184,8 @@ export const recordOccurrence = (state: ErrorGroupsState, o: ErrorSample): Error
       usersCapped: capped,
       attempts: 0,
       successes: 0,
-      samples: withSample([], o, state.maxSamplesPerGroup)
+      samples: withSample([], o, state.maxSamplesPerGroup),
+      frames: inAppFrames(frames)
     }
     : {
       ...previous,
@@ -159,7 +196,8 @@ export const recordOccurrence = (state: ErrorGroupsState, o: ErrorSample): Error
       lastSeen: Math.max(previous.lastSeen, o.timestamp),
       users,
       usersCapped: capped,
-      samples: withSample(previous.samples, o, state.maxSamplesPerGroup)
+      samples: withSample(previous.samples, o, state.maxSamplesPerGroup),
+      frames: inAppFrames(frames)
     }
   // Copied, then bumped: small objects, and a computed key in a literal measured slower.
   const bySeverity = { ...state.bySeverity }
@@ -231,7 +269,7 @@ export const recordRecovery = (
  * What a group says of itself, samples aside: from the service's state, or from any other tally of the same
  * facts (the dashboard's report of an event file).
  */
-export const groupSummary = (g: Omit<GroupState, "samples">): Omit<ErrorGroup, "samples"> => ({
+export const groupSummary = (g: Omit<GroupState, "samples" | "frames">): Omit<ErrorGroup, "samples" | "frames"> => ({
   fingerprint: g.fingerprint,
   type: g.type,
   message: g.message,
@@ -246,7 +284,10 @@ export const groupSummary = (g: Omit<GroupState, "samples">): Omit<ErrorGroup, "
 })
 
 /** A group as users see it. */
-export const toErrorGroup = (g: GroupState): ErrorGroup => ({ ...groupSummary(g), samples: g.samples })
+export const toErrorGroup = (g: GroupState): ErrorGroup =>
+  g.frames.length === 0
+    ? { ...groupSummary(g), samples: g.samples }
+    : { ...groupSummary(g), samples: g.samples, frames: g.frames }
 
 /** A captured error by its id, with its recovery; `undefined` when unknown (never captured, or evicted). */
 export const recordOf = (state: ErrorGroupsState, errorId: string): ErrorRecord | undefined => {
