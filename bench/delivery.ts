@@ -1,12 +1,12 @@
 /**
  * `npm run bench` (part 4): delivery throughput end to end. `track` of N chat-turn events until every batch
- * is acknowledged by a loopback receiver in another process, ours (HTTP transport, OTLP/JSON transport)
- * against OpenTelemetry JS (`BatchLogRecordProcessor` + `@opentelemetry/exporter-logs-otlp-http`), same
- * batch size, queue as large as the burst. Every run is a fresh process; rounds alternate the systems; the
+ * is acknowledged by a loopback receiver in another process, ours (HTTP transport; OTLP transport in JSON,
+ * `otlp`, and in protobuf, `otlp-proto`) against OpenTelemetry JS (`BatchLogRecordProcessor` +
+ * `@opentelemetry/exporter-logs-otlp-http`), same batch size, queue as large as the burst. Every run is a fresh process; rounds alternate the systems; the
  * table gives medians of per-round ratios. The receiver counts events by id and reports duplicates; a run
  * that does not deliver all N events once each is reported as such.
  *
- *   node --import tsx bench/delivery.ts [--events 100000] [--rounds 5] [--batches 50,500] [--only http,otlp,otel]
+ *   node --import tsx bench/delivery.ts [--events 100000] [--rounds 5] [--batches 50,500] [--only http,otlp,otlp-proto,otel]
  *
  * `DELIVERY_PROFILE=/tmp/x.cpuprofile` (with `--rounds 1 --only …`) writes a CPU profile of a run's window.
  *
@@ -14,11 +14,12 @@
  */
 import { fork } from "node:child_process"
 import * as Http from "node:http"
+import { createRequire } from "node:module"
 import type { AddressInfo } from "node:net"
 import { fileURLToPath } from "node:url"
 import { median } from "./measure.js"
 
-type System = "http" | "otlp" | "otel"
+type System = "http" | "otlp" | "otlp-proto" | "otel"
 
 interface RunResult {
   readonly system: System
@@ -60,14 +61,23 @@ const otlpIds = (body: any, ids: Array<string>) => {
   }
 }
 
+/** OTLP's `ExportLogsServiceRequest`, decoded with OpenTelemetry's own protos, for the protobuf sender. */
+const logsRequest = () =>
+  createRequire(import.meta.url)("@opentelemetry/otlp-transformer/build/src/generated/root.js").opentelemetry.proto
+    .collector.logs.v1.ExportLogsServiceRequest
+
 const receiver = () => {
+  const protobuf = logsRequest()
   let seen = new Set<string>()
   let duplicates = 0
   const server = Http.createServer((request, response) => {
     const chunks: Array<Buffer> = []
     request.on("data", (chunk: Buffer) => chunks.push(chunk))
     request.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+      const raw = Buffer.concat(chunks)
+      const body = String(request.headers["content-type"]).includes("protobuf")
+        ? protobuf.toObject(protobuf.decode(raw), { defaults: false })
+        : JSON.parse(raw.toString("utf8"))
       const ids: Array<string> = []
       if (Array.isArray(body.events)) for (const e of body.events) ids.push(e.id)
       else otlpIds(body, ids)
@@ -127,13 +137,16 @@ const measure = async (events: number, send: () => Promise<number>): Promise<Omi
   }
 }
 
-const runOurs = async (system: "http" | "otlp", batch: number, events: number, port: number) => {
+const runOurs = async (system: "http" | "otlp" | "otlp-proto", batch: number, events: number, port: number) => {
   const { Context, Effect, Layer } = await import("effect")
   const { NodeHttpClient } = await import("@effect/platform-node")
   const { Outbox, Redactor, Sampler, TelemetryCollector, Transport } = await import("../src/index.js")
   const transport = system === "http"
     ? Transport.http({ url: `http://127.0.0.1:${port}/v1/events` })
-    : Transport.otlp({ url: `http://127.0.0.1:${port}/v1/logs` })
+    : Transport.otlp({
+      endpoint: `http://127.0.0.1:${port}`,
+      protocol: system === "otlp" ? "http/json" : "http/protobuf"
+    })
   const layer = TelemetryCollector.layer({
     maxBatchSize: batch,
     maxBufferSize: events, // as large as the burst: nothing is dropped
@@ -241,7 +254,12 @@ const orchestrate = async () => {
   }
   receiverProcess.send({ op: "exit" })
 
-  const name: Record<System, string> = { http: "ours, HTTP (JSON)", otlp: "ours, OTLP/JSON", otel: "OpenTelemetry JS (OTLP/JSON)" }
+  const name: Record<System, string> = {
+    http: "ours, HTTP (JSON)",
+    otlp: "ours, OTLP/JSON",
+    "otlp-proto": "ours, OTLP/protobuf",
+    otel: "OpenTelemetry JS (OTLP/JSON)"
+  }
   console.log(`\nDelivery throughput: ${events.toLocaleString("en")} chat-turn events per run, ${rounds} rounds, ` +
     `fresh process per run, receiver in another process (${Math.round((performance.now() - started) / 1000)} s)\n`)
   console.log("| batch | sender | events/s | ÷ OTel (median of rounds) | CPU ms / 1,000 events | CPU ÷ OTel | RSS MiB at start → peak | delivered once | duplicates |")

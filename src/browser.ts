@@ -12,6 +12,7 @@ export { Sampler } from "./services/Sampler.js"
 export { TelemetryCollector } from "./services/TelemetryCollector.js"
 export { UsageAnalytics } from "./services/UsageAnalytics.js"
 export { Transport } from "./transports/Transport.js"
+export { OtlpExport } from "./transports/otlp/Exporters.js"
 export { InvalidEventError, TransportError } from "./schemas/errors.js"
 export { TelemetryTest } from "./layers/TelemetryTest.js"
 
@@ -35,3 +36,11 @@ export * as Telemetry from "./layers/TelemetryBrowser.js"
  * @since 0.2.0
  */
 export * as WebVitals from "./layers/WebVitals.js"
+
+/**
+ * Effect's own tracing, logging and metrics feeding the services: `Instrumentation.layer()` (the tracer
+ * and logger bridges), `Instrumentation.layerTracer`, `Instrumentation.layerLogger`, `Instrumentation.effectMetrics`.
+ *
+ * @since 0.3.0
+ */
+export * as Instrumentation from "./instrumentation/Instrumentation.js"

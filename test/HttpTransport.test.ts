@@ -524,7 +524,7 @@ describe("HttpTransport configuration", () => {
 
 describe("HttpTransport encoding", () => {
   /** The send's exit: a success or a TransportError failure, never a defect. */
-  const expectTyped = (exit: Exit.Exit<void, TransportError>) => {
+  const expectTyped = (exit: Exit.Exit<unknown, TransportError>) => {
     if (Exit.isFailure(exit)) {
       const failure = Cause.failureOption(exit.cause)
       expect(Option.isSome(failure) && failure.value instanceof TransportError, Cause.pretty(exit.cause)).toBe(true)

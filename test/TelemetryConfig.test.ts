@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Option } from "effect"
-import { fromOptions, TelemetryConfig } from "../src/schemas/TelemetryConfig.js"
+import { fromOptions, standardVariables, TelemetryConfig, variables } from "../src/schemas/TelemetryConfig.js"
 
 const fromEnv = (env: Record<string, string>) =>
   Effect.withConfigProvider(TelemetryConfig, ConfigProvider.fromMap(new Map(Object.entries(env))))
@@ -136,4 +136,125 @@ describe("TelemetryConfig", () => {
       const tooMany = yield* Effect.flip(fromOptions({ globalTags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, "v"])) }))
       expect(String(tooMany)).toContain("at most 16 tags")
     }))
+
+  describe("OTLP settings", () => {
+    it.effect("otlp defaults: a collector on localhost:4318, protobuf, no compression, metrics every minute, no traces", () =>
+      Effect.gen(function*() {
+        const config = yield* fromEnv({ TELEMETRY_TRANSPORT: "otlp" })
+        expect(config).toMatchObject({
+          endpoint: Option.some("http://localhost:4318"),
+          serviceName: "effect-telemetry",
+          otlpProtocol: "http/protobuf",
+          otlpCompression: "none",
+          otlpHeaders: {},
+          otlpTraces: false,
+          resourceAttributes: {}
+        })
+        expect(Duration.toMillis(config.metricsInterval)).toBe(60_000)
+      }))
+
+    const standard = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "api-key=abc%3D%3D, x-team = a%20b%2Cc",
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+      OTEL_SERVICE_NAME: "assistant",
+      OTEL_RESOURCE_ATTRIBUTES: "region=eu,service.name=ignored,k8s.pod.name=pod%201",
+      OTEL_METRIC_EXPORT_INTERVAL: "15000"
+    }
+
+    it.effect("the OTEL_* variables are honoured when ours are unset (headers and attributes percent-decoded)", () =>
+      Effect.gen(function*() {
+        const config = yield* fromEnv({ TELEMETRY_TRANSPORT: "otlp", ...standard })
+        expect(config).toMatchObject({
+          endpoint: Option.some("http://otel:4318"),
+          serviceName: "assistant",
+          otlpProtocol: "http/json",
+          otlpCompression: "gzip",
+          otlpHeaders: { "api-key": "abc==", "x-team": "a b,c" },
+          resourceAttributes: { region: "eu", "service.name": "ignored", "k8s.pod.name": "pod 1" }
+        })
+        expect(Duration.toMillis(config.metricsInterval)).toBe(15_000)
+      }))
+
+    it.effect("ours win over the OTEL_* variables", () =>
+      Effect.gen(function*() {
+        const config = yield* fromEnv({
+          ...standard,
+          TELEMETRY_TRANSPORT: "otlp",
+          TELEMETRY_ENDPOINT: "https://ours:4318",
+          TELEMETRY_OTLP_HEADERS: "authorization=Bearer%20t",
+          TELEMETRY_OTLP_PROTOCOL: "HTTP/PROTOBUF",
+          TELEMETRY_OTLP_COMPRESSION: "none",
+          TELEMETRY_SERVICE_NAME: "chat",
+          TELEMETRY_METRICS_INTERVAL: "5 seconds",
+          TELEMETRY_OTLP_TRACES: "true"
+        })
+        expect(config).toMatchObject({
+          endpoint: Option.some("https://ours:4318"),
+          serviceName: "chat",
+          otlpProtocol: "http/protobuf",
+          otlpCompression: "none",
+          otlpHeaders: { authorization: "Bearer t" },
+          otlpTraces: true
+        })
+        expect(Duration.toMillis(config.metricsInterval)).toBe(5_000)
+      }))
+
+    it.effect("service.name of OTEL_RESOURCE_ATTRIBUTES names the service when neither name variable is set", () =>
+      Effect.gen(function*() {
+        const config = yield* fromEnv({ OTEL_RESOURCE_ATTRIBUTES: "service.name=billing" })
+        expect(config.serviceName).toBe("billing")
+      }))
+
+    it.effect("OTEL_EXPORTER_OTLP_ENDPOINT is for OTLP only: the http transport still needs TELEMETRY_ENDPOINT", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(fromEnv({ TELEMETRY_TRANSPORT: "http", OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel:4318" }))
+        expect(String(error)).toContain("TELEMETRY_ENDPOINT is required")
+      }))
+
+    it.effect.each([
+      ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "grpc is not supported"],
+      ["TELEMETRY_OTLP_PROTOCOL", "grpc", "TELEMETRY_OTLP_PROTOCOL"],
+      ["TELEMETRY_OTLP_COMPRESSION", "brotli", "TELEMETRY_OTLP_COMPRESSION"],
+      ["TELEMETRY_OTLP_HEADERS", "x-key=a%0D%0Ab", "control characters"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "bad name=x", "header names"],
+      ["OTEL_EXPORTER_OTLP_HEADERS", "x-key=%E0%A4%A", "percent-encoding"],
+      ["OTEL_RESOURCE_ATTRIBUTES", "region", "key=value"],
+      ["TELEMETRY_METRICS_INTERVAL", "0 seconds", "positive duration"],
+      ["OTEL_METRIC_EXPORT_INTERVAL", "soon", "OTEL_METRIC_EXPORT_INTERVAL"]
+    ] as const)("%s=%s fails naming the variable and the reason", ([name, value, reason]) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(fromEnv({ TELEMETRY_TRANSPORT: "otlp", [name]: value }))
+        expect(String(error)).toContain(name)
+        expect(String(error)).toContain(reason)
+      }))
+
+    it.effect("fromOptions takes OTLP headers as an object (commas and = in values survive) and ignores OTEL_*", () =>
+      Effect.gen(function*() {
+        const config = yield* fromOptions({
+          transport: "otlp",
+          otlpHeaders: { authorization: "Basic a2V5==", "x-list": "a,b" },
+          metricsInterval: "10 seconds",
+          otlpProtocol: "http/json"
+        })
+        expect(config.otlpHeaders).toEqual({ authorization: "Basic a2V5==", "x-list": "a,b" })
+        expect(Duration.toMillis(config.metricsInterval)).toBe(10_000)
+        expect(config.otlpProtocol).toBe("http/json")
+        expect(config.endpoint).toEqual(Option.some("http://localhost:4318"))
+      }))
+
+    it("Telemetry.environmentVariables lists every TELEMETRY_ variable, the OTLP ones included, and no OTEL_ one", () => {
+      const names = Object.values(variables)
+      expect(names).toEqual(expect.arrayContaining([
+        "TELEMETRY_OTLP_PROTOCOL",
+        "TELEMETRY_OTLP_COMPRESSION",
+        "TELEMETRY_OTLP_HEADERS",
+        "TELEMETRY_OTLP_TRACES",
+        "TELEMETRY_METRICS_INTERVAL"
+      ]))
+      expect(names.every((name) => name.startsWith("TELEMETRY_"))).toBe(true)
+      expect(standardVariables.every((name) => name.startsWith("OTEL_"))).toBe(true)
+    })
+  })
 })

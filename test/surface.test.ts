@@ -18,7 +18,9 @@ const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
 const browserNames = [
   "ErrorTracking",
   "HealthCheck",
+  "Instrumentation",
   "InvalidEventError",
+  "OtlpExport",
   "Outbox",
   "PerformanceMetrics",
   "Redactor",

@@ -10,6 +10,8 @@ import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import * as NodePath from "node:path"
 import type * as Outbox from "../services/Outbox.js"
+import { effectMetrics } from "../instrumentation/EffectMetrics.js"
+import { OtlpExport } from "../transports/otlp/Exporters.js"
 import { Transport } from "../transports/Transport.js"
 import * as NodeOutbox from "./NodeOutbox.js"
 import * as TelemetryLayers from "./TelemetryLayers.js"
@@ -34,16 +36,40 @@ const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
         // No headers, and TelemetryConfig admits only http(s) endpoints: just an unparseable URL can fail here.
       }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
     case "otlp":
-      return Transport.otlp({
-        url: Option.getOrThrow(config.endpoint),
-        timeout: config.requestTimeout,
-        serviceName: config.serviceName,
-        serviceVersion: Option.getOrUndefined(config.release),
-        deploymentEnvironment: Option.getOrUndefined(config.environment)
-        // As for http: no headers, an endpoint already checked as http(s).
-      }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
+      // TelemetryConfig checked the endpoint (http(s)) and the headers (tokens, no control characters).
+      return Transport.otlp(otlpOptions(config)).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
   }
 }
+
+/** What the OTLP transport and exporters share of a configuration: collector, encoding, headers, resource. */
+const otlpOptions = (config: TelemetryConfig) => ({
+  endpoint: Option.getOrThrow(config.endpoint),
+  protocol: config.otlpProtocol,
+  compression: config.otlpCompression,
+  headers: config.otlpHeaders,
+  timeout: config.requestTimeout,
+  serviceName: config.serviceName,
+  serviceVersion: Option.getOrUndefined(config.release),
+  deploymentEnvironment: Option.getOrUndefined(config.environment),
+  resourceAttributes: config.resourceAttributes
+})
+
+/**
+ * With the `otlp` transport, the OTLP metrics exporter (the collector's books, performance metrics and
+ * Effect's own metrics, every `TELEMETRY_METRICS_INTERVAL`) and, with `TELEMETRY_OTLP_TRACES`, the span
+ * exporter, over the given services: built after them, so closed (with a last export) before them.
+ */
+const withOtlpExport = (config: TelemetryConfig, services: Layer.Layer<TelemetryServices>): Layer.Layer<TelemetryServices> =>
+  config.transport !== "otlp" ? services : OtlpExport.layer({
+    ...otlpOptions(config),
+    metricsInterval: config.metricsInterval,
+    traces: config.otlpTraces,
+    shutdownTimeout: config.shutdownTimeout
+  }, [(start, now) => Effect.sync(() => effectMetrics(start, now))]).pipe(
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.orDie,
+    Layer.provideMerge(services)
+  )
 
 /**
  * Where the transport a configuration names delivers, as the Node outbox keys it: the transport kind and its
@@ -109,7 +135,7 @@ export const layerWithTransport = <E, R>(
  * transport stores its undelivered batches under the destination `custom`).
  */
 export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryServices> =>
-  Layer.unwrapEffect(Effect.map(
+  withOtlpExport(config, Layer.unwrapEffect(Effect.map(
     Effect.serviceOption(Transport),
     Option.match({
       onNone: () => TelemetryLayers.layerWithTransport(config, transportLayer(config), layerNodeOutbox(config)),
@@ -120,7 +146,7 @@ export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryS
           layerNodeOutbox(config, { destination: "custom" })
         )
     })
-  ))
+  )))
 
 /**
  * Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`), with the

@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import type { ConfigError } from "effect/ConfigError"
 import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
 import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
-import { MemoryTransport, Transport } from "../transports/Transport.js"
+import { layerMemory, MemoryTransport } from "../transports/MemoryTransport.js"
 import { layerWithTransport, type TelemetryServices } from "./TelemetryLayers.js"
 
 /** Every service over the memory transport, with `options` over the defaults. */
@@ -17,7 +17,7 @@ export const layerTelemetryTest = (
 ): Layer.Layer<TelemetryServices | MemoryTransport, ConfigError> =>
   Layer.unwrapEffect(
     Effect.map(fromOptions({ ...options, transport: "memory" }), (config) => {
-      const transport = Transport.memory
+      const transport = layerMemory
       return Layer.merge(layerWithTransport(config, transport), transport)
     })
   )

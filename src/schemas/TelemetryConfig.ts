@@ -26,14 +26,16 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     Config.withDefault(fallback)
   )
 
-const duration = (name: string, fallback: Duration.DurationInput) =>
+const positiveDuration = (name: string) =>
   Config.duration(name).pipe(
     Config.validate({
       message: "Expected a positive duration such as \"30 seconds\"",
       validation: (d) => Duration.greaterThan(d, Duration.zero)
-    }),
-    Config.withDefault(Duration.decode(fallback))
+    })
   )
+
+const duration = (name: string, fallback: Duration.DurationInput) =>
+  positiveDuration(name).pipe(Config.withDefault(Duration.decode(fallback)))
 
 const boolean = (name: string, fallback: boolean) =>
   Schema.Config(name, Schema.Literal("true", "false", "1", "0")).pipe(
@@ -99,6 +101,71 @@ const GlobalTags = Schema.transformOrFail(Schema.String, Schema.Record({ key: Sc
   encode: (tags) => ParseResult.succeed(globalTagsText(tags))
 })
 
+/**
+ * `key=value` pairs separated by commas, each part percent-decoded, blanks around them ignored (the format
+ * of `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_RESOURCE_ATTRIBUTES`). A value may hold `=`; a pair without
+ * one, an empty key or a part that does not decode fails. `check` vets each decoded pair.
+ */
+const keyValueList = (check: (key: string, value: string) => string | undefined) =>
+  Schema.transformOrFail(Schema.String, Schema.Record({ key: Schema.String, value: Schema.String }), {
+    strict: true,
+    decode: (text, _options, ast) => {
+      const pairs = new Map<string, string>()
+      const fail = (message: string) => ParseResult.fail(new ParseResult.Type(ast, text, message))
+      for (const pair of text.split(",")) {
+        if (pair.trim() === "") continue
+        const eq = pair.indexOf("=")
+        if (eq < 0) return fail("Expected key=value pairs separated by commas")
+        let key: string
+        let value: string
+        try {
+          key = decodeURIComponent(pair.slice(0, eq).trim())
+          value = decodeURIComponent(pair.slice(eq + 1).trim())
+        } catch {
+          return fail("Expected valid percent-encoding (%XX)")
+        }
+        if (key.length === 0 || key === "__proto__") return fail("Expected non-empty keys other than __proto__")
+        const problem = check(key, value)
+        if (problem !== undefined) return fail(problem)
+        pairs.set(key, value)
+      }
+      return ParseResult.succeed(Object.freeze(Object.fromEntries(pairs)))
+    },
+    encode: (pairs) =>
+      ParseResult.succeed(
+        Object.entries(pairs).map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join(",")
+      )
+  })
+
+/** Request headers as `name=value,…`: names are HTTP tokens, values hold no control characters (CR, LF…). */
+const HeaderList = keyValueList((name, value) =>
+  !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)
+    ? "Expected header names of letters, digits and !#$%&'*+-.^_`|~ only"
+    : /[^\t\x20-\x7e\x80-\xff]/.test(value)
+    ? `Expected the value of header ${name} without control characters or characters beyond Latin-1`
+    : undefined
+)
+
+/** Resource attributes as `key=value,…`. */
+const AttributeList = keyValueList(() => undefined)
+
+const noPairs: { readonly [key: string]: string } = Object.freeze({})
+
+/** The OTLP/HTTP encodings we speak. */
+export const OtlpProtocol = Schema.Literal("http/protobuf", "http/json")
+export type OtlpProtocol = typeof OtlpProtocol.Type
+
+/** Body compressions of the OTLP exporters. */
+export const OtlpCompression = Schema.Literal("gzip", "none")
+export type OtlpCompression = typeof OtlpCompression.Type
+
+const httpUrl = Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, {
+  message: () => "Expected an http(s) URL"
+}), Schema.filter((url) => isParsableUrl(url) || "Expected an http(s) URL that parses"))
+
+/** The base URL of an OpenTelemetry Collector's OTLP/HTTP receiver on this machine: the `otlp` transport's default. */
+export const defaultOtlpEndpoint = "http://localhost:4318"
+
 /** One of a few lower-case words, read case-insensitively (`HTTP` is `http`). */
 const literal = <A extends string>(name: string, schema: Schema.Schema<A>, fallback: A) =>
   Schema.Config(name, Schema.compose(Schema.Lowercase, schema)).pipe(Config.withDefault(fallback))
@@ -109,12 +176,24 @@ const settings = {
   enabled: boolean("TELEMETRY_ENABLED", true),
   /** `TELEMETRY_TRANSPORT` — `console` (default), `http`, `otlp`, `file` or `memory`. */
   transport: literal("TELEMETRY_TRANSPORT", TransportKind, "console"),
-  /** `TELEMETRY_ENDPOINT` — the URL the `http` and `otlp` transports POST to (`…/v1/logs` for OTLP); required for them. */
-  endpoint: Config.option(Schema.Config("TELEMETRY_ENDPOINT", Schema.String.pipe(Schema.pattern(/^https?:\/\/\S+$/, {
-    message: () => "Expected an http(s) URL"
-  }), Schema.filter((url) => isParsableUrl(url) || "Expected an http(s) URL that parses")))),
-  /** `TELEMETRY_SERVICE_NAME` — `service.name` of the `otlp` transport's resource; default `effect-telemetry`. */
-  serviceName: Config.string("TELEMETRY_SERVICE_NAME").pipe(Config.withDefault("effect-telemetry")),
+  /**
+   * `TELEMETRY_ENDPOINT` — the URL the `http` transport POSTs to (required for it); for `otlp`, the collector's
+   * base URL (`/v1/logs`, `/v1/metrics`, `/v1/traces` appended), default `OTEL_EXPORTER_OTLP_ENDPOINT`, else
+   * `http://localhost:4318`.
+   */
+  endpoint: Config.option(Schema.Config("TELEMETRY_ENDPOINT", httpUrl)),
+  /** `TELEMETRY_SERVICE_NAME` — `service.name` of the OTLP resource; default `OTEL_SERVICE_NAME`, else `effect-telemetry`. */
+  serviceName: optionalText("TELEMETRY_SERVICE_NAME", 1024),
+  /** `TELEMETRY_OTLP_PROTOCOL` — `http/protobuf` or `http/json`; default `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`. */
+  otlpProtocol: Config.option(Schema.Config("TELEMETRY_OTLP_PROTOCOL", Schema.compose(Schema.Lowercase, OtlpProtocol))),
+  /** `TELEMETRY_OTLP_COMPRESSION` — `gzip` or `none`; default `OTEL_EXPORTER_OTLP_COMPRESSION`, else `none`. */
+  otlpCompression: Config.option(Schema.Config("TELEMETRY_OTLP_COMPRESSION", Schema.compose(Schema.Lowercase, OtlpCompression))),
+  /** `TELEMETRY_OTLP_HEADERS` — headers of every OTLP request, `k=v,k2=v2` percent-decoded; default `OTEL_EXPORTER_OTLP_HEADERS`, else none. */
+  otlpHeaders: Config.option(Schema.Config("TELEMETRY_OTLP_HEADERS", HeaderList)),
+  /** `TELEMETRY_OTLP_TRACES` — with `otlp`, export Effect's spans to `/v1/traces`; default `false`. */
+  otlpTraces: boolean("TELEMETRY_OTLP_TRACES", false),
+  /** `TELEMETRY_METRICS_INTERVAL` — with `otlp`, time between metrics exports; default `OTEL_METRIC_EXPORT_INTERVAL` (ms), else 60 seconds. */
+  metricsInterval: Config.option(positiveDuration("TELEMETRY_METRICS_INTERVAL")),
   /** `TELEMETRY_RELEASE` — the release (version) of the app, tagged `release` on every event and `service.version` in OTLP; none by default. */
   release: optionalText("TELEMETRY_RELEASE", 1024),
   /** `TELEMETRY_ENVIRONMENT` — where it runs (`production`), tagged `environment` on every event and `deployment.environment.name` in OTLP; none by default. */
@@ -171,6 +250,11 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   transport: "TELEMETRY_TRANSPORT",
   endpoint: "TELEMETRY_ENDPOINT",
   serviceName: "TELEMETRY_SERVICE_NAME",
+  otlpProtocol: "TELEMETRY_OTLP_PROTOCOL",
+  otlpCompression: "TELEMETRY_OTLP_COMPRESSION",
+  otlpHeaders: "TELEMETRY_OTLP_HEADERS",
+  otlpTraces: "TELEMETRY_OTLP_TRACES",
+  metricsInterval: "TELEMETRY_METRICS_INTERVAL",
   release: "TELEMETRY_RELEASE",
   environment: "TELEMETRY_ENVIRONMENT",
   globalTags: "TELEMETRY_TAGS",
@@ -196,28 +280,89 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   outboxMaxBytes: "TELEMETRY_OUTBOX_MAX_BYTES"
 }
 
+/**
+ * The standard OpenTelemetry variables read when ours are unset (`OTEL_EXPORTER_OTLP_ENDPOINT` only for
+ * the `otlp` transport): they configure every OpenTelemetry SDK of a process, so ours win.
+ */
+const standard = {
+  endpoint: Config.option(Schema.Config("OTEL_EXPORTER_OTLP_ENDPOINT", httpUrl)),
+  headers: Config.option(Schema.Config("OTEL_EXPORTER_OTLP_HEADERS", HeaderList)),
+  protocol: Config.option(Schema.Config("OTEL_EXPORTER_OTLP_PROTOCOL", Schema.Lowercase.pipe(
+    Schema.filter((p) => p === "http/protobuf" || p === "http/json" ||
+      `Expected http/protobuf or http/json (grpc is not supported: set TELEMETRY_OTLP_PROTOCOL to override)`)
+  ))),
+  compression: Config.option(Schema.Config("OTEL_EXPORTER_OTLP_COMPRESSION", Schema.compose(Schema.Lowercase, OtlpCompression))),
+  serviceName: optionalText("OTEL_SERVICE_NAME", 1024),
+  resourceAttributes: Schema.Config("OTEL_RESOURCE_ATTRIBUTES", AttributeList).pipe(Config.withDefault(noPairs)),
+  metricExportInterval: Config.option(
+    Schema.Config("OTEL_METRIC_EXPORT_INTERVAL", Schema.NumberFromString.pipe(Schema.int(), Schema.positive()))
+  )
+}
+
+/** The standard OpenTelemetry variables honoured when ours are unset. */
+export const standardVariables: ReadonlyArray<string> = [
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_HEADERS",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_EXPORTER_OTLP_COMPRESSION",
+  "OTEL_SERVICE_NAME",
+  "OTEL_RESOURCE_ATTRIBUTES",
+  "OTEL_METRIC_EXPORT_INTERVAL"
+]
+
+type Settings = Config.Config.Success<Config.Config<{ [K in keyof typeof settings]: Config.Config.Success<(typeof settings)[K]> }>>
+type Standard = { readonly [K in keyof typeof standard]: Config.Config.Success<(typeof standard)[K]> }
+
+/** Our settings and the standard ones resolved into one value: ours first, then `OTEL_*`, then the default. */
+const resolve = (c: Settings, otel: Standard) => {
+  const otlp = c.transport === "otlp"
+  const resourceAttributes = otel.resourceAttributes
+  return {
+    ...c,
+    endpoint: otlp
+      ? Option.some(Option.getOrElse(Option.orElse(c.endpoint, () => otel.endpoint), () => defaultOtlpEndpoint))
+      : c.endpoint,
+    serviceName: Option.getOrElse(
+      Option.orElse(c.serviceName, () => otel.serviceName),
+      () => Object.hasOwn(resourceAttributes, "service.name") ? resourceAttributes["service.name"]! : "effect-telemetry"
+    ),
+    otlpProtocol: Option.getOrElse(
+      Option.orElse(c.otlpProtocol, () => otel.protocol as Option.Option<OtlpProtocol>),
+      (): OtlpProtocol => "http/protobuf"
+    ),
+    otlpCompression: Option.getOrElse(Option.orElse(c.otlpCompression, () => otel.compression), (): OtlpCompression => "none"),
+    otlpHeaders: Option.getOrElse(Option.orElse(c.otlpHeaders, () => otel.headers), () => noPairs),
+    metricsInterval: Option.getOrElse(
+      Option.orElse(c.metricsInterval, () => Option.map(otel.metricExportInterval, Duration.millis)),
+      () => Duration.seconds(60)
+    ),
+    /** `OTEL_RESOURCE_ATTRIBUTES`, merged under the resource fields our settings name. */
+    resourceAttributes
+  }
+}
+
 /** The validated configuration. */
 export type TelemetryConfig = Config.Config.Success<typeof TelemetryConfig>
 
 /** Reads the configuration through Effect `Config` (the environment by default); fails naming the variable. */
-export const TelemetryConfig = Config.all(settings).pipe(
+export const TelemetryConfig = Config.all([Config.all(settings), Config.all(standard)]).pipe(
   // Reported as missing data at the variable itself, so the message names it.
-  Config.mapOrFail((c) =>
-    (c.transport === "http" || c.transport === "otlp") && Option.isNone(c.endpoint)
+  Config.mapOrFail(([c, otel]) =>
+    c.transport === "http" && Option.isNone(c.endpoint)
       ? Either.left(ConfigError.MissingData(
         ["TELEMETRY_ENDPOINT"],
         `TELEMETRY_ENDPOINT is required when TELEMETRY_TRANSPORT is ${c.transport}`
       ))
-      : Either.right(c)
+      : Either.right(resolve(c, otel))
   )
 )
 
+type Setting<K extends keyof Settings> = Settings[K] extends Duration.Duration ? Duration.DurationInput
+  : Settings[K] extends Option.Option<infer A> ? A extends Duration.Duration ? Duration.DurationInput : A
+  : Settings[K]
+
 /** Settings given as an object; each is optional and defaults as its variable does. */
-export type TelemetryOptions = {
-  readonly [K in keyof TelemetryConfig]?: TelemetryConfig[K] extends Duration.Duration ? Duration.DurationInput
-    : TelemetryConfig[K] extends Option.Option<infer A> ? A
-    : TelemetryConfig[K]
-}
+export type TelemetryOptions = { readonly [K in keyof Settings]?: Setting<K> }
 
 /** Validates settings given as an object with the same rules and defaults as the environment. */
 export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryConfig, ConfigError.ConfigError> => {
@@ -242,6 +387,9 @@ export const fromOptions = (options: TelemetryOptions): Effect.Effect<TelemetryC
         ? String(value)
         : key === "globalTags"
         ? globalTagsText(value as { readonly [name: string]: string })
+        : key === "otlpHeaders"
+        ? Object.entries(value as { readonly [name: string]: string })
+          .map(([name, text]) => `${encodeURIComponent(name)}=${encodeURIComponent(text)}`).join(",")
         : `${Duration.toMillis(Duration.decode(value as Duration.DurationInput))} millis`
     )
   }

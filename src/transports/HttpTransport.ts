@@ -3,29 +3,24 @@
  * says precisely how it went; the collector decides whether and when to try again. Its options live in
  * `internal/httpOptions.ts`, the reading of answers in `internal/response.ts`.
  */
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { isValidated } from "../internal/json.js"
-import { redactUrlsIn } from "../internal/url.js"
 import { TransportError } from "../schemas/errors.js"
 import { type Batch, BatchPayload } from "../schemas/TelemetryEvent.js"
 import { describeThrown, showId } from "./internal/failureText.js"
 import {
-  checkTarget,
   decodeHttpOptions,
   HttpOptions,
   HttpTransportConfigError,
   type HttpTransportOptions
 } from "./internal/httpOptions.js"
-import { type Answer, bodyExcerpt, maxResponseBytes, readPrefix, secretsOf, statusFailure } from "./internal/response.js"
+import { makePoster, type PostPolicy, type PostTarget } from "./internal/post.js"
+import { maxResponseBytes } from "./internal/response.js"
 import { parseRetryAfter } from "./internal/retryAfter.js"
 import { Transport, type TransportService } from "./TransportTag.js"
 
@@ -51,25 +46,6 @@ const idempotencyKey = (batchId: string): string =>
     (byte) => byte > 0x20 && byte < 0x7f && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`
   ).join("")
 
-const causeCode = (cause: Error): string => {
-  const code = (cause as { readonly code?: unknown }).code
-  return typeof code === "string" ? ` (${code})` : ""
-}
-
-/** A failed request as the attempt's failure, without the full URL the client's own error names. */
-const requestFailure = (shownUrl: string) => (error: HttpClientError.HttpClientError): TransportError => {
-  const cause = error.cause
-  const detail = redactUrlsIn(cause instanceof Error ? `${cause.message}${causeCode(cause)}` : error.reason)
-  switch (error.reason) {
-    case "InvalidUrl":
-      return new TransportError({ reason: "network", retryable: false, message: `invalid URL ${shownUrl}` })
-    case "Encode":
-      return new TransportError({ reason: "encode", retryable: false, message: `cannot encode request`, cause })
-    default:
-      return new TransportError({ reason: "network", retryable: true, message: `POST ${shownUrl} failed: ${detail}`, cause })
-  }
-}
-
 const unencodable = (batch: Batch, why: string, cause?: unknown) =>
   new TransportError({
     reason: "encode",
@@ -80,108 +56,52 @@ const unencodable = (batch: Batch, why: string, cause?: unknown) =>
 
 const textEncoder = new TextEncoder()
 
+/** What an encoder makes of a batch: the body (text is sent as UTF-8), or why it cannot be encoded. */
+export type BodyEncoder = (batch: Batch, sentAt: number) => Either.Either<string | Uint8Array, string>
+
 /** The request body, or an `encode` failure: an encoder that throws (on any input) fails only this batch. */
-const encodeBody = (
-  encode: (batch: Batch, sentAt: number) => Either.Either<string, string>,
-  batch: Batch,
-  sentAt: number
-): Either.Either<Uint8Array, TransportError> => {
+const encodeBody = (encode: BodyEncoder, batch: Batch, sentAt: number): Either.Either<Uint8Array, TransportError> => {
   try {
     const encoded = encode(batch, sentAt)
     return Either.isLeft(encoded)
       ? Either.left(unencodable(batch, encoded.left))
-      : Either.right(textEncoder.encode(encoded.right))
+      : Either.right(typeof encoded.right === "string" ? textEncoder.encode(encoded.right) : encoded.right)
   } catch (thrown) {
     return Either.left(unencodable(batch, describeThrown(thrown), thrown))
   }
 }
 
+/** The HTTP transport's policy: JSON, uncompressed, 408/429/most 5xx retryable, a 2xx body ignored. */
+const httpPolicy: PostPolicy = { contentType: "application/json" }
+
 /**
- * A transport POSTing each batch as JSON, encoded by `encode` (the text, or why it cannot be encoded),
- * with this module's checks, timeout, status classification and `Retry-After` handling. Shared by the OTLP
- * transport. `encode` may also throw: whatever it throws is an `encode` failure of that batch.
+ * A transport POSTing each batch as encoded by `encode` (the body, or why it cannot be encoded), with this
+ * module's checks, size limit, timeout, `Retry-After` handling and `idempotency-key`, and `policy`'s content
+ * type, compression, retryable statuses and reading of a 2xx answer (the HTTP transport's by default).
+ * Shared by the OTLP transport. `encode` may also throw: whatever it throws is an `encode` failure of that batch.
  *
  * @internal
  */
 export const makePostTransport = (
-  settings: HttpSettings,
-  encode: (batch: Batch, sentAt: number) => Either.Either<string, string>
+  settings: PostTarget,
+  encode: BodyEncoder,
+  policy: PostPolicy = httpPolicy
 ): Effect.Effect<TransportService, HttpTransportConfigError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const target = yield* checkTarget(settings.url, settings.headers)
-    // The transport's own requests are not traced: a tracer that records spans as telemetry would
-    // otherwise produce an event for every batch it sends.
-    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const { timeout } = settings
-    const capMillis = Duration.toMillis(settings.maxRetryAfter)
-    const { shownUrl } = target
-    const secrets = secretsOf(target.headers)
-
-    const classify = (answer: Answer, nowMillis: number): Effect.Effect<void, TransportError> => {
-      const status = answer.response.status
-      if (status >= 200 && status < 300) return Effect.void
-      const header = answer.response.headers["retry-after"]
-      const retryAfterMillis = header === undefined ? undefined : parseRetryAfter(header, nowMillis, capMillis)
-      return Effect.fail(statusFailure(status, shownUrl, bodyExcerpt(answer.body, secrets), retryAfterMillis))
-    }
-
-    /**
-     * The request and the read of its answer under one deadline: when it passes before the status line the
-     * attempt is a `timeout`; after, the status decides with whatever of the body arrived. Interrupting the
-     * request or the read aborts the connection.
-     */
-    const exchange = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, TransportError> =>
+  Effect.map(makePoster(settings, policy), (poster): TransportService => ({
+    send: (batch) =>
       Effect.gen(function*() {
-        const answer = yield* Ref.make<Answer | undefined>(undefined)
-        yield* client.execute(request).pipe(
-          Effect.mapError(requestFailure(shownUrl)),
-          // A client that throws (node:http on a header it refuses) fails this attempt, not the program.
-          Effect.catchAllDefect((defect) =>
-            Effect.fail(
-              new TransportError({
-                reason: "network",
-                retryable: false,
-                message: `POST ${shownUrl} failed: ${redactUrlsIn(describeThrown(defect))}`,
-                cause: defect
-              })
-            )
-          ),
-          Effect.tap((response) => Ref.set(answer, { response, body: new Uint8Array(0) })),
-          Effect.flatMap((response) => readPrefix(response, answer)),
-          Effect.timeoutOption(timeout)
-        )
-        const answered = yield* Ref.get(answer)
-        if (answered !== undefined) return answered
-        return yield* new TransportError({
-          reason: "timeout",
-          retryable: true,
-          message: `POST ${shownUrl} got no answer within ${Duration.format(timeout)}`
-        })
+        const sentAt = yield* Clock.currentTimeMillis
+        const body = yield* encodeBody(encode, batch, sentAt)
+        if (body.byteLength > maxBatchBytes) {
+          return yield* new TransportError({
+            reason: "tooLarge",
+            retryable: false,
+            message: `batch ${showId(batch.batchId)} encodes to ${body.byteLength} bytes, over the ${maxBatchBytes}-byte limit`
+          })
+        }
+        return yield* poster.post(body, { "idempotency-key": idempotencyKey(batch.batchId) })
       })
-
-    return {
-      send: (batch) =>
-        Effect.gen(function*() {
-          const sentAt = yield* Clock.currentTimeMillis
-          const body = yield* encodeBody(encode, batch, sentAt)
-          if (body.byteLength > maxBatchBytes) {
-            return yield* new TransportError({
-              reason: "tooLarge",
-              retryable: false,
-              message: `batch ${showId(batch.batchId)} encodes to ${body.byteLength} bytes, over the ${maxBatchBytes}-byte limit`
-            })
-          }
-          const request = HttpClientRequest.post(target.url).pipe(
-            HttpClientRequest.setHeaders(target.headers),
-            HttpClientRequest.setHeader("idempotency-key", idempotencyKey(batch.batchId)),
-            HttpClientRequest.bodyUint8Array(body, "application/json")
-          )
-          const answer = yield* exchange(request)
-          const receivedAt = yield* Clock.currentTimeMillis
-          return yield* classify(answer, receivedAt)
-        })
-    }
-  })
+  }))
 
 const decode = decodeHttpOptions(HttpOptions)
 const encodePayload = Schema.encodeEither(Schema.parseJson(BatchPayload))

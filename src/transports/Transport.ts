@@ -14,21 +14,20 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import { redactUrlsIn } from "../internal/url.js"
 import { TransportError } from "../schemas/errors.js"
-import type { Batch, TelemetryEvent } from "../schemas/TelemetryEvent.js"
+import type { Batch } from "../schemas/TelemetryEvent.js"
 import { type FileTransportOptions, layerFile, makeFile } from "./FileTransport.js"
 import { layerHttp, makeHttp } from "./HttpTransport.js"
 import { describeThrown, showId } from "./internal/failureText.js"
 import { HttpTransportConfigError, type HttpTransportOptions } from "./internal/httpOptions.js"
 import { encodeJsonLines } from "./internal/jsonLines.js"
 import { layerOtlp, makeOtlp, type OtlpTransportOptions } from "./OtlpTransport.js"
-import { Transport as TransportTag, type TransportService } from "./TransportTag.js"
+import { layerMemory, makeMemory, MemoryTransport } from "./MemoryTransport.js"
+import { type Receipt as TransportReceipt, Transport as TransportTag, type TransportService } from "./TransportTag.js"
 
 /**
  * How transports name a thrown value or an id in a failure message, and write a batch as JSON lines.
@@ -37,43 +36,7 @@ import { Transport as TransportTag, type TransportService } from "./TransportTag
  */
 export { describeThrown, encodeJsonLines, showId }
 
-/**
- * Reads and steers the in-memory transport (`Transport.memory`): what it received, and failures to simulate.
- *
- * @since 0.2.0
- * @category tags
- */
-export class MemoryTransport extends /* @__PURE__ */ Context.Tag("effect-telemetry/MemoryTransport")<MemoryTransport, {
-  /** Every batch delivered so far, in order. */
-  readonly batches: Effect.Effect<ReadonlyArray<Batch>>
-  /** Every event delivered so far, in order. */
-  readonly events: Effect.Effect<ReadonlyArray<TelemetryEvent>>
-  /** Forget what was delivered. */
-  readonly clear: Effect.Effect<void>
-  /** Make every following `send` fail with this error, or succeed again with `undefined`. */
-  readonly failWith: (error: TransportError | undefined) => Effect.Effect<void>
-}>() {}
-
-/** Builds the in-memory transport and its inspector (see `Transport.makeMemory`). */
-const makeMemory: Effect.Effect<readonly [Transport.Service, MemoryTransport["Type"]]> = Effect.gen(function*() {
-  const delivered = yield* Ref.make<ReadonlyArray<Batch>>([])
-  const failure = yield* Ref.make<TransportError | undefined>(undefined)
-  const transport: Transport.Service = {
-    send: (batch) =>
-      Ref.get(failure).pipe(
-        Effect.flatMap((error) =>
-          error === undefined ? Ref.update(delivered, (batches) => [...batches, batch]) : Effect.fail(error)
-        )
-      )
-  }
-  const inspector: MemoryTransport["Type"] = {
-    batches: Ref.get(delivered),
-    events: Effect.map(Ref.get(delivered), (batches) => batches.flatMap((batch) => batch.events)),
-    clear: Ref.set(delivered, []),
-    failWith: (error) => Ref.set(failure, error)
-  }
-  return [transport, inspector] as const
-})
+export { MemoryTransport }
 
 const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
   typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
@@ -125,10 +88,7 @@ export class Transport extends TransportTag {
    * @since 0.2.0
    * @category layers
    */
-  static readonly memory: Layer.Layer<Transport | MemoryTransport> = /* @__PURE__ */ Layer.effectContext(
-    /* @__PURE__ */ Effect.map(makeMemory, ([transport, inspector]) =>
-      Context.make(this, transport).pipe(Context.add(MemoryTransport, inspector)))
-  )
+  static readonly memory: Layer.Layer<Transport | MemoryTransport> = layerMemory
   /**
    * The inspector of `Transport.memory`: the batches and events delivered, `clear`, `failWith`.
    *
@@ -180,15 +140,16 @@ export class Transport extends TransportTag {
     options: Transport.HttpOptions
   ): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> => makeHttp(options)
   /**
-   * A transport exporting events as OpenTelemetry log records over OTLP/HTTP (JSON) to `url`, the logs
-   * endpoint (`…/v1/logs`); the HTTP transport's options and defaults, plus the resource's attributes
-   * (`serviceName` default `effect-telemetry`).
+   * A transport exporting events as OpenTelemetry log records over OTLP/HTTP to `<endpoint>/v1/logs`
+   * (default `http://localhost:4318`), in `http/protobuf` (default) or `http/json`, `compression` `gzip`
+   * or `none` (default); retries only 429, 502, 503, 504 and network failures; the events a
+   * `partialSuccess` rejects count as `dropped.rejected`. The legacy `url` (the full logs URL) still works.
    *
    * @since 0.2.0
    * @category layers
    */
   static readonly otlp = (
-    options: Transport.OtlpOptions
+    options: Transport.OtlpOptions = {}
   ): Layer.Layer<Transport, HttpTransportConfigError, HttpClient.HttpClient> => layerOtlp(options)
   /**
    * Builds the OTLP/HTTP transport (see `Transport.otlp`).
@@ -197,7 +158,7 @@ export class Transport extends TransportTag {
    * @category constructors
    */
   static readonly makeOtlp = (
-    options: Transport.OtlpOptions
+    options: Transport.OtlpOptions = {}
   ): Effect.Effect<Transport.Service, HttpTransportConfigError, HttpClient.HttpClient> => makeOtlp(options)
   /**
    * A transport appending each event as one JSON line to a file (a path, or `{ path }`), creating its folder
@@ -245,6 +206,14 @@ export declare namespace Transport {
    */
   export type Function = (batch: Batch) => Effect.Effect<void, TransportError> | PromiseLike<void> | void
   /**
+   * What a receiver said of a batch it accepted in part: the events it `rejected` (never retried, counted
+   * in `dropped.rejected`) and its `message`.
+   *
+   * @since 0.3.0
+   * @category models
+   */
+  export type Receipt = TransportReceipt
+  /**
    * Options of `Transport.http`: `url` (required), `timeout` (10 seconds), `headers`, `maxRetryAfter` (60 seconds).
    *
    * @since 0.2.0
@@ -252,8 +221,9 @@ export declare namespace Transport {
    */
   export type HttpOptions = HttpTransportOptions
   /**
-   * Options of `Transport.otlp`: the HTTP ones, plus `serviceName`, `serviceVersion`,
-   * `deploymentEnvironment` and `resourceAttributes` of the exported resource.
+   * Options of `Transport.otlp`: `endpoint` (the collector's base URL, default `http://localhost:4318`),
+   * `protocol` (`http/protobuf`), `compression` (`none`), `headers`, `timeout`, `maxRetryAfter`, and
+   * `serviceName`, `serviceVersion`, `deploymentEnvironment`, `resourceAttributes` of the exported resource.
    *
    * @since 0.2.0
    * @category models

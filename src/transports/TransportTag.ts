@@ -12,13 +12,29 @@ import type { TransportError } from "../schemas/errors.js"
 import type { Batch } from "../schemas/TelemetryEvent.js"
 
 /**
+ * What a receiver said of a batch it accepted only in part (an OTLP `partialSuccess`): how many of its
+ * events it `rejected` — dropped for good, never retried — and why.
+ *
+ * @internal
+ */
+export interface Receipt {
+  /** Events of the batch the receiver refused; the others count as sent. */
+  readonly rejected: number
+  /** The receiver's explanation, logged once per batch. */
+  readonly message?: string
+}
+
+/**
  * What a transport does: deliver one batch; fail only with a `TransportError` saying whether a retry may help.
  *
  * @internal
  */
 export interface TransportService {
-  /** Deliver one batch; fails only with a `TransportError` saying whether a retry may help. */
-  readonly send: (batch: Batch) => Effect.Effect<void, TransportError>
+  /**
+   * Deliver one batch; fails only with a `TransportError` saying whether a retry may help. Succeeds with
+   * nothing (all delivered) or a `Receipt` naming the events the receiver refused.
+   */
+  readonly send: (batch: Batch) => Effect.Effect<void | Receipt, TransportError>
 }
 
 /**

@@ -42,7 +42,11 @@ export interface Stats {
   readonly dropped: {
     /** Evicted, oldest first, when the buffer was full. */
     readonly bufferOverflow: number
-    /** Refused by the receiver as invalid (a 4xx other than 408/413/429), never retried. */
+    /**
+     * Refused by the receiver, never retried: a batch answered with a status no retry can change (for HTTP
+     * a 4xx other than 408/413/429; for OTLP any but 429/502/503/504), or the events an OTLP
+     * `partialSuccess` names as rejected.
+     */
     readonly rejected: number
     /** Evicted, oldest first, from a full outbox. */
     readonly outboxFull: number

@@ -8,13 +8,14 @@ import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import { InvalidEventError } from "../../schemas/errors.js"
 import { validateEvent, validateEventFast } from "../../schemas/EventValidation.js"
 import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"
 import type { Session } from "../../services/EventSink.js"
 import type { Redactor } from "../../services/Redactor.js"
 import type { Sampler } from "../../services/Sampler.js"
-import { describeThrown } from "../../transports/Transport.js"
+import { describeThrown } from "../../transports/internal/failureText.js"
 import type { Counters } from "./accounting.js"
 import type { BufferedEvent, Pending } from "./pending.js"
 
@@ -58,6 +59,33 @@ export interface Intake {
 }
 
 const emptyData: JsonObject = Object.freeze({})
+
+/** The trace and span an event belongs to, as buffered beside its `BufferedEvent` fields. */
+export interface Correlation {
+  readonly traceId: string | undefined
+  readonly spanId: string | undefined
+}
+
+const traceIdPattern = /^(?!0{32})[0-9a-f]{32}$/
+const spanIdPattern = /^(?!0{16})[0-9a-f]{16}$/
+
+/**
+ * The ids of the fiber's current span (an Effect span or an `ExternalSpan`), when both are W3C-shaped: a
+ * disabled tracer's span (`noop`) or an external span with other ids correlates nothing. The last span
+ * checked is remembered, since events tracked in one span check it once.
+ */
+export const makeSpanIds = (): (span: Tracer.AnySpan | undefined) => Tracer.AnySpan | undefined => {
+  let last: Tracer.AnySpan | undefined
+  let lastValid = false
+  return (span) => {
+    if (span === undefined) return undefined
+    if (span !== last) {
+      last = span
+      lastValid = traceIdPattern.test(span.traceId) && spanIdPattern.test(span.spanId)
+    }
+    return lastValid ? span : undefined
+  }
+}
 
 /** The most tags an event may carry (the `Tags` schema's limit, which the HTTP transport re-validates). */
 export const maxTags = 32
@@ -112,35 +140,47 @@ export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
     return merged
   }
 
-  const accept = (input: EventInput): void => {
+  const correlated = makeSpanIds()
+
+  const accept = (input: EventInput, currentSpan: Tracer.AnySpan | undefined): void => {
     counters.accepted++
     const session = current.session
-    const event: BufferedEvent = {
-      seq: pending.nextSeq(),
-      type: input.type,
-      timestamp: input.timestamp ?? clock.unsafeCurrentTimeMillis(),
-      sessionId: session.id,
-      userId: input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId),
-      data: input.data === undefined ? emptyData : redactor.redact(input.data),
-      tags: input.tags === undefined ? contextTags : withContext(redactor.redact(input.tags))
-    }
+    // Ids the input gives win, as a pair: a trace id from one span is never mixed with another's span id.
+    const given = input.traceId !== undefined || input.spanId !== undefined
+    const span = given ? undefined : correlated(currentSpan)
+    const seq = pending.nextSeq()
+    const timestamp = input.timestamp ?? clock.unsafeCurrentTimeMillis()
+    const userId = input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId)
+    const data = input.data === undefined ? emptyData : redactor.redact(input.data)
+    const tags = input.tags === undefined ? contextTags : withContext(redactor.redact(input.tags))
+    const traceId = given ? input.traceId : span?.traceId
+    const spanId = given ? input.spanId : span?.spanId
+    // Uncorrelated events keep the smaller record (one shape on the measured hot path).
+    const event: BufferedEvent | BufferedEvent & Correlation = traceId === undefined && spanId === undefined
+      ? { seq, type: input.type, timestamp, sessionId: session.id, userId, data, tags }
+      : { seq, type: input.type, timestamp, sessionId: session.id, userId, data, tags, traceId, spanId }
     if (pending.buffer.push(event) !== undefined) counters.bufferOverflow++
     buffered(pending.buffer.length)
   }
 
-  const ingest = (input: EventInput): Effect.Effect<void> => {
+  const record = (input: EventInput, span: Tracer.AnySpan | undefined): Effect.Effect<void> => {
     counters.tracked++
     if (!current.enabled) {
       counters.disabled++
       return Effect.void
     }
-    if (sampler.unsafeShouldSample(input.type)) accept(input)
+    if (sampler.unsafeShouldSample(input.type)) accept(input, span)
     else counters.sampledOut++
     return Effect.void
   }
 
+  // `fiber.currentSpan` is a field read: `Effect.currentSpan` would build a `NoSuchElementException` per event
+  // tracked outside a span.
+  const ingest = (input: EventInput): Effect.Effect<void> =>
+    Effect.withFiberRuntime((fiber) => record(input, fiber.currentSpan))
+
   const track = (input: unknown): Effect.Effect<void, InvalidEventError> =>
-    Effect.suspend(() => {
+    Effect.withFiberRuntime((fiber) => {
       let fast: EventInput | undefined
       let valid: Either.Either<EventInput, InvalidEventError> | undefined
       try {
@@ -150,15 +190,15 @@ export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
         // A getter or a Proxy trap that throws makes the input invalid, not the caller's program defective.
         valid = Either.left(unreadableInput(thrown))
       }
-      if (valid === undefined) return ingest(fast!)
+      if (valid === undefined) return record(fast!, fiber.currentSpan)
       if (Either.isLeft(valid)) {
         counters.invalid++
         return Effect.fail(valid.left)
       }
-      return ingest(valid.right)
+      return record(valid.right, fiber.currentSpan)
     })
 
-  const trackInternal = (type: string, data: JsonObject) => Effect.suspend(() => ingest({ type, data }))
+  const trackInternal = (type: string, data: JsonObject) => ingest({ type, data })
 
   return { track, ingest, trackInternal }
 }

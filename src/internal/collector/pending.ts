@@ -22,6 +22,9 @@ export interface BufferedEvent {
   readonly userId: string | undefined
   readonly data: JsonObject
   readonly tags: { readonly [key: string]: string } | undefined
+  /** The current span's ids when tracked (see `intake.ts`). */
+  readonly traceId?: string | undefined
+  readonly spanId?: string | undefined
 }
 
 /** A batch taken from the buffer whose send is under way; `release` takes it off the in-flight list. */
@@ -70,6 +73,8 @@ export const make = (capacity: number): Pending => {
     }
     if (e.userId !== undefined) event.userId = e.userId
     if (e.tags !== undefined) event.tags = e.tags
+    if (e.traceId !== undefined) event.traceId = e.traceId
+    if (e.spanId !== undefined) event.spanId = e.spanId
     return event
   }
   // Events were validated by `track`: the batch is marked so the HTTP transport need not check them again.

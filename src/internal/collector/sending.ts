@@ -18,7 +18,10 @@ import * as Schedule from "effect/Schedule"
 import { TransportError } from "../../schemas/errors.js"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import type { Outbox } from "../../services/Outbox.js"
-import { describeThrown, type Transport } from "../../transports/Transport.js"
+import { safeText } from "../../transports/internal/safeText.js"
+import { describeThrown } from "../../transports/internal/failureText.js"
+import type { Transport } from "../../transports/TransportTag.js"
+import type { Receipt } from "../../transports/TransportTag.js"
 import type { Accounting } from "./accounting.js"
 import type { Outage } from "./outage.js"
 
@@ -69,7 +72,7 @@ const underPressure = new TransportError({ reason: "network", retryable: true, m
  * One attempt. A transport that dies (an encoder throwing, a bug) fails like an encoding failure: the
  * batch is split until the event at fault is alone, and only that one is dropped.
  */
-const sendOnce = (transport: Transport["Type"], batch: Batch): Effect.Effect<void, TransportError> =>
+const sendOnce = (transport: Transport["Type"], batch: Batch): Effect.Effect<void | Receipt, TransportError> =>
   Effect.catchAllDefect(Effect.suspend(() => transport.send(batch)), (defect) =>
     Effect.fail(
       new TransportError({
@@ -79,6 +82,12 @@ const sendOnce = (transport: Transport["Type"], batch: Batch): Effect.Effect<voi
         cause: defect
       })
     ))
+
+/** The events a receipt says were rejected, as a count the books can hold: a whole number from 0 to the batch's size. */
+const rejectedBy = (receipt: Receipt | undefined, events: number): number => {
+  const rejected = receipt?.rejected
+  return typeof rejected === "number" && rejected > 0 ? Math.min(events, Math.floor(rejected)) : 0
+}
 
 /** The sending half of delivery: one batch sent (with retries, under back-pressure) and settled. */
 export interface Sending {
@@ -130,7 +139,7 @@ export const make = (
      * (slowly) is never taken for a dead one. A buffer already past 75 % when the first attempt failed stops
      * the retries at once.
      */
-    const retryAfter = (batch: Batch, first: TransportError): Effect.Effect<void, TransportError> =>
+    const retryAfter = (batch: Batch, first: TransportError): Effect.Effect<void | Receipt, TransportError> =>
       Effect.suspend(() => {
         if (!retriable(first)) return Effect.fail(first)
         if (bufferLength() >= highWater) return Effect.fail(underPressure)
@@ -154,7 +163,7 @@ export const make = (
         )
       })
 
-    const send = (batch: Batch, retry: boolean): Effect.Effect<void, TransportError> =>
+    const send = (batch: Batch, retry: boolean): Effect.Effect<void | Receipt, TransportError> =>
       retry
         ? Effect.catchAll(sendOnce(transport, batch), (error) => retryAfter(batch, error))
         : sendOnce(transport, batch)
@@ -167,9 +176,9 @@ export const make = (
      */
     const deliver = (restore: Restore, batch: Batch, stored: boolean, retry: boolean, release: () => void = Fn.constVoid) =>
       Effect.flatMap(Effect.exit(restore(send(batch, retry))), (exit): Effect.Effect<Outcome> => {
-        if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release)
+        if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release, exit.value ?? undefined)
         const failure = Cause.failureOption(exit.cause)
-        if (Option.isSome(failure)) return settle(batch, stored, failure.value, release)
+        if (Option.isSome(failure)) return settle(batch, stored, failure.value, release, undefined)
         return (stored ? commit(release) : store(batch, "oldest", release)).pipe(
           Effect.zipRight(
             Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.logError("telemetry send failed", exit.cause)
@@ -178,14 +187,36 @@ export const make = (
         )
       })
 
-    /** What an answer means for a batch's events: sent, split, dropped with a reason, or kept in the outbox. */
-    const settle = (batch: Batch, stored: boolean, error: TransportError | undefined, release: () => void) => {
+    /**
+     * What an answer means for a batch's events: sent (but for those a receipt says were rejected, dropped
+     * for good), split, dropped with a reason, or kept in the outbox.
+     */
+    const settle = (
+      batch: Batch,
+      stored: boolean,
+      error: TransportError | undefined,
+      release: () => void,
+      receipt: Receipt | undefined
+    ) => {
       const forget = stored ? outbox.remove(batch.batchId) : Effect.void
       const events = batch.events.length
       const dropped = (count: () => void, log: Effect.Effect<void>) =>
         forget.pipe(Effect.zipRight(commit(() => (count(), release()))), Effect.zipRight(log))
       if (error === undefined) {
-        return dropped(() => (counters.sent += events, counters.batches++), outage.goOnline).pipe(Effect.as("settled" as const))
+        const rejected = rejectedBy(receipt, events)
+        const log = receipt === undefined || (rejected === 0 && receipt.message === undefined)
+          ? outage.goOnline
+          : Effect.zipRight(
+            Effect.logWarning("telemetry batch partly rejected by the receiver").pipe(
+              Effect.annotateLogs({ batchId: batch.batchId, events, rejected, reason: safeText(receipt.message ?? "", []) })
+            ),
+            outage.goOnline
+          )
+        return dropped(() => {
+          counters.sent += events - rejected
+          counters.rejected += rejected
+          counters.batches++
+        }, log).pipe(Effect.as("settled" as const))
       }
       if ((error.reason === "tooLarge" || error.reason === "encode") && events > 1) {
         // The halves take the batch's place at the front of the outbox, which is drained first, under

@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
+import * as Tracer from "effect/Tracer"
 import type { YieldWrap } from "effect/Utils"
 import type { CaptureResult, CauseReason, ErrorSample, LeafCaptureResult, Severity } from "../../schemas/ErrorEvents.js"
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"
@@ -115,7 +116,11 @@ const report = function*(
   }
   if (shared.userId !== undefined) sample.userId = shared.userId
   if (shared.causeId !== undefined) sample.causeId = shared.causeId
-  yield* Ref.update(deps.state, (s) => ErrorGroups.recordOccurrence(s, sample))
+  // The group keeps the latest occurrence's in-app frames for the dashboard, paths redacted as the event's are.
+  const frames = ErrorGroups.inAppFrames(leaf.frames).map((f) =>
+    f.file === undefined ? f : { ...f, file: deps.redactor.redactString(f.file) }
+  )
+  yield* Ref.update(deps.state, (s) => ErrorGroups.recordOccurrenceWithFrames(s, sample, frames))
   if (yield* deps.windows.isDuplicate(fingerprint, shared.now, type, message)) {
     yield* tally("suppressed")
     return { errorId, fingerprint, outcome: "suppressed" }
@@ -136,12 +141,21 @@ const report = function*(
     yield* tally("dropped")
     return { errorId, fingerprint, outcome: "dropped" }
   }
-  const delivery = yield* deps.outcomes.send("error.captured", edited.value as unknown as JsonObject, shared)
+  const delivery = yield* inSpanOf(o, deps.outcomes.send("error.captured", edited.value as unknown as JsonObject, shared))
   yield* tally(delivery.outcome)
   return delivery.outcome === "sent"
     ? { errorId, fingerprint, outcome: "sent" }
     : { errorId, fingerprint, outcome: delivery.outcome, reason: delivery.reason }
 }
+
+/**
+ * Runs `send` with the span the options name as current, so the collector correlates the event with it the
+ * way it does any event tracked inside a span (it leaves out ids of another shape).
+ */
+const inSpanOf = <A>(o: CaptureOptions, send: Effect.Effect<A>): Effect.Effect<A> =>
+  typeof o.traceId === "string" && typeof o.spanId === "string"
+    ? Effect.withParentSpan(send, Tracer.externalSpan({ traceId: o.traceId, spanId: o.spanId }))
+    : send
 
 /** The candidates not ignored, redacted and fingerprinted: one entry per leaf of the description, and the distinct ones. */
 const prepare = function*(deps: CaptureDeps, candidates: ReadonlyArray<Candidate>, override: string | undefined) {

@@ -42,6 +42,13 @@ export interface CaptureOptions {
   readonly mechanism?: string
   /** Whether code handled the error; default true, except for defects. */
   readonly handled?: boolean
+  /**
+   * The trace the error happened in (32 lowercase hex), with `spanId`: for a capture made outside the span
+   * (e.g. by the tracer bridge). Default: the current span's; ids of another shape are left out.
+   */
+  readonly traceId?: string
+  /** The span the error happened in (16 lowercase hex), with `traceId`. Default: the current span's. */
+  readonly spanId?: string
 }
 
 /** What a caller may add to a `captureMessage`: the options of `captureError` but its severity and `handled`. */

@@ -9,8 +9,8 @@ import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import { redactUrlsIn } from "../../internal/url.js"
 import { TransportError } from "../../schemas/errors.js"
+import { safeText } from "./safeText.js"
 
 /**
  * The most of a response body that is read (64 KiB): enough for an error text or an OTLP `partialSuccess`.
@@ -83,31 +83,35 @@ const decoder = new TextDecoder()
  * characters (a hostile receiver cannot forge log lines), URL credentials or our own header values.
  */
 export const bodyExcerpt = (body: Uint8Array, secrets: ReadonlyArray<string>): string => {
-  let text = decoder.decode(body.subarray(0, 4096))
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\s]+/g, " ")
-    .trim()
-  text = redactUrlsIn(text)
-  for (const secret of secrets) text = text.split(secret).join("[REDACTED]")
-  return text.length === 0 ? "" : `: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`
+  const text = safeText(decoder.decode(body.subarray(0, 4096)), secrets)
+  return text.length === 0 ? "" : `: ${text}`
 }
 
 /** Statuses saying our credentials were refused: the receiver is unusable until they are fixed. */
 const isUnauthorizedStatus = (status: number): boolean => status === 401 || status === 403 || status === 407
 
-/** Statuses worth another attempt: the server may answer differently later. */
-const isRetryableStatus = (status: number): boolean =>
+/**
+ * The HTTP transport's statuses worth another attempt (408, 429, and 5xx but 501 and 505): the server may
+ * answer differently later.
+ */
+export const isRetryableHttpStatus = (status: number): boolean =>
   status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505)
+
+/** OTLP/HTTP's retryable statuses (429, 502, 503, 504, per the OTLP specification); any other is final. */
+export const isRetryableOtlpStatus = (status: number): boolean =>
+  status === 429 || status === 502 || status === 503 || status === 504
 
 /**
  * A status other than 2xx as the failure of the attempt: 413 `tooLarge`, 401/403/407 `unauthorized`
- * (retryable: credentials may be fixed), otherwise `status`, retryable for 408, 429 and most 5xx.
- * `excerpt` is the body as `bodyExcerpt` shows it.
+ * (retryable: credentials may be fixed), otherwise `status`, retryable when `isRetryable` says so (by
+ * default the HTTP transport's 408, 429 and most 5xx). `excerpt` is the body as `bodyExcerpt` shows it.
  */
 export const statusFailure = (
   status: number,
   shownUrl: string,
   excerpt: string,
-  retryAfterMillis: number | undefined
+  retryAfterMillis: number | undefined,
+  isRetryableStatus: (status: number) => boolean = isRetryableHttpStatus
 ): TransportError => {
   const fields = retryAfterMillis === undefined ? { status } : { status, retryAfterMillis }
   return status === 413

@@ -1,0 +1,174 @@
+/**
+ * One POST of an encoded body, as the HTTP and OTLP transports and the OTLP exporters make it: the
+ * checked URL and headers, optional gzip, one deadline over the request and the bounded read of its
+ * answer, a status policy saying which failures a retry may cure, and a hook reading a 2xx answer.
+ *
+ * @internal
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import { redactUrlsIn } from "../../internal/url.js"
+import { TransportError } from "../../schemas/errors.js"
+import type { Receipt } from "../TransportTag.js"
+import { describeThrown } from "./failureText.js"
+import { checkTarget, type HttpTransportConfigError } from "./httpOptions.js"
+import { type Answer, bodyExcerpt, readPrefix, secretsOf, statusFailure } from "./response.js"
+import { parseRetryAfter } from "./retryAfter.js"
+import { safeText } from "./safeText.js"
+
+/** Where a poster sends, and how long it waits: the decoded HTTP options. */
+export interface PostTarget {
+  readonly url: string
+  readonly timeout: Duration.Duration
+  readonly headers: Readonly<Record<string, string>>
+  readonly maxRetryAfter: Duration.Duration
+}
+
+/** How a poster writes its requests and reads their answers. */
+export interface PostPolicy {
+  /** The body's `content-type`. */
+  readonly contentType: string
+  /** `gzip` compresses every body (`content-encoding: gzip`) where `CompressionStream` exists; default `none`. */
+  readonly compression?: "gzip" | "none"
+  /** Which statuses other than 2xx a retry may cure; default the HTTP transport's (408, 429, most 5xx). */
+  readonly isRetryableStatus?: (status: number) => boolean
+  /** Reads a 2xx answer's body (at most `maxResponseBytes`): what the receiver refused of it, if anything. */
+  readonly receipt?: (body: Uint8Array) => Receipt | undefined
+}
+
+/** Sends bodies to one checked URL. */
+export interface Poster {
+  /** The URL as logs show it (no credentials). */
+  readonly shownUrl: string
+  /** One POST of `body`; `headers` are added to the configured ones. */
+  readonly post: (
+    body: Uint8Array,
+    headers?: Readonly<Record<string, string>>
+  ) => Effect.Effect<void | Receipt, TransportError>
+}
+
+const causeCode = (cause: Error): string => {
+  const code = (cause as { readonly code?: unknown }).code
+  return typeof code === "string" ? ` (${code})` : ""
+}
+
+/** A failed request as the attempt's failure, without the full URL the client's own error names. */
+const requestFailure = (shownUrl: string) => (error: HttpClientError.HttpClientError): TransportError => {
+  const cause = error.cause
+  const detail = redactUrlsIn(cause instanceof Error ? `${cause.message}${causeCode(cause)}` : error.reason)
+  switch (error.reason) {
+    case "InvalidUrl":
+      return new TransportError({ reason: "network", retryable: false, message: `invalid URL ${shownUrl}` })
+    case "Encode":
+      return new TransportError({ reason: "encode", retryable: false, message: `cannot encode request`, cause })
+    default:
+      return new TransportError({ reason: "network", retryable: true, message: `POST ${shownUrl} failed: ${detail}`, cause })
+  }
+}
+
+/** Whether this runtime compresses natively (browsers, Node 18+, Deno, Bun). */
+const canGzip = (): boolean => typeof CompressionStream === "function"
+
+/** `body` gzipped through the platform's `CompressionStream`. */
+const gzip = (body: Uint8Array): Effect.Effect<Uint8Array, TransportError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
+      return new Uint8Array(await new Response(stream).arrayBuffer())
+    },
+    catch: (cause) =>
+      new TransportError({ reason: "encode", retryable: false, message: `cannot gzip the request body: ${describeThrown(cause)}`, cause })
+  })
+
+/**
+ * A poster over the `HttpClient` in context. Fails with `HttpTransportConfigError` when the URL or a header
+ * cannot be used.
+ *
+ * @internal
+ */
+export const makePoster = (
+  target: PostTarget,
+  policy: PostPolicy
+): Effect.Effect<Poster, HttpTransportConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const checked = yield* checkTarget(target.url, target.headers)
+    // The transport's own requests are not traced: a tracer that records spans as telemetry would
+    // otherwise produce an event for every batch it sends.
+    const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const { timeout } = target
+    const capMillis = Duration.toMillis(target.maxRetryAfter)
+    const { shownUrl } = checked
+    const secrets = secretsOf(checked.headers)
+    const compress = policy.compression === "gzip" && canGzip()
+    const headers = compress ? { ...checked.headers, "content-encoding": "gzip" } : checked.headers
+    const { isRetryableStatus, receipt } = policy
+
+    const classify = (answer: Answer, nowMillis: number): Effect.Effect<void | Receipt, TransportError> => {
+      const status = answer.response.status
+      if (status >= 200 && status < 300) {
+        const said = receipt?.(answer.body)
+        return Effect.succeed(
+          said === undefined ? undefined : said.message === undefined
+            ? said
+            : { rejected: said.rejected, message: safeText(said.message, secrets) }
+        )
+      }
+      const header = answer.response.headers["retry-after"]
+      const retryAfterMillis = header === undefined ? undefined : parseRetryAfter(header, nowMillis, capMillis)
+      return Effect.fail(statusFailure(status, shownUrl, bodyExcerpt(answer.body, secrets), retryAfterMillis, isRetryableStatus))
+    }
+
+    /**
+     * The request and the read of its answer under one deadline: when it passes before the status line the
+     * attempt is a `timeout`; after, the status decides with whatever of the body arrived. Interrupting the
+     * request or the read aborts the connection.
+     */
+    const exchange = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, TransportError> =>
+      Effect.gen(function*() {
+        const answer = yield* Ref.make<Answer | undefined>(undefined)
+        yield* client.execute(request).pipe(
+          Effect.mapError(requestFailure(shownUrl)),
+          // A client that throws (node:http on a header it refuses) fails this attempt, not the program.
+          Effect.catchAllDefect((defect) =>
+            Effect.fail(
+              new TransportError({
+                reason: "network",
+                retryable: false,
+                message: `POST ${shownUrl} failed: ${redactUrlsIn(describeThrown(defect))}`,
+                cause: defect
+              })
+            )
+          ),
+          Effect.tap((response) => Ref.set(answer, { response, body: new Uint8Array(0) })),
+          Effect.flatMap((response) => readPrefix(response, answer)),
+          Effect.timeoutOption(timeout)
+        )
+        const answered = yield* Ref.get(answer)
+        if (answered !== undefined) return answered
+        return yield* new TransportError({
+          reason: "timeout",
+          retryable: true,
+          message: `POST ${shownUrl} got no answer within ${Duration.format(timeout)}`
+        })
+      })
+
+    const post = (body: Uint8Array, extra?: Readonly<Record<string, string>>) =>
+      Effect.gen(function*() {
+        const sent = compress ? yield* gzip(body) : body
+        const request = HttpClientRequest.post(checked.url).pipe(
+          HttpClientRequest.setHeaders(headers),
+          HttpClientRequest.setHeaders(extra ?? {}),
+          HttpClientRequest.bodyUint8Array(sent, policy.contentType)
+        )
+        const answer = yield* exchange(request)
+        const receivedAt = yield* Clock.currentTimeMillis
+        return yield* classify(answer, receivedAt)
+      })
+
+    return { shownUrl, post } satisfies Poster
+  })
