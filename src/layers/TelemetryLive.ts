@@ -11,6 +11,7 @@ import { fromOptions, TelemetryConfig, type TelemetryOptions } from "../schemas/
 import * as NodePath from "node:path"
 import type * as Outbox from "../services/Outbox.js"
 import { effectMetrics } from "../instrumentation/EffectMetrics.js"
+import * as Instrumentation from "../instrumentation/Instrumentation.js"
 import { OtlpExport } from "../transports/otlp/Exporters.js"
 import { Transport } from "../transports/Transport.js"
 import * as NodeOutbox from "./NodeOutbox.js"
@@ -70,6 +71,18 @@ const withOtlpExport = (config: TelemetryConfig, services: Layer.Layer<Telemetry
     Layer.orDie,
     Layer.provideMerge(services)
   )
+
+/**
+ * With `TELEMETRY_INSTRUMENT`, the tracer and logger bridges over the services (and over the OTLP exporters,
+ * whose span sink the tracer bridge feeds); with `TELEMETRY_OTLP_TRACES` alone, the tracer bridge, without
+ * which there would be no span to export.
+ */
+const withInstrumentation = (config: TelemetryConfig, services: Layer.Layer<TelemetryServices>): Layer.Layer<TelemetryServices> =>
+  config.instrument
+    ? Instrumentation.layer().pipe(Layer.provideMerge(services))
+    : config.transport === "otlp" && config.otlpTraces
+    ? Instrumentation.layerTracer().pipe(Layer.provideMerge(services))
+    : services
 
 /**
  * Where the transport a configuration names delivers, as the Node outbox keys it: the transport kind and its
@@ -135,7 +148,7 @@ export const layerWithTransport = <E, R>(
  * transport stores its undelivered batches under the destination `custom`).
  */
 export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryServices> =>
-  withOtlpExport(config, Layer.unwrapEffect(Effect.map(
+  withInstrumentation(config, withOtlpExport(config, Layer.unwrapEffect(Effect.map(
     Effect.serviceOption(Transport),
     Option.match({
       onNone: () => TelemetryLayers.layerWithTransport(config, transportLayer(config), layerNodeOutbox(config)),
@@ -146,7 +159,7 @@ export const layerFromConfig = (config: TelemetryConfig): Layer.Layer<TelemetryS
           layerNodeOutbox(config, { destination: "custom" })
         )
     })
-  )))
+  ))))
 
 /**
  * Every service, configured from the `TELEMETRY_*` environment variables (through Effect `Config`), with the

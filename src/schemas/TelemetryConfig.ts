@@ -192,6 +192,12 @@ const settings = {
   otlpHeaders: Config.option(Schema.Config("TELEMETRY_OTLP_HEADERS", HeaderList)),
   /** `TELEMETRY_OTLP_TRACES` — with `otlp`, export Effect's spans to `/v1/traces`; default `false`. */
   otlpTraces: boolean("TELEMETRY_OTLP_TRACES", false),
+  /**
+   * `TELEMETRY_INSTRUMENT` — read what the program already says: Effect's spans become timings, failures and AI
+   * operations, its logs breadcrumbs (the tracer and logger bridges of `Instrumentation`); default `false`
+   * (the tracer bridge is on anyway with `TELEMETRY_OTLP_TRACES`, which exports its spans).
+   */
+  instrument: boolean("TELEMETRY_INSTRUMENT", false),
   /** `TELEMETRY_METRICS_INTERVAL` — with `otlp`, time between metrics exports; default `OTEL_METRIC_EXPORT_INTERVAL` (ms), else 60 seconds. */
   metricsInterval: Config.option(positiveDuration("TELEMETRY_METRICS_INTERVAL")),
   /** `TELEMETRY_RELEASE` — the release (version) of the app, tagged `release` on every event and `service.version` in OTLP; none by default. */
@@ -254,6 +260,7 @@ export const variables: { readonly [K in keyof typeof settings]: string } = {
   otlpCompression: "TELEMETRY_OTLP_COMPRESSION",
   otlpHeaders: "TELEMETRY_OTLP_HEADERS",
   otlpTraces: "TELEMETRY_OTLP_TRACES",
+  instrument: "TELEMETRY_INSTRUMENT",
   metricsInterval: "TELEMETRY_METRICS_INTERVAL",
   release: "TELEMETRY_RELEASE",
   environment: "TELEMETRY_ENVIRONMENT",

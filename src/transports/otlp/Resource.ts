@@ -17,11 +17,15 @@ export interface ResourceOptions {
   readonly deploymentEnvironment?: string | undefined
   /** Extra resource attributes; they never replace `telemetry.sdk.*` nor an option given above. */
   readonly attributes?: Readonly<Record<string, string>> | undefined
-  /** `telemetry.sdk.language`: `nodejs` (default) or `webjs` in browsers. */
+  /** `telemetry.sdk.language`: by default `webjs` in a page or a worker, else `nodejs`. */
   readonly language?: "nodejs" | "webjs" | undefined
 }
 
 const sdkPrefix = "telemetry.sdk."
+
+/** `webjs` where there is a document or a worker scope (a browser), else `nodejs`. */
+const runtimeLanguage = (): "nodejs" | "webjs" =>
+  "document" in globalThis || "WorkerGlobalScope" in globalThis ? "webjs" : "nodejs"
 
 /**
  * The exported resource: `service.name`, `service.version`, `deployment.environment.name`,
@@ -37,7 +41,7 @@ export const makeResource = (options: ResourceOptions = {}): Resource => {
   if (environment !== undefined) entries.push(["deployment.environment.name", environment])
   entries.push(
     ["telemetry.sdk.name", libraryName],
-    ["telemetry.sdk.language", options.language ?? "nodejs"],
+    ["telemetry.sdk.language", options.language ?? runtimeLanguage()],
     ["telemetry.sdk.version", libraryVersion]
   )
   const taken = new Set(entries.map(([key]) => key))
