@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import fc from "fast-check"
 import { createHmac } from "node:crypto"
+import { mayHoldPii, piiPatterns, scanForPii, scanGate, scanHint, scannedHints } from "../src/services/redactor/patterns.js"
 import { layerRedactor, Redactor, unsafeMake } from "../src/services/Redactor.js"
 
 const redactor = unsafeMake()
@@ -554,6 +555,31 @@ describe("Redactor", () => {
           return object
         }, leaf)
       )
+
+    it("the character scan is written for exactly the pre-filter's hints", () => {
+      const hints = [...new Set(piiPatterns.filter((p) => p.gate === undefined).map((p) => p.hint.source))]
+      expect(hints).toEqual(scannedHints)
+      expect(mayHoldPii.source).toBe(scannedHints.join("|"))
+    })
+
+    it("the character scan never misses text the pre-filter passes, nor a gate character", () => {
+      // Every character a hint or gate is made of, and a few others, so that generated text hits them often.
+      const alphabet = fc.constantFrom(..."-----BEGIN:/eyJBbearerEARERskrk_livetestAKSIAghpousrithubpatxoxz@.0123456789+aF=%&\\ Q".split(""))
+      const hintPieces = fc.constantFrom(
+        "-----BEGIN", "://", "eyJ", "Bearer", "bearer", "BEARER", "sk-", "rk_live_", "sk_test_", "AKIA", "ASIA", "ghp_",
+        "github_pat_", "xoxb-", "AIza", "@", "1.2", "::", "a:1f:", "1234", "123", "+1"
+      )
+      const text = fc.array(fc.oneof(alphabet, hintPieces, alphabet), { maxLength: 24 }).map((xs) => xs.join(""))
+      fc.assert(
+        fc.property(text, (t) => {
+          const scan = scanForPii(t)
+          if (mayHoldPii.test(t)) expect(scan & scanHint).toBe(scanHint)
+          if (/[=:%&\\]/.test(t) && (scan & scanHint) === 0) expect(scan & scanGate).toBe(scanGate)
+        }),
+        { numRuns: 5_000 }
+      )
+      expect(scanForPii("How do I reset my password before tomorrow's demo?")).toBe(0)
+    })
 
     it("generated PII inside generated text inside generated JSON never survives", () => {
       fc.assert(

@@ -63,27 +63,29 @@ export const makeTiming = ({ dimensions, state, track, trackQuietly }: TimingRec
     return result
   }
 
-  /** Records a run in one synchronous step, then tracks it; never fails (a defect is logged at debug level). */
+  /**
+   * Records a run, then tracks it; never fails (a defect is logged at debug level). Called as `onExit`'s
+   * cleanup, which already runs in the fiber: recording there, not in an `Effect.suspend`, spares a step.
+   */
   const recordTiming = (
     name: string,
     attributes: MetricAttributes | undefined,
     series: SeriesDimensions | undefined,
     outcome: TimingOutcome,
     ms: number
-  ) =>
-    Effect.suspend(() => {
-      try {
-        state.recordTiming(name, ms, outcome, series)
-      } catch (defect) {
-        return Effect.logDebug("timing not recorded", Cause.die(defect))
-      }
-      return trackQuietly({
-        type: PerformanceEventType.timing,
-        data: attributes === undefined
-          ? { name, durationMs: ms, outcome }
-          : { name, durationMs: ms, outcome, attributes }
-      })
+  ): Effect.Effect<void> => {
+    try {
+      state.recordTiming(name, ms, outcome, series)
+    } catch (defect) {
+      return Effect.logDebug("timing not recorded", Cause.die(defect))
+    }
+    return trackQuietly({
+      type: PerformanceEventType.timing,
+      data: attributes === undefined
+        ? { name, durationMs: ms, outcome }
+        : { name, durationMs: ms, outcome, attributes }
     })
+  }
 
   const timed = (name: string, attributes?: MetricAttributes) => {
     const checkedName = checkName(name)

@@ -313,3 +313,73 @@ export const identifierPiiKind = (id: string): string | undefined => {
   }
   return undefined
 }
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57
+const isHex = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)
+
+/** The hints `scanForPii` was written for, in `mayHoldPii`'s order: a test holds them equal. */
+export const scannedHints: ReadonlyArray<string> = [
+  "-----BEGIN",
+  ":\\/\\/",
+  "eyJ",
+  "[Bb]earer|BEARER",
+  "sk-|[rs]k_(?:live|test)_|A[KS]IA|gh[pousr]_|github_pat_|xox[abposr]-|AIza",
+  "@",
+  "\\d\\.\\d",
+  "::|[0-9A-Fa-f]:[0-9A-Fa-f]+:",
+  "\\d{4}",
+  "\\d{3}",
+  "\\+\\d"
+]
+
+/** `scanForPii`: a hint of the pre-filter may match. */
+export const scanHint = 1
+/** `scanForPii`: the text holds a character some gate needs. */
+export const scanGate = 2
+
+/**
+ * One pass over the characters of `text` in place of the pre-filter's regex, which costs ~15 ns a character
+ * for an alternation of a dozen hints: `scanHint` whenever `mayHoldPii` may match (it never misses one, and
+ * `mayHoldPii` stays the judge of what it lets through), `scanGate` when a gate character is present, 0 for
+ * most text.
+ */
+export const scanForPii = (text: string): number => {
+  let found = 0
+  const n = text.length
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 48) {
+      if (c === 45) { // `-`: `-----BEGIN`, `sk-`, `xox?-`
+        if (
+          text.startsWith("-----BEGIN", i) || (i >= 2 && text.charCodeAt(i - 1) === 107 && text.charCodeAt(i - 2) === 115) ||
+          (i >= 4 && text.startsWith("xox", i - 4))
+        ) return found | scanHint
+      } else if (c === 37 || c === 38) found |= scanGate // `%`, `&`
+      else if (c === 43 && isDigit(text.charCodeAt(i + 1))) return found | scanHint // `+\d`
+    } else if (c <= 57) { // a digit: `\d{3}`, `\d\.\d`
+      const next = text.charCodeAt(i + 1)
+      if (isDigit(next) ? isDigit(text.charCodeAt(i + 2)) : next === 46 && isDigit(text.charCodeAt(i + 2))) {
+        return found | scanHint
+      }
+    } else if (c === 58) { // `:`: `://`, `::`, `hex:hex…`
+      found |= scanGate
+      const next = text.charCodeAt(i + 1)
+      if (next === 58 || (next === 47 && text.charCodeAt(i + 2) === 47)) return found | scanHint
+      if (i > 0 && isHex(text.charCodeAt(i - 1)) && isHex(next)) return found | scanHint
+    } else if (c === 61) found |= scanGate // `=`
+    else if (c === 64) return found | scanHint // `@`
+    else if (c === 92) found |= scanGate // `\`
+    else if (c === 65) { // `A`: `A[KS]IA`, `AIza`
+      if (text.startsWith("Iza", i + 1) || text.startsWith("KIA", i + 1) || text.startsWith("SIA", i + 1)) return found | scanHint
+    } else if (c === 66 || c === 98) { // `B`, `b`: `[Bb]earer`, `BEARER`
+      if (text.startsWith("earer", i + 1) || (c === 66 && text.startsWith("EARER", i + 1))) return found | scanHint
+    } else if (c === 74) { // `J`: `eyJ`
+      if (i >= 2 && text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) return found | scanHint
+    } else if (c === 95) { // `_`: `[rs]k_`, `gh?_`, `github_pat_`
+      if (i >= 2 && (text.charCodeAt(i - 1) === 107 || text.charCodeAt(i - 2) === 104 || text.startsWith("github", i - 6))) {
+        return found | scanHint
+      }
+    }
+  }
+  return found
+}

@@ -10,6 +10,8 @@ import {
   mayPassGate,
   piiPatterns,
   plainShape,
+  scanForPii,
+  scanHint,
   shortestMatch,
   shortestPlainShape
 } from "./patterns.js"
@@ -26,10 +28,13 @@ export const stringRedactor = (
     let out = value
     for (let i = 0; i < extras.length; i++) out = out.replace(extras[i]!, replace)
     if (out.length < shortestMatch) return out
+    // Most text has no character any hint or gate needs: one pass over it, no regex.
+    const scan = scanForPii(out)
+    if (scan === 0) return out
     // UUIDs and timestamps would pass the pre-filter, so their shape is tested first.
     if (out.length >= shortestPlainShape && plainShape.test(out)) return out
     // Patterns with a gate are outside the pre-filter: they run when their gate passes, whatever it says.
-    const mayHold = mayHoldPii.test(out)
+    const mayHold = (scan & scanHint) !== 0 && mayHoldPii.test(out)
     if (!mayHold && !mayPassGate(out)) return out
     for (const { accept, gate, hint, regex, rewrite } of piiPatterns) {
       if (gate === undefined ? !mayHold : !gate(out)) continue

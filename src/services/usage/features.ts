@@ -28,7 +28,7 @@ const decodeRequest = usageDecoders.effect(ProviderRequest)
 const checkUser = usageDecoders.either(UserId, "userId")
 
 /** Features and providers: the hot `trackFeature`, provider requests, and their stats. */
-export const makeFeatures = ({ at, defaultUser, state, track }: UsageRecorder) => {
+export const makeFeatures = ({ at, state, track, withUser }: UsageRecorder) => {
   const checkFeature = remembering(usageDecoders.either(UsageName, "feature"))
   const checkAction = remembering(usageDecoders.either(UsageName, "action"))
 
@@ -46,7 +46,7 @@ export const makeFeatures = ({ at, defaultUser, state, track }: UsageRecorder) =
         state.useFeature(name, act, user, clock.unsafeCurrentTimeMillis())
         return track({ type: UsageEventType.feature, data: { feature: name, action: act }, userId: user })
       })
-    return given !== undefined ? record(given) : Effect.flatMap(defaultUser(undefined), record)
+    return withUser(given, record)
   }
 
   return {

@@ -102,6 +102,10 @@ export const makeUsageRecorder = (state: UsageState, sink: EventSink["Type"]) =>
   const defaultUser = (userId: string | undefined) =>
     userId !== undefined ? Effect.succeed(userId) : Effect.map(sink.currentSession, (session) => session.userId)
 
+  /** `f` of the given user, or else of the current session's: `defaultUser` and a `flatMap`, one fiber step fewer. */
+  const withUser = <A, E>(userId: string | undefined, f: (user: string | undefined) => Effect.Effect<A, E>) =>
+    userId !== undefined ? f(userId) : Effect.flatMap(sink.currentSession, (session) => f(session.userId))
+
   return {
     state,
     track,
@@ -112,7 +116,8 @@ export const makeUsageRecorder = (state: UsageState, sink: EventSink["Type"]) =>
     at,
     settled,
     newId,
-    defaultUser
+    defaultUser,
+    withUser
   }
 }
 
