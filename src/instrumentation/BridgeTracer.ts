@@ -86,8 +86,6 @@ const innerLinks = (links: ReadonlyArray<Tracer.SpanLink>): ReadonlyArray<Tracer
 /** Effect's own tracer, whose `context` only runs `f`: wrapping it needs no span swap. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
-const runDirectly = <X>(f: () => X): X => f()
-
 /** A tracer whose spans are `inner`'s, each handed to `onEnd` right after it ends. */
 export const wrap = (inner: Tracer.Tracer, onEnd: (span: BridgeSpan) => void): Tracer.Tracer =>
   Tracer.make({
@@ -98,8 +96,9 @@ export const wrap = (inner: Tracer.Tracer, onEnd: (span: BridgeSpan) => void): T
       const span = inner.span(name, innerParent, context, innerLinks(links), startTime, kind, options)
       return new BridgeSpan(span, parent, onEnd)
     },
-    // `context` runs around every step of every fiber: over Effect's tracer it must cost nothing.
-    context: inner === nativeTracer ? runDirectly : (f, fiber) => {
+    // `context` runs around every step of every fiber: over Effect's tracer it is Effect's own function, so
+    // the run loop's call site stays as it is without the bridge.
+    context: inner === nativeTracer ? inner.context : (f, fiber) => {
       const current = fiber.currentSpan
       if (!(current instanceof BridgeSpan)) return inner.context(f, fiber)
       // The inner tracer reads `fiber.currentSpan` before it runs `f` (OpenTelemetry makes it the active

@@ -199,33 +199,43 @@ export const make = (options: TracerOptions = {}) =>
       })
 
     const capturing = captureErrors && Option.isSome(errors)
+    const timings = Option.getOrUndefined(metrics)
+    const withDimensions = timingAttributes.length > 0
+    const spanSink = Option.getOrUndefined(sink)
     // Synchronous for the common span (a success without GenAI attributes): an effect only for the others.
+    // Only what a service consumes is computed: no PerformanceMetrics, no samples; no SpanSink, no records.
     const process = (spans: ReadonlyArray<BridgeSpan>): Effect.Effect<void> => {
       const samples: Array<Sample> = []
-      const followUps: Array<Effect.Effect<void>> = []
+      let followUps: Array<Effect.Effect<void>> | undefined
       for (const span of spans) {
         const status = span.status
         if (status._tag !== "Ended") continue
         const { exit } = status
         const durationMs = Math.max(0, Number(status.endTime - status.startTime) / 1e6)
-        const sample: Sample = { name: nameOf(span.name), durationMs, outcome: outcomeOf(exit) }
-        const attributes = dimensionsOf(span)
-        if (attributes !== undefined) sample.attributes = attributes
-        samples.push(sample)
+        const name = nameOf(span.name)
+        if (timings !== undefined) {
+          const sample: Sample = { name, durationMs, outcome: outcomeOf(exit) }
+          if (withDimensions) {
+            const attributes = dimensionsOf(span)
+            if (attributes !== undefined) sample.attributes = attributes
+          }
+          samples.push(sample)
+        }
         const ai = genAICallOf(span.attributes)
         if (ai !== undefined || (capturing && exit._tag === "Failure")) {
           // Inside the ended span, as far as the services can tell: the events they track carry its ids.
-          followUps.push(Effect.withParentSpan(afterSpan(span, exit, durationMs, ai), Tracer.externalSpan(span)))
+          ;(followUps ??= []).push(
+            Effect.withParentSpan(afterSpan(span, exit, durationMs, ai), Tracer.externalSpan(span))
+          )
         }
-        if (Option.isSome(sink)) {
+        if (spanSink !== undefined) {
           const record = spanRecordOf(span)
-          if (record !== undefined && sink.value.offer(record)) counters.exported++
+          if (record !== undefined && spanSink.offer(record)) counters.exported++
         }
       }
-      const timings = Option.isSome(metrics) && samples.length > 0
-        ? attempt(metrics.value.recordTimings(samples))
-        : Effect.void
-      return followUps.length === 0 ? timings : Effect.zipRight(Effect.all(followUps, { discard: true }), timings)
+      // One call per chunk: `recordTimings` records the whole chunk in one synchronous pass.
+      const recorded = timings !== undefined && samples.length > 0 ? attempt(timings.recordTimings(samples)) : Effect.void
+      return followUps === undefined ? recorded : Effect.zipRight(Effect.all(followUps, { discard: true }), recorded)
     }
 
     const drain = yield* Drain.make(options.queueCapacity ?? tracerDefaults.queueCapacity, process)
