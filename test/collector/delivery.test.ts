@@ -6,7 +6,7 @@ import * as Delivery from "../../src/internal/collector/delivery.js"
 import * as Pending from "../../src/internal/collector/pending.js"
 import * as Outbox from "../../src/services/Outbox.js"
 import { Transport } from "../../src/transports/Transport.js"
-import { delay, fail, hang, makeScripted } from "../support/ScriptedTransport.js"
+import { delay, fail, hang, makeScripted, ok } from "../support/ScriptedTransport.js"
 
 const defaults: Delivery.DeliveryOptions = {
   maxBatchSize: 4,
@@ -148,6 +148,44 @@ describe("delivery", () => {
       expect((yield* attempts).length).toBe(1)
       const s = yield* stats
       expect(s).toMatchObject({ offline: true, outboxed: 8, buffered: 0 })
+      balanced(s)
+    }))
+
+  it.effect("sends cut short while several are in flight go to the front of the outbox, oldest first", () =>
+    Effect.gen(function*() {
+      const { always, attempts, delivery, events, push, script, stats } = yield* setup({
+        maxBufferSize: 12,
+        flushTimeout: Duration.seconds(1)
+      })
+      yield* script(ok) // the first batch goes alone; its answer lets the next two leave together
+      yield* always(hang)
+      push(12)
+      const flushing = yield* Effect.fork(delivery.flush)
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(flushing)
+      expect((yield* attempts).length).toBe(3) // the last two were under way at once
+      expect(yield* stats).toMatchObject({ sent: 4, buffered: 0, outboxed: 8, offline: false })
+      yield* always(ok)
+      yield* delivery.flush
+      expect((yield* events).map((e) => e.data.n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+      const s = yield* stats
+      expect(s).toMatchObject({ sent: 12, outboxed: 0 })
+      balanced(s)
+    }))
+
+  it.effect("with several batches in flight, a later one answering first is still settled after the earlier ones", () =>
+    Effect.gen(function*() {
+      const { delivery, push, script, stats } = yield* setup({ maxBufferSize: 16 })
+      yield* script(ok, delay(2_000), ok, ok)
+      push(16)
+      const flushing = yield* Effect.fork(delivery.flush)
+      yield* Effect.repeatN(Effect.yieldNow(), 20)
+      // the third and fourth answered, but the second has not: only the first is counted sent
+      expect(yield* stats).toMatchObject({ sent: 4, buffered: 12 })
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(flushing)
+      const s = yield* stats
+      expect(s).toMatchObject({ sent: 16, batches: 4, buffered: 0 })
       balanced(s)
     }))
 

@@ -22,12 +22,15 @@ import type { Batch } from "../../schemas/TelemetryEvent.js"
 import * as Outage from "./outage.js"
 import type { Pending } from "./pending.js"
 import * as Sending from "./sending.js"
+import * as Window from "./window.js"
 
 /** The settings delivery reads. */
 export interface DeliveryOptions extends Sending.SendingOptions {
   readonly flushInterval: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   readonly flushTimeout: Duration.Duration
+  /** How many batches from the buffer may be under way at once; default `defaultMaxInFlight` (4). */
+  readonly maxInFlight?: number
 }
 
 /** What delivery works with. */
@@ -64,19 +67,16 @@ export const make = (options: DeliveryOptions, deps: DeliveryDeps): Effect.Effec
     const wake = () => Queue.unsafeOffer(flushRequests, undefined)
     const lock = yield* Effect.makeSemaphore(1)
     const outage = yield* Outage.make(options, clock)
-    const { buffered, deliver, store } = yield* Sending.make(options, deps, outage, wake, () => pending.buffer.length)
+    const sending = yield* Sending.make(options, deps, outage, wake, () => pending.buffer.length)
+    const { buffered, deliver, store } = sending
+    const maxInFlight = Math.max(1, options.maxInFlight ?? Window.defaultMaxInFlight)
+    const sendFromBuffer = Window.sendFromBuffer({ maxBatchSize: options.maxBatchSize, maxInFlight }, pending, counters, sending)
 
-    /**
-     * Takes one batch from the buffer and sends it — or, offline, stores it. Everything but the send is
-     * uninterruptible, so a closing scope never catches a batch half taken or half settled.
-     */
-    const flushFromBuffer = (offline: boolean): Effect.Effect<Sending.Outcome> =>
-      Effect.uninterruptibleMask((restore) => {
-        const held = pending.hold(options.maxBatchSize)
-        return offline
-          ? store(held.batch, "newest", held.release).pipe(Effect.as("settled" as const))
-          : deliver(restore, held.batch, false, true, held.release)
-      })
+    /** Offline: moves one batch from the buffer to the outbox, in one uninterruptible step. */
+    const storeFromBuffer: Effect.Effect<void> = Effect.suspend(() => {
+      const held = pending.hold(options.maxBatchSize)
+      return store(held.batch, "newest", held.release)
+    }).pipe(Effect.uninterruptible)
 
     /** Re-sends the oldest stored batch: with retries online, one attempt as an offline probe. */
     const flushFromOutbox = (retry: boolean): Effect.Effect<Sending.Outcome | "empty"> =>
@@ -92,7 +92,8 @@ export const make = (options: DeliveryOptions, deps: DeliveryDeps): Effect.Effec
 
     /**
      * Works until fewer than `minimum` events wait and the outbox is drained (or the receiver is down).
-     * One flush at a time, so batches leave in order and no event is taken twice.
+     * One drain at a time (with up to `maxInFlight` sends of its own, settled in order), so batches are
+     * accounted in order and no event is taken twice.
      */
     const drain = (minimum: number): Effect.Effect<void> =>
       lock.withPermits(1)(Effect.gen(function*() {
@@ -103,7 +104,8 @@ export const make = (options: DeliveryOptions, deps: DeliveryDeps): Effect.Effec
             if ((yield* flushFromOutbox(status === "online")) !== "empty") continue
           }
           if (pending.buffer.length === 0 || pending.buffer.length < minimum) return
-          yield* flushFromBuffer(yield* outage.offline)
+          if (yield* outage.offline) yield* storeFromBuffer
+          else yield* sendFromBuffer(minimum)
         }
       }))
 
@@ -127,7 +129,7 @@ export const make = (options: DeliveryOptions, deps: DeliveryDeps): Effect.Effec
 
     /** Moves everything left in the buffer to the outbox, for the next start. */
     const spillAll: Effect.Effect<void> = Effect.suspend(() =>
-      pending.buffer.length === 0 ? Effect.void : Effect.zipRight(flushFromBuffer(true), spillAll)
+      pending.buffer.length === 0 ? Effect.void : Effect.zipRight(storeFromBuffer, spillAll)
     )
 
     return {

@@ -33,6 +33,11 @@ export interface Outage {
   readonly status: Effect.Effect<"online" | "waiting" | "probe">
   /** After a failed delivery: offline with the next backoff; warns once per outage, logs later probes at debug. */
   readonly goOffline: (error: TransportError) => Effect.Effect<void>
+  /**
+   * After a batch from the buffer finally failed: as `goOffline`, unless already offline (another batch in
+   * flight failed first), which keeps the outage's backoff: only failed probes double it.
+   */
+  readonly goOfflineOnce: (error: TransportError) => Effect.Effect<void>
   /** After an answer: back online (logged when it was offline). */
   readonly goOnline: Effect.Effect<void>
   /** Makes the probe due now (for the final flush), if offline. */
@@ -74,6 +79,7 @@ export const make = (options: OutageOptions, clock: Clock.Clock): Effect.Effect<
 
     return {
       offline: Effect.map(Ref.get(state), (down) => down !== undefined),
+      goOfflineOnce: (error) => Effect.flatMap(Ref.get(state), (down) => down === undefined ? goOffline(error) : Effect.void),
       status: Effect.map(Ref.get(state), (down) => down === undefined ? "online" : now() >= down.until ? "probe" : "waiting"),
       goOffline,
       goOnline: Effect.flatMap(Ref.getAndSet(state, undefined), (was) =>

@@ -93,11 +93,21 @@ const rejectedBy = (receipt: Receipt | undefined, events: number): number => {
 export interface Sending {
   readonly buffered: (length: number) => void
   readonly store: (batch: Batch, position: "newest" | "oldest", release?: () => void) => Effect.Effect<void>
+  /** One batch's send: a first attempt, then (when `retry`) the retries; interruptible throughout. */
+  readonly send: (batch: Batch, retry: boolean) => Effect.Effect<void | Receipt, TransportError>
+  /** `send` under the caller's `restore`, then `settleExit`. */
   readonly deliver: (
     restore: Restore,
     batch: Batch,
     stored: boolean,
     retry: boolean,
+    release?: () => void
+  ) => Effect.Effect<Outcome>
+  /** Settles a batch from how its send ended; one cut short goes to the front of the outbox. */
+  readonly settleExit: (
+    batch: Batch,
+    stored: boolean,
+    exit: Exit.Exit<void | Receipt, TransportError>,
     release?: () => void
   ) => Effect.Effect<Outcome>
 }
@@ -112,17 +122,17 @@ export const make = (
   Effect.gen(function*() {
     const { accounting: { commit, countPut, counters }, outbox, transport } = deps
     /**
-     * Set while a batch that failed is being retried; completed when the buffer fills meanwhile: stop
-     * waiting, store the batch, go offline. Read by `buffered` for every event tracked, a measured hot path:
-     * a plain variable, not a `Ref`.
+     * One signal per batch that failed and is being retried (several sends may be under way); completed
+     * when the buffer fills meanwhile: stop waiting, store the batch, go offline. Read by `buffered` for
+     * every event tracked, a measured hot path: a plain set, not a `Ref`.
      */
-    let pressure: Deferred.Deferred<void> | undefined
+    const pressure = new Set<Deferred.Deferred<void>>()
     const highWater = Math.max(1, Math.floor(options.maxBufferSize * 0.75))
     const schedule = retryPolicy(options)
 
     const buffered = (length: number): void => {
       if (length % options.maxBatchSize === 0) wake()
-      if (pressure !== undefined && length >= highWater) Deferred.unsafeDone(pressure, Exit.void)
+      if (pressure.size > 0 && length >= highWater) for (const raised of pressure) Deferred.unsafeDone(raised, Exit.void)
     }
 
     /** Stores a batch in the outbox and commits, counting what the outbox evicted or could not take. */
@@ -145,7 +155,7 @@ export const make = (
         if (bufferLength() >= highWater) return Effect.fail(underPressure)
         // A fresh signal per retried batch: one raised during an earlier batch's retries cannot abandon these.
         const raised = Deferred.unsafeMake<void>(FiberId.none)
-        pressure = raised
+        pressure.add(raised)
         let failed: TransportError | undefined = first
         // The schedule takes the first failure as its first input, so the delays are the policy's own.
         const attempt = Effect.suspend(() => {
@@ -158,7 +168,7 @@ export const make = (
           Effect.retry(schedule),
           Effect.raceFirst(Effect.zipRight(Deferred.await(raised), Effect.fail(underPressure))),
           Effect.ensuring(Effect.sync(() => {
-            pressure = undefined
+            pressure.delete(raised)
           }))
         )
       })
@@ -175,17 +185,25 @@ export const make = (
      * buffer goes to the front of the outbox under its own id, so nothing is lost, reordered or stored twice.
      */
     const deliver = (restore: Restore, batch: Batch, stored: boolean, retry: boolean, release: () => void = Fn.constVoid) =>
-      Effect.flatMap(Effect.exit(restore(send(batch, retry))), (exit): Effect.Effect<Outcome> => {
-        if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release, exit.value ?? undefined)
-        const failure = Cause.failureOption(exit.cause)
-        if (Option.isSome(failure)) return settle(batch, stored, failure.value, release, undefined)
-        return (stored ? commit(release) : store(batch, "oldest", release)).pipe(
-          Effect.zipRight(
-            Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.logError("telemetry send failed", exit.cause)
-          ),
-          Effect.as("failed" as const)
-        )
-      })
+      Effect.flatMap(Effect.exit(restore(send(batch, retry))), (exit) => settleExit(batch, stored, exit, release))
+
+    /** Settles a batch from how its send ended; one cut short (interrupted) goes to the front of the outbox. */
+    const settleExit = (
+      batch: Batch,
+      stored: boolean,
+      exit: Exit.Exit<void | Receipt, TransportError>,
+      release: () => void = Fn.constVoid
+    ): Effect.Effect<Outcome> => {
+      if (Exit.isSuccess(exit)) return settle(batch, stored, undefined, release, exit.value ?? undefined)
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure)) return settle(batch, stored, failure.value, release, undefined)
+      return (stored ? commit(release) : store(batch, "oldest", release)).pipe(
+        Effect.zipRight(
+          Cause.isInterruptedOnly(exit.cause) ? Effect.void : Effect.logError("telemetry send failed", exit.cause)
+        ),
+        Effect.as("failed" as const)
+      )
+    }
 
     /**
      * What an answer means for a batch's events: sent (but for those a receipt says were rejected, dropped
@@ -248,11 +266,11 @@ export const make = (
         )
       }
       return (stored ? commit(release) : store(batch, "newest", release)).pipe(
-        Effect.zipRight(outage.goOffline(error)),
+        Effect.zipRight(stored ? outage.goOffline(error) : outage.goOfflineOnce(error)),
         Effect.as("failed" as const)
       )
     }
 
-    return { buffered, store, deliver } satisfies Sending
+    return { buffered, store, send, deliver, settleExit } satisfies Sending
   })
 
