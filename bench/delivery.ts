@@ -227,7 +227,7 @@ const orchestrate = async () => {
   const events = Number(argument("events", "100000"))
   const rounds = Number(argument("rounds", "5"))
   const batches = argument("batches", "50,500").split(",").map(Number)
-  const systems = argument("only", "http,otlp,otel").split(",") as Array<System>
+  const systems = argument("only", "http,otlp,otlp-proto,otel").split(",") as Array<System>
   const execArgv = ["--import", "tsx"]
   const receiverProcess = fork(self, ["receiver"], { execArgv })
   const { port } = await once<{ port: number }>(receiverProcess)

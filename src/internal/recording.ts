@@ -58,3 +58,25 @@ export const eventRecorder = <E>(sink: EventSink["Type"], invalid: InvalidInput<
   trackQuietly: (event: ServiceEvent): Effect.Effect<void> =>
     Effect.catchAllCause(sink.track(toTrackInput(event)), (cause) => Effect.logDebug(`${what} not tracked`, cause))
 })
+
+/**
+ * Event data already redacted, each by the redactor that did it. Private to this module and keyed by the
+ * data object itself: nothing a caller can set in the data vouches for it, and a mark is used at most once.
+ */
+const redactedBy = new WeakMap<object, object>()
+
+/**
+ * Marks `data` as the output of `redactor.redact`, so that a collector redacting with this same redactor
+ * instance may keep it as it is. Only for data no caller code can reach before it is tracked.
+ */
+export const markRedacted = (data: object, redactor: object): void => {
+  redactedBy.set(data, redactor)
+}
+
+/** Whether `data` was marked as redacted by this very `redactor`; the mark is consumed. */
+export const takeRedactedBy = (data: object, redactor: object): boolean => {
+  const by = redactedBy.get(data)
+  if (by === undefined) return false
+  redactedBy.delete(data)
+  return by === redactor
+}

@@ -16,6 +16,7 @@ import type { Session } from "../../services/EventSink.js"
 import type { Redactor } from "../../services/Redactor.js"
 import type { Sampler } from "../../services/Sampler.js"
 import { describeThrown } from "../../transports/internal/failureText.js"
+import { takeRedactedBy } from "../recording.js"
 import type { Counters } from "./accounting.js"
 import type { BufferedEvent, Pending } from "./pending.js"
 
@@ -151,7 +152,12 @@ export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
     const seq = pending.nextSeq()
     const timestamp = input.timestamp ?? clock.unsafeCurrentTimeMillis()
     const userId = input.userId === undefined ? session.userId : redactor.pseudonymize(input.userId)
-    const data = input.data === undefined ? emptyData : redactor.redact(input.data)
+    // Data this redactor already redacted (an error capture's) is not walked twice; anything else is.
+    const data = input.data === undefined
+      ? emptyData
+      : takeRedactedBy(input.data, redactor)
+      ? input.data
+      : redactor.redact(input.data)
     const tags = input.tags === undefined ? contextTags : withContext(redactor.redact(input.tags))
     const traceId = given ? input.traceId : span?.traceId
     const spanId = given ? input.spanId : span?.spanId

@@ -6,7 +6,7 @@
  * @internal
  */
 import { jsonByteLength } from "../../internal/json.js"
-import type { Breadcrumb, CauseReason, ErrorCapturedData, ErrorCategory, Severity } from "../../schemas/ErrorEvents.js"
+import type { Breadcrumb, CauseReason, ErrorCapturedData, ErrorCategory, Severity, StackFrame } from "../../schemas/ErrorEvents.js"
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"
 import { bounded, eventBudget, maxEventFrames, maxTagKeyLength, maxTags, maxTagValueLength } from "./Bounds.js"
 import { type Classification, statedSeverityEvidence } from "./Classification.js"
@@ -71,6 +71,17 @@ export const capturedData = (
   facts: EventFacts,
   shared: Shared,
   redactString: (text: string) => string
+): ErrorCapturedData =>
+  // Copies: the parsed frames are shared between captures of the same stack, and `beforeSend` may edit these.
+  fitToBudget(capturedFields(p, facts, shared, redactString, p.leaf.frames.slice(0, maxEventFrames).map((f) => ({ ...f }))))
+
+/** The `error.captured` data of one prepared error, carrying `frames` (at most `maxEventFrames`), before any cut to the budget. */
+export const capturedFields = (
+  p: Prepared,
+  facts: EventFacts,
+  shared: Shared,
+  redactString: (text: string) => string,
+  frames: ReadonlyArray<StackFrame>
 ): ErrorCapturedData => {
   const { leaf } = p
   const data: { -readonly [K in keyof ErrorCapturedData]: ErrorCapturedData[K] } = {
@@ -84,8 +95,7 @@ export const capturedData = (
     kind: leaf.kind,
     handled: facts.handled,
     mechanism: shared.mechanism,
-    // Copies: the parsed frames are shared between captures of the same stack, and `beforeSend` may edit these.
-    frames: leaf.frames.slice(0, maxEventFrames).map((f) => ({ ...f })),
+    frames,
     causeChain: leaf.causeChain.length === 0
       ? leaf.causeChain
       : leaf.causeChain.map((c) => ({ type: redactString(c.type), message: redactString(c.message) })),
@@ -96,7 +106,7 @@ export const capturedData = (
   }
   if (facts.omitted > 0) data.omittedReasons = facts.omitted
   if (shared.causeId !== undefined) data.causeId = shared.causeId
-  return fitToBudget(data)
+  return data
 }
 
 /** Cuts an event down until its data fits the collector's size limit: breadcrumbs first, then context, frames, chains. */

@@ -188,14 +188,19 @@ export const recordOccurrenceWithFrames = (
       frames: inAppFrames(frames)
     }
     : {
-      ...previous,
+      // Field by field, not `...previous`: the spread measured over half of an occurrence's recording.
+      fingerprint: previous.fingerprint,
+      type: previous.type,
       message: o.message,
       category: o.category,
       severity: worseSeverity(previous.severity, o.severity),
       count: previous.count + 1,
+      firstSeen: previous.firstSeen,
       lastSeen: Math.max(previous.lastSeen, o.timestamp),
       users,
       usersCapped: capped,
+      attempts: previous.attempts,
+      successes: previous.successes,
       samples: withSample(previous.samples, o, state.maxSamplesPerGroup),
       frames: inAppFrames(frames)
     }
