@@ -7,44 +7,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Metric, Scope } from "effect"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import type { AddressInfo } from "node:net"
 import { TracerBridge } from "../../src/instrumentation/TracerBridge.js"
 import { layerTelemetry } from "../../src/layers/TelemetryLive.js"
 import { ErrorTracking } from "../../src/services/ErrorTracking.js"
 import { PerformanceMetrics } from "../../src/services/PerformanceMetrics.js"
 import { TelemetryCollector } from "../../src/services/TelemetryCollector.js"
+import { collector, type Received } from "./collector-server.js"
 import { decodeProtobuf } from "./wire-support.js"
-
-interface Received {
-  readonly path: string
-  readonly body: Buffer
-}
-
-/** A collector on 127.0.0.1 answering 200 to everything, keeping each request. */
-const collector = Effect.gen(function*() {
-  const received: Array<Received> = []
-  const server = Http.createServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", body: Buffer.concat(chunks) })
-      res.writeHead(200).end()
-    })
-  })
-  const port = yield* Effect.acquireRelease(
-    Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-    }),
-    () => Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      server.closeAllConnections()
-    })
-  )
-  return { url: `http://127.0.0.1:${port}`, received }
-})
 
 const answered = Metric.counter("e2e_answers_total", { incremental: true })
 

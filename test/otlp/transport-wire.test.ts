@@ -6,8 +6,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, HashMap, Layer, Logger, LogLevel } from "effect"
-import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as Zlib from "node:zlib"
 import { layerCollector } from "../../src/layers/TelemetryLayers.js"
 import { fromOptions } from "../../src/schemas/TelemetryConfig.js"
@@ -16,44 +14,8 @@ import { OtlpExport } from "../../src/transports/otlp/Exporters.js"
 import type { Metric, SpanRecord } from "../../src/transports/otlp/Model.js"
 import { SpanSink } from "../../src/transports/otlp/SpanSink.js"
 import { Transport } from "../../src/transports/Transport.js"
+import { collector, type Received } from "./collector-server.js"
 import { decodeProtobuf, proto } from "./wire-support.js"
-
-interface Received {
-  readonly path: string
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: Buffer
-}
-
-interface Reply {
-  readonly status: number
-  readonly headers?: Readonly<Record<string, string>>
-  readonly body?: Uint8Array | string
-}
-
-/** A collector on 127.0.0.1 keeping every request's raw body, answering `reply` (default 200, empty). */
-const collector = Effect.gen(function*() {
-  const received: Array<Received> = []
-  const answer: { reply: Reply } = { reply: { status: 200 } }
-  const server = Http.createServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      received.push({ path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks) })
-      res.writeHead(answer.reply.status, answer.reply.headers ?? {})
-      res.end(answer.reply.body ?? "")
-    })
-  })
-  const port = yield* Effect.acquireRelease(
-    Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-    }),
-    () => Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      server.closeAllConnections()
-    })
-  )
-  return { url: `http://127.0.0.1:${port}`, received, answer }
-})
 
 type Protocol = "http/json" | "http/protobuf"
 
