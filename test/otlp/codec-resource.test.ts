@@ -1,8 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Fs from "node:fs"
 import { libraryVersion } from "../../src/internal/version.js"
 import { makeResource, scope } from "../../src/transports/otlp/Resource.js"
 
 describe("makeResource", () => {
+  it("states the version package.json publishes", () => {
+    const published = JSON.parse(Fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version
+    expect(libraryVersion).toBe(published)
+  })
+
   it("names the service effect-telemetry by default and states the SDK, nodejs by default", () => {
     expect(makeResource()).toEqual({
       attributes: {
