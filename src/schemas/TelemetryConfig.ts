@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { headerName, invalidHeaderValue } from "../transports/internal/httpOptions.js"
 
 /** Transports `TelemetryLive` can build from configuration. */
 export const TransportKind = Schema.Literal("console", "http", "otlp", "file", "memory")
@@ -139,9 +140,9 @@ const keyValueList = (check: (key: string, value: string) => string | undefined)
 
 /** Request headers as `name=value,…`: names are HTTP tokens, values hold no control characters (CR, LF…). */
 const HeaderList = keyValueList((name, value) =>
-  !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)
+  !headerName.test(name)
     ? "Expected header names of letters, digits and !#$%&'*+-.^_`|~ only"
-    : /[^\t\x20-\x7e\x80-\xff]/.test(value)
+    : invalidHeaderValue.test(value)
     ? `Expected the value of header ${name} without control characters or characters beyond Latin-1`
     : undefined
 )

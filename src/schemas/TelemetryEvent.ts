@@ -90,14 +90,20 @@ export const Timestamp = Schema.Number.pipe(
   identifier: "Timestamp"
 })
 
+/** A W3C trace id's shape: 32 lowercase hex characters, not all zero. */
+export const traceIdPattern = /^(?!0{32})[0-9a-f]{32}$/
+
+/** A W3C span id's shape: 16 lowercase hex characters, not all zero. */
+export const spanIdPattern = /^(?!0{16})[0-9a-f]{16}$/
+
 /** A W3C trace id: 32 lowercase hex characters, not all zero. */
 export const TraceId = Schema.String.pipe(
-  Schema.pattern(/^(?!0{32})[0-9a-f]{32}$/, { message: () => "a trace id is 32 lowercase hex characters, not all zero" })
+  Schema.pattern(traceIdPattern, { message: () => "a trace id is 32 lowercase hex characters, not all zero" })
 ).annotations({ identifier: "TraceId" })
 
 /** A W3C span id: 16 lowercase hex characters, not all zero. */
 export const SpanId = Schema.String.pipe(
-  Schema.pattern(/^(?!0{16})[0-9a-f]{16}$/, { message: () => "a span id is 16 lowercase hex characters, not all zero" })
+  Schema.pattern(spanIdPattern, { message: () => "a span id is 16 lowercase hex characters, not all zero" })
 ).annotations({ identifier: "SpanId" })
 
 /** A user identifier, 1–256 characters. */

@@ -11,7 +11,7 @@ import * as Option from "effect/Option"
 import type * as Tracer from "effect/Tracer"
 import { InvalidEventError } from "../../schemas/errors.js"
 import { validateEvent, validateEventFast } from "../../schemas/EventValidation.js"
-import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"
+import { type EventInput, type JsonObject, spanIdPattern, traceIdPattern } from "../../schemas/TelemetryEvent.js"
 import type { Session } from "../../services/EventSink.js"
 import type { Redactor } from "../../services/Redactor.js"
 import type { Sampler } from "../../services/Sampler.js"
@@ -66,9 +66,6 @@ export interface Correlation {
   readonly traceId: string | undefined
   readonly spanId: string | undefined
 }
-
-const traceIdPattern = /^(?!0{32})[0-9a-f]{32}$/
-const spanIdPattern = /^(?!0{16})[0-9a-f]{16}$/
 
 /**
  * The ids of the fiber's current span (an Effect span or an `ExternalSpan`), when both are W3C-shaped: a

@@ -24,6 +24,7 @@ import type { Transport } from "../../transports/TransportTag.js"
 import type { Receipt } from "../../transports/TransportTag.js"
 import type { Accounting } from "./accounting.js"
 import type { Outage } from "./outage.js"
+import { retriable, retrySchedule } from "../../transports/internal/retrySchedule.js"
 
 /** The settings sending reads. */
 export interface SendingOptions {
@@ -46,25 +47,8 @@ export type Outcome = "settled" | "failed"
 
 export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 
-/** Whether a failed attempt may be retried at once: retryable, and not a refused credential (which waits for the offline probes). */
-const retriable = (error: TransportError): boolean => error.retryable && error.reason !== "unauthorized"
-
 /** The retry schedule of one batch: jittered exponential backoff, honouring `Retry-After` up to the maximum. */
-export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown, TransportError> =>
-  Schedule.passthrough(
-    Schedule.exponential(options.retryBaseDelay, 2).pipe(
-      Schedule.jittered,
-      Schedule.either(Schedule.spaced(options.retryMaxDelay)),
-      Schedule.intersect(Schedule.recurs(options.maxAttempts - 1))
-    ) as Schedule.Schedule<unknown, TransportError>
-  ).pipe(
-    Schedule.whileInput(retriable),
-    Schedule.modifyDelay((error, delay) =>
-      error.retryAfterMillis === undefined
-        ? delay
-        : Duration.max(delay, Duration.min(Duration.millis(error.retryAfterMillis), options.retryMaxDelay))
-    )
-  )
+export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown, TransportError> => retrySchedule(options)
 
 const underPressure = new TransportError({ reason: "network", retryable: true, message: "buffer filling up while retrying a failed batch" })
 

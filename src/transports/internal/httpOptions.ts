@@ -59,9 +59,9 @@ export const decodeHttpOptions = <A, I extends HttpTransportOptions>(schema: Sch
   decodeOptions(schema, (fields) => new HttpTransportConfigError(fields))
 
 // RFC 9110 §5.1: a field name is a token.
-const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+export const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // RFC 9110 §5.5, as Node and undici check it: tab, visible ASCII, space and obs-text bytes.
-const invalidHeaderValue = /[^\t\x20-\x7e\x80-\xff]/
+export const invalidHeaderValue = /[^\t\x20-\x7e\x80-\xff]/
 // Framing and connection headers belong to the HTTP client; undici refuses most of them on every request.
 const clientManagedHeaders = new Set(["connection", "content-length", "expect", "keep-alive", "transfer-encoding", "upgrade"])
 

@@ -13,6 +13,7 @@ import * as Schedule from "effect/Schedule"
 import type { TransportError } from "../../schemas/errors.js"
 import type { HttpTransportConfigError } from "../internal/httpOptions.js"
 import { makePoster } from "../internal/post.js"
+import { retrySchedule } from "../internal/retrySchedule.js"
 import type { Receipt } from "../TransportTag.js"
 import { type EndpointSettings, policyOf, targetOf } from "./EndpointOptions.js"
 import type { Signal } from "./Model.js"
@@ -26,17 +27,8 @@ export const maxExportAttempts = 3
  *
  * @internal
  */
-export const exportRetry: Schedule.Schedule<unknown, TransportError> = Schedule.passthrough(
-  Schedule.exponential(Duration.seconds(1), 2).pipe(
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(maxExportAttempts - 1))
-  ) as Schedule.Schedule<unknown, TransportError>
-).pipe(
-  Schedule.whileInput((error: TransportError) => error.retryable && error.reason !== "unauthorized"),
-  Schedule.modifyDelay((error, delay) =>
-    error.retryAfterMillis === undefined ? delay : Duration.max(delay, Duration.millis(error.retryAfterMillis))
-  )
-)
+export const exportRetry = (maxRetryAfter: Duration.Duration): Schedule.Schedule<unknown, TransportError> =>
+  retrySchedule({ maxAttempts: maxExportAttempts, retryBaseDelay: Duration.seconds(1), retryMaxDelay: maxRetryAfter })
 
 /** Sends one signal's export requests. */
 export interface SignalSender {
@@ -54,5 +46,5 @@ export const makeSignalSender = (
   signal: Signal
 ): Effect.Effect<SignalSender, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.map(makePoster(targetOf(settings, signal), policyOf(settings, signal)), (poster) => ({
-    send: (body) => Effect.retry(poster.post(body), exportRetry)
+    send: (body) => Effect.retry(poster.post(body), exportRetry(settings.maxRetryAfter))
   }))

@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type { Batch, TelemetryEvent } from "../../schemas/TelemetryEvent.js"
+import { type Batch, spanIdPattern, type TelemetryEvent, traceIdPattern } from "../../schemas/TelemetryEvent.js"
 import type { AnyValue, LogRecord } from "./Model.js"
 
 /** The largest OTLP time: times are unsigned 64-bit counts of nanoseconds. */
@@ -43,13 +43,9 @@ const severityOf = (event: TelemetryEvent): readonly [number, string] => {
   return event.kind === "error" ? error : info
 }
 
-const traceIdPattern = /^[0-9a-f]{32}$/
-const spanIdPattern = /^[0-9a-f]{16}$/
-const allZero = /^0+$/
-
 /** A W3C id when well-formed and not the all-zero invalid one; else nothing (the record is unlinked). */
 const validId = (value: unknown, pattern: RegExp): string | undefined =>
-  typeof value === "string" && pattern.test(value) && !allZero.test(value) ? value : undefined
+  typeof value === "string" && pattern.test(value) ? value : undefined
 
 /** One frame as V8 prints it: `    at fn (file:line:column)`. */
 const frameLine = (frame: unknown): string => {
