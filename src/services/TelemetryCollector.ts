@@ -83,7 +83,7 @@ export const make = (
     const delivery = yield* Delivery.make(options, { clock, transport, outbox, pending, accounting })
     const current: Intake.Current = { enabled: options.enabled, session: Sessions.newSession(clock, redactor) }
     const { buffered, exclusive } = delivery
-    const intake = Intake.make(options, { clock, sampler, redactor, pending, counters: accounting.counters, current, buffered })
+    const intake = Intake.make(options, { clock, sampler, redactor, pending, counters: accounting.counters, countAccepted: accounting.countAccepted, current, buffered })
     const sessions = yield* Sessions.make({ clock, redactor, outbox, pending, accounting, current, intake, exclusive })
     const stats = Effect.map(delivery.offline, (offline) => accounting.snapshot(pending.count(), offline))
     const recordStats = Effect.flatMap(stats, recordMetrics)

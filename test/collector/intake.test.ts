@@ -18,6 +18,7 @@ const setup = (options: Intake.ContextOptions = {}, keep?: (type: string) => boo
       redactor: marking,
       pending,
       counters: books.counters,
+      countAccepted: books.countAccepted,
       current,
       buffered: (length) => lengths.push(length)
     })
@@ -59,6 +60,23 @@ describe("intake", () => {
       yield* intake.track({ type: "noise" })
       for (let i = 0; i < 4; i++) yield* intake.track({ type: "chat.message" })
       expect(books.counters).toMatchObject({ tracked: 6, disabled: 1, sampledOut: 1, accepted: 4, bufferOverflow: 1 })
+    }))
+
+  it.effect("accepted events are counted by kind, sampled-out and invalid ones are not", () =>
+    Effect.gen(function*() {
+      const { books, intake } = yield* setup({}, (type) => type !== "usage.noise")
+      for (const type of ["chat.message", "error.timeout", "usage.feature", "usage.noise", "performance.ai", "health", "chat.message"]) {
+        yield* intake.track({ type })
+      }
+      yield* Effect.either(intake.track({ type: "" }))
+      expect(books.snapshot(0, false).acceptedByKind).toEqual({
+        custom: 2,
+        session: 0,
+        performance: 1,
+        usage: 1,
+        error: 1,
+        health: 1
+      })
     }))
 
   it.effect("the global context tags every event; an event's own tags win a clash", () =>

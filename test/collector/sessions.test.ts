@@ -14,7 +14,7 @@ const setup = Effect.gen(function*() {
   const pending = Pending.make(100)
   const accounting = Accounting.make(outbox, 0)
   const current: Intake.Current = { enabled: true, session: Sessions.newSession(clock, marking) }
-  const intake = Intake.make({}, { clock, sampler: sampler(), redactor: marking, pending, counters: accounting.counters, current, buffered: () => {} })
+  const intake = Intake.make({}, { clock, sampler: sampler(), redactor: marking, pending, counters: accounting.counters, countAccepted: accounting.countAccepted, current, buffered: () => {} })
   const sessions = yield* Sessions.make({ clock, redactor: marking, outbox, pending, accounting, current, intake, exclusive: (e) => e })
   const tracked = () => pending.buffer.toArray().map(pending.materialize)
   return { accounting, current, intake, outbox, pending, sessions, tracked }

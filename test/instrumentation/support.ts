@@ -25,6 +25,7 @@ export const makeIntake = Effect.map(Effect.clock, (clock) => {
     redactor: passThroughRedactor,
     pending,
     counters: books.counters,
+    countAccepted: books.countAccepted,
     current: { enabled: true, session: { id: "s1", startedAt: 0 } },
     buffered: () => undefined
   })

@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fn from "effect/Function"
+import { type EventKind, kindOf } from "../../schemas/TelemetryEvent.js"
 import type { Outbox, PutResult } from "../../services/Outbox.js"
 
 /**
@@ -29,6 +30,8 @@ export interface Stats {
   readonly accepted: number
   /** Events found in the outbox at start-up, left by an earlier run. */
   readonly restored: number
+  /** `accepted` in this run by kind (`restored` events are not counted here). */
+  readonly acceptedByKind: { readonly [K in EventKind]: number }
   /** Events a transport confirmed. */
   readonly sent: number
   /** Events waiting in the buffer or in a send under way. */
@@ -74,6 +77,8 @@ export interface Counters {
   sampledOut: number
   /** Accepted by `track` in this run (`Stats.accepted` adds `restored`). */
   accepted: number
+  /** `accepted` by kind. */
+  readonly acceptedByKind: Record<EventKind, number>
   restored: number
   /** The outbox's size as of the last step (see `commit`). */
   outboxed: number
@@ -100,9 +105,14 @@ export interface Accounting {
   readonly commit: (f?: () => void) => Effect.Effect<void>
   /** Counts what an outbox write evicted (`outboxFull`) or could not take (`sendFailed`); call inside `commit`. */
   readonly countPut: (result: PutResult) => void
+  /** Counts one event accepted into the buffer: `accepted` and its kind's count. */
+  readonly countAccepted: (type: string) => void
   /** The books now, given the events held in memory (buffered or in flight) and whether the receiver is down. */
   readonly snapshot: (buffered: number, offline: boolean) => Stats
 }
+
+/** How many event types' kinds the books remember; others are derived per event. */
+const maxKnownTypes = 1024
 
 /** Books starting with `restored` events found in the outbox. */
 export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Accounting => {
@@ -112,6 +122,7 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
     disabled: 0,
     sampledOut: 0,
     accepted: 0,
+    acceptedByKind: { custom: 0, session: 0, performance: 0, usage: 0, error: 0, health: 0 },
     restored,
     outboxed: restored,
     sent: 0,
@@ -130,6 +141,17 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
         f()
         counters.outboxed = size.events
       }))
+  // Event types repeat: their kinds are remembered (up to `maxKnownTypes`) so the hot path slices no string.
+  const kinds = new Map<string, EventKind>()
+  const countAccepted = (type: string): void => {
+    counters.accepted++
+    let kind = kinds.get(type)
+    if (kind === undefined) {
+      kind = kindOf(type)
+      if (kinds.size < maxKnownTypes) kinds.set(type, kind)
+    }
+    counters.acceptedByKind[kind]++
+  }
   const countPut = (result: PutResult): void => {
     counters.outboxFull += result.evicted
     counters.sendFailed += result.refused
@@ -144,6 +166,7 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
       sampledOut: c.sampledOut,
       accepted: c.accepted + c.restored,
       restored: c.restored,
+      acceptedByKind: { ...c.acceptedByKind },
       sent: c.sent,
       buffered,
       outboxed: c.outboxed,
@@ -161,5 +184,5 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
       }
     }
   }
-  return { counters, commit, countPut, snapshot }
+  return { counters, commit, countAccepted, countPut, snapshot }
 }

@@ -44,6 +44,8 @@ export interface IntakeDeps {
   readonly redactor: Redactor["Type"]
   readonly pending: Pending
   readonly counters: Counters
+  /** Counts one event accepted into the buffer (`Accounting.countAccepted`). */
+  readonly countAccepted: (type: string) => void
   readonly current: Current
   /** Called after each event buffered, with the buffer's length (wakes the flush loop). */
   readonly buffered: (length: number) => void
@@ -117,7 +119,7 @@ export const unreadableInput = (thrown: unknown): InvalidEventError =>
 
 /** The hot path over the given state. */
 export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
-  const { buffered, clock, counters, current, pending, redactor, sampler } = deps
+  const { buffered, clock, countAccepted, counters, current, pending, redactor, sampler } = deps
   // The global context, redacted once like any tag. Events without tags of their own share one frozen
   // object (no allocation on the hot path); only events with tags pay for a merge.
   const contextEntries = Object.entries(redactor.redact(Object.fromEntries(contextTagsOf(options))))
@@ -141,7 +143,7 @@ export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
   const correlated = makeSpanIds()
 
   const accept = (input: EventInput, currentSpan: Tracer.AnySpan | undefined): void => {
-    counters.accepted++
+    countAccepted(input.type)
     const session = current.session
     // Ids the input gives win, as a pair: a trace id from one span is never mixed with another's span id.
     const given = input.traceId !== undefined || input.spanId !== undefined
