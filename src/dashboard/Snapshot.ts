@@ -50,8 +50,10 @@ export interface HistorySample {
   readonly accounting?: Readonly<Record<string, number>>
   /** Whether the receiver was considered down. */
   readonly offline?: boolean
-  /** Events per second: live `tracked`; from a file, by kind. */
+  /** Events per second by kind during the interval that ends at this point (live: accepted by the collector). */
   readonly rates: Readonly<Record<string, number>>
+  /** Live: the collector's cumulative `acceptedByKind`, which the next point's rates are taken against. */
+  readonly acceptedByKind?: Readonly<Record<string, number>>
   /**
    * `[p50, p95, p99]` of the first `maxHistoryMetrics` metrics by name, of the samples recorded during the
    * interval that ends at this point (live: since the previous point, see `IntervalPercentiles`; from a
@@ -227,9 +229,12 @@ export const sampleOf = (current: Current, previous: HistorySample | undefined, 
     dropped: stats.dropped.total
   }
   const seconds = previous === undefined ? 0 : (current.generatedAt - previous.t) / 1000
-  const rate = previous === undefined || seconds <= 0
-    ? 0
-    : Math.max(0, (stats.tracked - (previous.accounting?.["tracked"] ?? 0)) / seconds)
+  const rates: Record<string, number> = {}
+  for (const [kind, accepted] of Object.entries(stats.acceptedByKind)) {
+    const before = previous?.acceptedByKind?.[kind]
+    if (accepted === 0 && before === undefined) continue
+    rates[kind] = seconds <= 0 || before === undefined ? 0 : Math.max(0, (accepted - before) / seconds)
+  }
   const metrics: Record<string, readonly [number, number, number]> = {}
   const counts: Record<string, number> = {}
   for (const m of current.metrics.slice(0, maxHistoryMetrics)) {
@@ -244,5 +249,5 @@ export const sampleOf = (current: Current, previous: HistorySample | undefined, 
   }
   const health: Record<string, HealthStatus> = {}
   for (const s of current.health.services) health[s.name] = s.status
-  return { t: current.generatedAt, accounting, offline: stats.offline, rates: { tracked: rate }, metrics, counts, providers, health }
+  return { t: current.generatedAt, accounting, offline: stats.offline, rates, acceptedByKind: stats.acceptedByKind, metrics, counts, providers, health }
 }

@@ -16,6 +16,7 @@ import { TelemetryTest } from "../../src/layers/TelemetryTest.js"
 import { ErrorTracking } from "../../src/services/ErrorTracking.js"
 import { HealthCheck } from "../../src/services/HealthCheck.js"
 import { PerformanceMetrics } from "../../src/services/PerformanceMetrics.js"
+import { TelemetryCollector } from "../../src/services/TelemetryCollector.js"
 import { UsageAnalytics } from "../../src/services/UsageAnalytics.js"
 import * as Chromium from "./support/Chromium.js"
 
@@ -203,6 +204,11 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         const after = yield* performance.percentiles("ai.chat")
         yield* awaitCell(page, "metrics", "ai.chat", "p95", after.p95)
         console.log(`dashboard: 10 new timings shown ${seen} ms after they were recorded (page polls every 200 ms)`)
+        // Events by kind: the accepted counts beside the per-second rates are the collector's books.
+        const byKind = (yield* Context.get(context, TelemetryCollector).stats).acceptedByKind
+        expect(byKind.performance).toBeGreaterThan(0)
+        expect(byKind.error).toBeGreaterThan(0)
+        for (const kind of ["performance", "error"] as const) yield* awaitCell(page, "rates", kind, "accepted", byKind[kind])
 
         Fs.mkdirSync(images, { recursive: true })
         yield* Chromium.run(() => page.screenshot({ path: Path.join(images, "dashboard.png"), fullPage: true }))

@@ -74,6 +74,28 @@ describe("Snapshot", () => {
     }))
 })
 
+describe("Recorder events per second", () => {
+  it.scoped("each tick records the events accepted during its interval per second, by kind", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Recorder.layer({ sampleInterval: "2 seconds", historySize: 10 }).pipe(Layer.provideMerge(services)))
+      const recorder = Context.get(context, Recorder.Recorder)
+      const collector = Context.get(context, TelemetryCollector)
+      yield* Effect.yieldNow()
+      const track = (type: string, n: number) => Effect.orDie(Effect.forEach(Array.from({ length: n }), () => collector.track({ type }), { discard: true }))
+      yield* track("chat.message", 10)
+      yield* track("error.timeout", 4)
+      yield* TestClock.adjust("2 seconds")
+      const first = (yield* recorder.snapshot).history.at(-1)!
+      // The session the test layer starts is a `session` event of the same interval.
+      expect(first.rates).toMatchObject({ custom: 5, error: 2 })
+      yield* track("usage.feature", 6)
+      yield* TestClock.adjust("2 seconds")
+      const second = (yield* recorder.snapshot).history.at(-1)!
+      expect(second.rates).toMatchObject({ custom: 0, error: 0, usage: 3 })
+      expect(second.acceptedByKind).toEqual((yield* collector.stats).acceptedByKind)
+    }))
+})
+
 describe("Recorder percentiles over time", () => {
   it.scoped("each tick records p50/p95/p99 of the samples of its interval per metric and per provider/model, bounded", () =>
     Effect.gen(function*() {

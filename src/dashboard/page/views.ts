@@ -77,14 +77,20 @@ const collector = (s: Snapshot): View | undefined => {
 const rates = (s: Snapshot): View => {
   const history = s.history
   const latest = history[history.length - 1]?.rates ?? {}
+  const live = s.collector?.acceptedByKind
   const rows = s.events === undefined
-    ? Object.entries(latest).map(([k, n]) => ({ key: k, cells: [textCell(k), numberCell(n)] }))
+    ? Object.entries(latest).map(([k, n]) => ({
+      key: k,
+      cells: [textCell(k), numberCell(n), numberCell(live?.[k as keyof typeof live] ?? 0)]
+    }))
     : Object.entries(s.events.byKind).sort((a, b) => b[1] - a[1]).map(([k, n]) => ({ key: k, cells: [textCell(k), numberCell(n)] }))
   const chart = figure(
     "rates",
-    s.events === undefined ? "Events tracked per second" : "Events per second, by kind",
+    "Events per second, by kind",
     history.length === 0 ? null : "plot",
-    table(s.events === undefined ? "Events per second now" : "Events by kind", ["Kind", s.events === undefined ? "Per second" : "Events"], rows, "rates")
+    s.events === undefined
+      ? table("Events by kind: per second over the last interval, and accepted so far", ["Kind", "Per second", "Accepted"], rows, "rates")
+      : table("Events by kind", ["Kind", "Events"], rows, "rates")
   )
   const plot = chart.querySelector<HTMLElement>(".plot")!
   const types = s.events === undefined
