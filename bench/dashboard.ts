@@ -37,13 +37,23 @@ const rounds = argument("rounds", 15)
 const pollMs = argument("poll", 250)
 const perRound = 100_000
 
-/** The dashboard's client: polls `url` every `ms` between "start" and "stop" on stdin, a "." per answer. */
+/**
+ * The dashboard's client: polls `url` every `ms` between "start" and "stop" on stdin, a "." per answer; as
+ * the page does, it asks only for the history points after the last one it holds (`?since=`).
+ */
 const clientScript = `
 const [url, ms] = process.argv.slice(1)
 let on = false
+let last
 process.stdin.on("data", (d) => { on = String(d).trim().split("\\n").pop() === "start" })
 const loop = async () => {
-  if (on) { try { await (await fetch(url)).text(); process.stdout.write(".") } catch {} }
+  if (on) {
+    try {
+      const snapshot = await (await fetch(last === undefined ? url : url + "?since=" + last)).json()
+      last = snapshot.history.at(-1)?.t ?? last
+      process.stdout.write(".")
+    } catch {}
+  }
   setTimeout(loop, Number(ms))
 }
 loop()
@@ -84,7 +94,9 @@ const main = Effect.gen(function*() {
   const started = now()
   for (let i = 0; i < reads; i++) yield* recorder.snapshot
   const snapshotUs = (now() - started) / reads / 1_000
-  const bytes = JSON.stringify(yield* recorder.snapshot).length
+  const full = yield* recorder.snapshot
+  const bytes = JSON.stringify(full).length
+  const sinceBytes = JSON.stringify(yield* recorder.snapshotSince(full.history.at(-1)?.t ?? 0)).length
 
   // The client is another process, as a browser tab is: only serving it is charged to this one.
   const client = spawn(process.execPath, ["-e", clientScript, url, String(pollMs)], { stdio: ["pipe", "pipe", "inherit"] })
@@ -136,7 +148,7 @@ const main = Effect.gen(function*() {
     [
       `dashboard: track without a client ${median(without).toFixed(0)} ns, with a client polling /snapshot.json every ${pollMs} ms ${median(polled).toFixed(0)} ns`,
       `  paired median ratio (with/without) over ${rounds} rounds of ${perRound.toLocaleString("en-US")}: ${median(ratios).toFixed(3)}× (${timedPolls} snapshots served during the timed rounds)`,
-      `  one snapshot (20 metrics, 50 error groups, history): ${snapshotUs.toFixed(0)} µs to read, ${(bytes / 1024).toFixed(0)} KiB of JSON`
+      `  one snapshot (20 metrics, 50 error groups, ${full.history.length} history points): ${snapshotUs.toFixed(0)} µs to read, ${(bytes / 1024).toFixed(0)} KiB of JSON; ${(sinceBytes / 1024).toFixed(0)} KiB as the polling page asks for it (\`?since=\` its last point)`
     ].join("\n")
   )
 })

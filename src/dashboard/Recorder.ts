@@ -32,6 +32,11 @@ export class Recorder extends Context.Tag("effect-telemetry/Dashboard/Recorder")
   /** The snapshot the page shows: O(metrics + groups + history), never O(events). */
   readonly snapshot: Effect.Effect<Snapshot.Snapshot>
   /**
+   * The snapshot with only the history points sampled after `since` (epoch ms), and `historyStart`, the time
+   * of the oldest point held: what a page that already holds the earlier points needs (the live page polls it).
+   */
+  readonly snapshotSince: (since: number) => Effect.Effect<Snapshot.Snapshot>
+  /**
    * Samples one history point now (the layer does it every `sampleInterval`): its percentiles cover the
    * samples recorded since the previous point.
    */
@@ -61,9 +66,22 @@ export const make = (options: Options = {}) =>
     yield* Effect.forkScoped(Effect.repeat(sample, Schedule.spaced(interval)))
     return Recorder.of({
       sample,
-      snapshot: Effect.zipWith(current, Ref.get(history), (now, points) => ({ ...now, history: points }))
+      snapshot: Effect.zipWith(current, Ref.get(history), (now, points) => ({ ...now, history: points })),
+      snapshotSince: (since) =>
+        Effect.zipWith(current, Ref.get(history), (now, points) => ({
+          ...now,
+          history: pointsAfter(points, since),
+          ...(points.length === 0 ? {} : { historyStart: points[0]!.t })
+        }))
     })
   })
+
+/** The points sampled after `since`: a suffix of the ring, found from its end (a polling page asks for few). */
+const pointsAfter = (points: ReadonlyArray<Snapshot.HistorySample>, since: number): ReadonlyArray<Snapshot.HistorySample> => {
+  let from = points.length
+  while (from > 0 && points[from - 1]!.t > since) from--
+  return points.slice(from)
+}
 
 /** The recorder as a layer over the services; closing it stops the sampling fiber. */
 export const layer = (options: Options = {}): Layer.Layer<Recorder, never, Snapshot.Services> =>

@@ -40,6 +40,13 @@ const authorized = (token: string | undefined) =>
     return given !== undefined && timingSafeEqual(digest(given), digest(token))
   })
 
+/** `?since=T` (epoch ms): the page already holds the history up to `T`. Anything else asks for all of it. */
+const since = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
+  const value = new URL(request.url, "http://localhost").searchParams.get("since")
+  const t = value === null || value === "" ? Number.NaN : Number(value)
+  return Number.isFinite(t) ? t : undefined
+})
+
 const guarded = <E, R>(token: string | undefined, respond: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.flatMap(authorized(token), (ok) =>
     ok
@@ -63,9 +70,10 @@ export const make = (options: RouteOptions = {}): HttpRouter.HttpRouter<never, R
       "/snapshot.json",
       guarded(
         token,
-        Effect.flatMap(Recording.Recorder, (recorder) => recorder.snapshot).pipe(
-          Effect.map((snapshot) => HttpServerResponse.unsafeJson(snapshot, { headers: securityHeaders }))
-        )
+        Effect.flatMap(Effect.zip(Recording.Recorder, since), ([recorder, since]) =>
+          since === undefined ? recorder.snapshot : recorder.snapshotSince(since)).pipe(
+            Effect.map((snapshot) => HttpServerResponse.unsafeJson(snapshot, { headers: securityHeaders }))
+          )
       )
     ),
     HttpRouter.get(

@@ -118,6 +118,11 @@ export interface Snapshot {
     readonly services: ReadonlyArray<HealthServiceView>
   }
   readonly history: ReadonlyArray<HistorySample>
+  /**
+   * Set when `history` holds only the points after a given time (`Recorder.snapshotSince`): the time of the
+   * oldest point the recorder holds, so a page merging the answer into its own points drops the older ones.
+   */
+  readonly historyStart?: number
   readonly input?: InputView
 }
 

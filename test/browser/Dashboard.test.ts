@@ -237,6 +237,7 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         yield* recorder.sample
         const page = yield* Chromium.run(() => browser.newPage())
         yield* Effect.addFinalizer(() => Chromium.run(() => page.close()))
+        const requests = watchRequests(page)
         expect((yield* recorder.snapshot).history.map((p) => p.counts?.["ai.chat"] ?? 0)).toEqual([0, 400, 160])
         yield* Chromium.run(() => page.goto(url))
         yield* awaitCell(page, "latency", "ai.chat", "interval-samples", 160)
@@ -248,6 +249,17 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         expect(Math.abs(sketch.quantile(0.95) / exact.quantile(0.95) - 1)).toBeLessThanOrEqual(0.01)
         // The table beside it still says what the service says since start.
         expect(yield* cell(page, "latency", "ai.chat", "p95")).toBe((yield* performance.percentiles("ai.chat")).p95)
+        // After its first answer the page asks only for newer points, and its merged history is the recorder's.
+        yield* recorder.sample
+        yield* timings([5, 6, 7])
+        yield* recorder.sample
+        const held = (yield* recorder.snapshot).history.map((p) => p.t)
+        yield* Chromium.run(() =>
+          page.waitForFunction((n) => window.dashboard?.snapshot?.history.length === n, held.length, { polling: 50, timeout: 20_000 })
+        )
+        expect(yield* Chromium.run(() => page.evaluate(() => window.dashboard!.snapshot!.history.map((p) => p.t)))).toEqual(held)
+        yield* awaitCell(page, "latency", "ai.chat", "interval-samples", 3)
+        expect(requests.some((r) => new URL(r).searchParams.has("since"))).toBe(true)
       }))
 
     it.scoped("without the token, the dashboard answers 401 and shows nothing", () =>

@@ -74,6 +74,30 @@ describe("Snapshot", () => {
     }))
 })
 
+describe("Recorder history since", () => {
+  it.scoped("snapshotSince answers the points after a time and the oldest point held; the page's merge rebuilds the ring", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Recorder.layer({ sampleInterval: "1 second", historySize: 4 }).pipe(Layer.provideMerge(services)))
+      const recorder = Context.get(context, Recorder.Recorder)
+      yield* Effect.yieldNow()
+      yield* TestClock.adjust("2 seconds")
+      const all = (yield* recorder.snapshot).history
+      expect(all).toHaveLength(3)
+      const since = yield* recorder.snapshotSince(all[1]!.t)
+      expect(since.history).toEqual([all[2]])
+      expect(since.historyStart).toBe(all[0]!.t)
+      expect((yield* recorder.snapshotSince(all[2]!.t)).history).toEqual([])
+      // Three more ticks push the two oldest points out of the ring of four.
+      yield* TestClock.adjust("3 seconds")
+      const later = yield* recorder.snapshotSince(all[2]!.t)
+      const ring = (yield* recorder.snapshot).history
+      expect(later.history).toEqual(ring.slice(1))
+      expect(later.historyStart).toBe(ring[0]!.t)
+      const merged = [...all.filter((p) => p.t >= later.historyStart!), ...later.history]
+      expect(merged).toEqual(ring)
+    }))
+})
+
 describe("Recorder events per second", () => {
   it.scoped("each tick records the events accepted during its interval per second, by kind", () =>
     Effect.gen(function*() {

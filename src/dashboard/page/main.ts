@@ -42,14 +42,28 @@ if (embedded !== null) {
 } else {
   const refreshMs = Number(document.body.dataset["refresh"] ?? "1000")
   const token = new URLSearchParams(location.search).get("token")
-  const url = `snapshot.json${token === null ? "" : `?token=${encodeURIComponent(token)}`}`
   const status = h("p", { class: "status", role: "status" })
   document.body.prepend(status)
+  // After the first answer the page asks only for the history points it does not hold yet.
+  const url = () => {
+    const query = new URLSearchParams()
+    if (token !== null) query.set("token", token)
+    const last = state.snapshot?.history.at(-1)
+    if (last !== undefined) query.set("since", String(last.t))
+    const text = query.toString()
+    return text === "" ? "snapshot.json" : `snapshot.json?${text}`
+  }
+  const merged = (answer: Snapshot): Snapshot => {
+    const held = state.snapshot?.history
+    if (answer.historyStart === undefined || held === undefined) return answer
+    const start = answer.historyStart
+    return { ...answer, history: [...held.filter((p) => p.t >= start), ...answer.history] }
+  }
   const poll = async () => {
     try {
-      const response = await fetch(url, { cache: "no-store" })
+      const response = await fetch(url(), { cache: "no-store" })
       if (!response.ok) throw new Error(`HTTP ${response.status}`)
-      render(await response.json() as Snapshot)
+      render(merged(await response.json() as Snapshot))
       status.textContent = ""
       delete state.error
     } catch (error) {
