@@ -148,7 +148,7 @@ const percentilesOverTime = (page: Page) =>
     })
   )
 
-const liveCharts = ["accounting", "rates", "metrics", "latency", "provider-latency", "web-vitals", "errors", "features", "providers", "health"]
+const liveCharts = ["accounting", "rates", "metrics", "latency", "provider-latency", "ai-phases", "web-vitals", "errors", "features", "providers", "health"]
 
 describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
   layer(Chromium.layer, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
@@ -173,6 +173,9 @@ describe.skipIf(!Chromium.chromiumAvailable)("Dashboard (Chromium)", () => {
         expect(yield* cell(page, "metrics", "ai.chat", "p95")).toBe(chat.p95)
         expect(yield* cell(page, "metrics", "ai.chat", "p50")).toBe(chat.p50)
         expect(yield* cell(page, "metrics", "ai.chat", "p99")).toBe(chat.p99)
+        for (const phase of ["ai.api_call", "ai.total"]) {
+          expect(yield* cell(page, "ai-phases", phase, "p95")).toBe((yield* performance.percentiles(phase)).p95)
+        }
         const groups = yield* errors.groups
         expect(groups).toHaveLength(3)
         expect(Number(yield* stat(page, "error-groups"))).toBe(groups.length)

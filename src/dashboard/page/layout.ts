@@ -21,3 +21,18 @@ export const seriesOver = (history: ReadonlyArray<HistorySample>, pick: (s: Hist
   for (const s of history) for (const k of Object.keys(pick(s) ?? {})) if (!keys.includes(k)) keys.push(k)
   return keys.map((label) => ({ label, values: history.map((s) => pick(s)?.[label] ?? null) }))
 }
+
+/** The runs of consecutive offline points: from the first offline point to the next online one (or the last point). */
+export const offlinePeriods = (history: ReadonlyArray<HistorySample>) => {
+  const periods: Array<{ from: number; to: number; ongoing: boolean }> = []
+  let from: number | undefined
+  for (const point of history) {
+    if (point.offline === true) from ??= point.t
+    else if (from !== undefined) {
+      periods.push({ from, to: point.t, ongoing: false })
+      from = undefined
+    }
+  }
+  if (from !== undefined) periods.push({ from, to: history[history.length - 1]!.t, ongoing: true })
+  return periods
+}

@@ -75,6 +75,9 @@ const providersOverTime = (s: Snapshot): View | undefined => {
   }
 }
 
+/** The metrics `trackAIOperation` records, one per phase. */
+const aiPhases = ["ai.context_gathering", "ai.compression", "ai.api_call", "ai.total"] as const
+
 /** The performance section. */
 export const performance = (s: Snapshot): View => {
   const metricTable = table(
@@ -101,6 +104,17 @@ export const performance = (s: Snapshot): View => {
     { key: "promptTokens", cells: [textCell("prompt tokens"), numberCell(s.ai.promptTokens)] },
     { key: "completionTokens", cells: [textCell("completion tokens"), numberCell(s.ai.completionTokens)] }
   ], "ai")
+  // The phases `trackAIOperation` times, in the order an operation goes through them.
+  const phases = aiPhases.flatMap((name) => s.metrics.filter((m) => m.name === name))
+  const phaseFigure = figure(
+    "ai-phases",
+    "AI operation phases (milliseconds)",
+    phases.length === 0 ? null : bars(phases.map((m) => ({ label: m.name, values: [m.p50, m.p95, m.p99] })), ["p50", "p95", "p99"]),
+    h("div", {}, table("AI operation phases", ["Phase", "Count", "p50", "p95", "p99"], phases.map((m) => ({
+      key: m.name,
+      cells: [textCell(m.name), numberCell(m.count), numberCell(m.p50), numberCell(m.p95), numberCell(m.p99)]
+    })), "ai-phases"), ai)
+  )
   const vitals = s.webVitals.length === 0 ? null : figure(
     "web-vitals",
     "Core Web Vitals (latest)",
@@ -111,7 +125,7 @@ export const performance = (s: Snapshot): View => {
     })), "web-vitals")
   )
   return {
-    element: section("performance", "Performance", distribution, overTime.element, providerTime?.element ?? null, h("div", { class: "tables" }, ai), vitals),
+    element: section("performance", "Performance", distribution, overTime.element, providerTime?.element ?? null, phaseFigure, vitals),
     draw: [...overTime.draw, ...(providerTime?.draw ?? [])]
   }
 }

@@ -6,7 +6,7 @@
 import type { ErrorGroupView, Snapshot } from "../Snapshot.js"
 import { bars, figure, timeSeries } from "./charts.js"
 import { formatNumber, formatPercent, formatTime, h, numberCell, table, textCell } from "./dom.js"
-import { section, seriesOver, type View } from "./layout.js"
+import { offlinePeriods, section, seriesOver, type View } from "./layout.js"
 import { performance } from "./performance.js"
 
 const statusValue = { UNKNOWN: 0, UNHEALTHY: 1, DEGRADED: 2, HEALTHY: 3 } as const
@@ -68,8 +68,18 @@ const collector = (s: Snapshot): View | undefined => {
     ], "accounting")
   )
   const plot = chart.querySelector<HTMLElement>(".plot")!
+  const periods = offlinePeriods(history)
+  const outages = table(
+    "Offline periods: the receiver considered down (batches kept in the outbox)",
+    ["From", "To", "Seconds"],
+    periods.map((p) => ({
+      key: String(p.from),
+      cells: [textCell(formatTime(p.from)), textCell(p.ongoing ? "still offline" : formatTime(p.to)), numberCell((p.to - p.from) / 1000)]
+    })),
+    "offline"
+  )
   return {
-    element: section("collector", "Collector", chart),
+    element: section("collector", "Collector", chart, outages),
     draw: history.length === 0 ? [] : [() => timeSeries("accounting", plot, history.map((p) => p.t), seriesOver(history, (p) => p.accounting))]
   }
 }
