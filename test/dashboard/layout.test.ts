@@ -2,7 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { offlinePeriods } from "../../src/dashboard/page/layout.js"
 import type { HistorySample } from "../../src/dashboard/Snapshot.js"
 
-const point = (t: number, offline?: boolean): HistorySample => ({ t, offline, rates: {}, metrics: {}, health: {} })
+const point = (t: number, offline?: boolean): HistorySample =>
+  offline === undefined ? { t, rates: {}, metrics: {}, health: {} } : { t, offline, rates: {}, metrics: {}, health: {} }
 
 describe("offlinePeriods", () => {
   it("runs from the first offline point to the next online one; a run at the end is ongoing", () => {
