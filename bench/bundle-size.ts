@@ -7,6 +7,8 @@
  * - `collector`: the baseline plus `Telemetry.layerCollector` (the collector alone);
  * - `collector, module import`: the same, `layerCollector` imported from its module — what the collector
  *   costs once the bundler drops the rest of the `Telemetry` namespace, which esbuild cannot do;
+ * - `collector + <service>`: the collector app plus one service's own layer (`ErrorTracking.layer()`, …) over
+ *   it — what each service adds for an app that composes only the services it uses;
  * - `all services`: the baseline plus `Telemetry.layer` and `WebVitals.layer` (`web-vitals` counted: the
  *   layer loads it);
  * - `@sentry/browser` (`init` + `captureException`) and `posthog-js` (`init` + `capture`), whole SDKs.
@@ -22,6 +24,10 @@ const signed = (bytes: number) => `${bytes >= 0 ? "+" : ""}${kb(bytes)}`
 const apps: ReadonlyArray<readonly [label: string, name: string, overBaseline: boolean]> = [
   ["collector (`Telemetry.layerCollector`)", "collector", true],
   ["collector, `effect-telemetry/browser/Telemetry`", "collector-subpath", true],
+  ["collector + `ErrorTracking.layer()`", "collector-errors", true],
+  ["collector + `UsageAnalytics.layer()`", "collector-usage", true],
+  ["collector + `PerformanceMetrics.layer()`", "collector-performance", true],
+  ["collector + `HealthCheck.layer()`", "collector-health", true],
   ["all services (`Telemetry.layer` + `WebVitals.layer`)", "all", true],
   ["`@sentry/browser` 11.12, whole SDK", "sentry", false],
   ["`posthog-js` 1.449, whole SDK", "posthog", false]
@@ -42,9 +48,15 @@ for (const [label, name, overBaseline] of apps) {
   console.log(`| ${label} | ${kb(m.minified)} | ${kb(m.gzip)} | ${increment} |`)
 }
 
+const collector = measured.get("collector-subpath")!
+console.log("\nEach service over the collector alone (gzip):")
+for (const [label, name] of apps.filter(([, name]) => name.startsWith("collector-") && name !== "collector-subpath")) {
+  console.log(`  ${label.replace("collector + ", "").padEnd(28)} ${signed(measured.get(name)!.gzip - collector.gzip)}`)
+}
+
 const before = new Map(baseline.inputs)
 for (const [label, name, overBaseline] of apps) {
-  if (!overBaseline) continue
+  if (!overBaseline || name.startsWith("collector-") && name !== "collector-subpath") continue
   const added = measured.get(name)!.inputs
     .map(([path, bytes]) => [path, bytes - (before.get(path) ?? 0)] as const)
     .filter(([, bytes]) => bytes > 0)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Option } from "effect"
+import { ConfigProvider, Duration, Effect, Option, Redacted } from "effect"
+import { type CoreOptions, coreVariables, fromCoreOptions } from "../src/schemas/CoreConfig.js"
 import { fromOptions, standardVariables, TelemetryConfig, variables } from "../src/schemas/TelemetryConfig.js"
 
 const fromEnv = (env: Record<string, string>) =>
@@ -92,6 +93,28 @@ describe("TelemetryConfig", () => {
       const error = yield* Effect.flip(fromOptions({ samplingRate: 2 }))
       expect(String(error)).toContain("TELEMETRY_SAMPLING_RATE")
     }))
+  it.effect("fromOptions fails with the error the environment gives for the same text, every invalid setting named", () =>
+    Effect.gen(function*() {
+      const fromObject = yield* Effect.flip(fromOptions({
+        maxBatchSize: 0,
+        samplingRate: 2,
+        flushInterval: "soon" as Duration.DurationInput,
+        transport: "file"
+      }))
+      const fromEnvironment = yield* Effect.flip(fromEnv({
+        TELEMETRY_MAX_BATCH_SIZE: "0",
+        TELEMETRY_SAMPLING_RATE: "2",
+        TELEMETRY_FLUSH_INTERVAL: "soon",
+        TELEMETRY_TRANSPORT: "file"
+      }))
+      expect(String(fromObject)).toBe(String(fromEnvironment))
+      for (const name of ["TELEMETRY_MAX_BATCH_SIZE", "TELEMETRY_SAMPLING_RATE", "TELEMETRY_FLUSH_INTERVAL"]) {
+        expect(String(fromObject)).toContain(name)
+      }
+      const missing = yield* Effect.flip(fromOptions({ transport: "http" }))
+      expect(String(missing)).toBe(String(yield* Effect.flip(fromEnv({ TELEMETRY_TRANSPORT: "http" }))))
+    }))
+
   it.effect("TELEMETRY_RELEASE, TELEMETRY_ENVIRONMENT and TELEMETRY_TAGS are read; none by default", () =>
     Effect.gen(function*() {
       const defaults = yield* fromEnv({})
@@ -135,6 +158,46 @@ describe("TelemetryConfig", () => {
       expect(String(comma)).toContain("TELEMETRY_TAGS")
       const tooMany = yield* Effect.flip(fromOptions({ globalTags: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`t${i}`, "v"])) }))
       expect(String(tooMany)).toContain("at most 16 tags")
+    }))
+
+  it.effect("fromCoreOptions (the browser's) gives every setting of every platform as fromOptions does, and none beyond", () =>
+    Effect.gen(function*() {
+      const given = {
+        maxBatchSize: 5,
+        flushInterval: "2 seconds",
+        sampling: "throttled",
+        userIdKey: Redacted.make("secret"),
+        endpoint: "https://example.com/t",
+        globalTags: { team: "ai" }
+      } as const
+      const core = yield* fromCoreOptions(given)
+      const full = yield* fromOptions({ ...given, transport: "http" })
+      expect(Object.keys(core).sort()).toEqual(Object.keys(coreVariables).sort())
+      for (const key of Object.keys(coreVariables) as ReadonlyArray<keyof typeof coreVariables>) {
+        expect(core[key]).toEqual(full[key])
+      }
+      expect(Object.keys(core)).not.toContain("otlpProtocol")
+      expect(Object.values(coreVariables).every((name) => Object.values(variables).includes(name))).toBe(true)
+    }))
+
+  it.effect.each([
+    [{ samplingRate: 2 }, "TELEMETRY_SAMPLING_RATE"],
+    [{ maxBatchSize: 1.5 }, "TELEMETRY_MAX_BATCH_SIZE"],
+    [{ flushInterval: "soon" }, "TELEMETRY_FLUSH_INTERVAL"],
+    [{ flushInterval: 0 }, "TELEMETRY_FLUSH_INTERVAL"],
+    [{ sampling: "sometimes" as "always" }, "TELEMETRY_SAMPLING"],
+    [{ redactPII: "maybe" as unknown as boolean }, "TELEMETRY_REDACT_PII"],
+    [{ release: "" }, "TELEMETRY_RELEASE"],
+    [{ endpoint: "ftp://example.com" }, "TELEMETRY_ENDPOINT"],
+    [{ globalTags: { regions: "eu,us" } }, "TELEMETRY_TAGS"],
+    [{ globalTags: { "": "x" } }, "TELEMETRY_TAGS"],
+    [{ samplingRate: 2, maxBatchSize: 0 }, "TELEMETRY_MAX_BATCH_SIZE"]
+  ] as ReadonlyArray<readonly [CoreOptions, string]>)("fromCoreOptions refuses %j at %s with fromOptions' own error", ([options, variable]) =>
+    Effect.gen(function*() {
+      const core = yield* Effect.flip(fromCoreOptions(options))
+      const full = yield* Effect.flip(fromOptions(options))
+      expect(String(core)).toContain(variable)
+      expect(String(core)).toBe(String(full))
     }))
 
   describe("OTLP settings", () => {

@@ -9,7 +9,7 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { ConfigError } from "effect/ConfigError"
-import { fromOptions, type TelemetryOptions } from "../schemas/TelemetryConfig.js"
+import { type CoreOptions, fromCoreOptions } from "../schemas/CoreConfig.js"
 import type { EventSink } from "../services/EventSink.js"
 import * as Outbox from "../services/Outbox.js"
 import type { Redactor } from "../services/Redactor.js"
@@ -88,12 +88,14 @@ export const layerOutbox = (options: Partial<Outbox.OutboxOptions> = {}): Layer.
 }
 
 /**
- * Settings of `Telemetry.layer` in the browser: those of `Telemetry.Options`, with the endpoint required.
+ * Settings of `Telemetry.layer` in the browser: those of `Telemetry.Options` a page uses (collector, sampling,
+ * redaction, delivery, outbox bounds; not the transport choice, OTLP, instrumentation or Node paths), with
+ * the endpoint required.
  *
  * @since 0.2.0
  * @category models
  */
-export interface BrowserOptions extends Omit<TelemetryOptions, "transport" | "endpoint" | "filePath" | "outboxDir"> {
+export interface BrowserOptions extends Omit<CoreOptions, "endpoint"> {
   /** Where batches are POSTed and beacons sent: absolute, or relative to the page. */
   readonly endpoint: string
   /** Extra headers of the POST requests, e.g. `authorization`; beacons cannot carry headers. */
@@ -186,11 +188,10 @@ const pageParts = (options: BrowserOptions) => {
   const beaconUrl = withoutUserInfo(url)
   const lifecycle = layerPageLifecycle(beaconMaxBytes === undefined ? { url: beaconUrl } : { url: beaconUrl, maxBytes: beaconMaxBytes })
   return Effect.map(
-    fromOptions({
+    fromCoreOptions({
       outboxMaxEvents: defaultOutboxOptions.maxEvents,
       outboxMaxBytes: defaultOutboxOptions.maxBytes,
       ...settings,
-      transport: "http",
       endpoint: url
     }),
     (config) => {

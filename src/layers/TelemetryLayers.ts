@@ -6,7 +6,7 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type { TelemetryConfig } from "../schemas/TelemetryConfig.js"
+import type { CoreConfig } from "../schemas/CoreConfig.js"
 import * as ErrorTracking from "../services/ErrorTracking.js"
 import type { EventSink } from "../services/EventSink.js"
 import * as HealthCheck from "../services/HealthCheck.js"
@@ -33,7 +33,7 @@ export type TelemetryServices =
   | Redactor.Redactor
 
 /** The sampling policy a configuration names. */
-export const samplerOptions = (config: TelemetryConfig): Sampler.SamplerOptions => {
+export const samplerOptions = (config: CoreConfig): Sampler.SamplerOptions => {
   switch (config.sampling) {
     case "always":
       return { policy: Sampler.SamplingPolicy.Always() }
@@ -49,14 +49,14 @@ export const samplerOptions = (config: TelemetryConfig): Sampler.SamplerOptions 
 }
 
 /** The redactor settings a configuration names (user-id pseudonymisation; the patterns are the built-in ones). */
-export const redactorOptions = (config: TelemetryConfig): Partial<Redactor.RedactorOptions> =>
+export const redactorOptions = (config: CoreConfig): Partial<Redactor.RedactorOptions> =>
   Option.match(config.userIdKey, {
     onNone: () => ({ pseudonymizeUserIds: config.pseudonymizeUserIds }),
     onSome: (userIdKey) => ({ pseudonymizeUserIds: config.pseudonymizeUserIds, userIdKey })
   })
 
 /** The outbox bounds a configuration names. */
-export const outboxOptions = (config: TelemetryConfig): Outbox.OutboxOptions => ({
+export const outboxOptions = (config: CoreConfig): Outbox.OutboxOptions => ({
   maxEvents: config.outboxMaxEvents,
   maxBytes: config.outboxMaxBytes
 })
@@ -84,7 +84,7 @@ export const unlessProvided = <I, S, E, R>(
  * the other services use too.
  */
 export const layerCollector = <E, R>(
-  config: TelemetryConfig,
+  config: CoreConfig,
   transport: Layer.Layer<Transport, E, R>,
   outbox: Layer.Layer<Outbox.Outbox> = Outbox.layerMemory(outboxOptions(config))
 ): Layer.Layer<TelemetryCollector.TelemetryCollector | EventSink | Redactor.Redactor, E, R> => {
@@ -120,7 +120,7 @@ export const layerServices = (): Layer.Layer<
  * first and released last, so what the other services report while closing is still flushed.
  */
 export const layerWithTransport = <E, R>(
-  config: TelemetryConfig,
+  config: CoreConfig,
   transport: Layer.Layer<Transport, E, R>,
   outbox?: Layer.Layer<Outbox.Outbox>
 ): Layer.Layer<TelemetryServices, E, R> => layerServices().pipe(Layer.provideMerge(layerCollector(config, transport, outbox)))

@@ -10,9 +10,9 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { OptionsErrorFields } from "../decode.js"
-import { fromOptions, type TelemetryConfig, type TelemetryOptions, variables } from "../../schemas/TelemetryConfig.js"
+import { type CoreConfig, type CoreOptions, coreVariables, fromCoreOptions } from "../../schemas/CoreConfig.js"
 
-/** The settings the collector reads, as named in `TelemetryConfig`. */
+/** The settings the collector reads, as named in the configuration (`CoreConfig`, the settings browsers share). */
 export const optionNames = [
   "enabled",
   "maxBatchSize",
@@ -33,14 +33,14 @@ type OptionName = typeof optionNames[number]
 const durations: ReadonlySet<string> = new Set(["flushInterval", "shutdownTimeout", "flushTimeout", "retryBaseDelay", "retryMaxDelay"])
 
 /** The options as given: every field optional, durations as any `DurationInput`, `release` as a string. */
-export type Options = Pick<TelemetryOptions, OptionName>
+export type Options = Pick<CoreOptions, OptionName>
 
 /** The options decoded, every default applied. */
-export type Decoded = Pick<TelemetryConfig, OptionName>
+export type Decoded = Pick<CoreConfig, OptionName>
 
 /** The option a configuration variable sets. */
 const optionOf = (variable: string): string | undefined =>
-  Object.entries(variables).find(([, name]) => name === variable)?.[0]
+  Object.entries(coreVariables).find(([, name]) => name === variable)?.[0]
 
 /** The first failure of a `ConfigError`, as the option it names and the last line of its message. */
 export const describeConfigError = (error: ConfigError.ConfigError): OptionsErrorFields => {
@@ -78,14 +78,14 @@ export const decode = <E>(toError: (fields: OptionsErrorFields) => E) =>
         given[name] = value
         continue
       }
-      // A number is milliseconds, as everywhere in Effect; `fromOptions` would read it as text.
+      // A number is milliseconds, as everywhere in Effect; `fromCoreOptions` would read it as text.
       const duration = Duration.decodeUnknown(value)
       if (Option.isNone(duration)) {
         return Effect.fail(toError({ option: name, reason: "Expected a duration such as \"30 seconds\"" }))
       }
       given[name] = duration.value
     }
-    return fromOptions(given as TelemetryOptions).pipe(
+    return fromCoreOptions(given as CoreOptions).pipe(
       Effect.mapError((error) => toError(describeConfigError(error))),
       Effect.map((config): Decoded => {
         const picked: Record<string, unknown> = {}
