@@ -381,6 +381,92 @@ describe("HttpTransport response bodies", () => {
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
 
+describe("HttpTransport deadlines", () => {
+  /** A client whose requests never answer, counting those cut short. */
+  const hangingClient = Effect.sync(() => {
+    let interrupted = 0
+    const client = HttpClient.make(() => Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => void interrupted++))))
+    return { client, interrupted: Effect.sync(() => interrupted) }
+  })
+
+  /** The test clock, counting the sleeps under way (the test clock keeps an interrupted sleep on its list). */
+  const countingClock = Effect.map(TestClock.testClock(), (test) => {
+    let sleeping = 0
+    const clock: Clock.Clock = {
+      [Clock.ClockTypeId]: Clock.ClockTypeId,
+      unsafeCurrentTimeMillis: () => test.unsafeCurrentTimeMillis(),
+      currentTimeMillis: test.currentTimeMillis,
+      unsafeCurrentTimeNanos: () => test.unsafeCurrentTimeNanos(),
+      currentTimeNanos: test.currentTimeNanos,
+      sleep: (duration) =>
+        Effect.suspend(() => {
+          sleeping++
+          return Effect.ensuring(test.sleep(duration), Effect.sync(() => void sleeping--))
+        })
+    }
+    return { clock, sleeping: Effect.sync(() => sleeping) }
+  })
+
+  it.scoped("each request keeps its own deadline: one started later times out later", () =>
+    Effect.gen(function*() {
+      const { client, interrupted } = yield* hangingClient
+      const transport = yield* Transport.makeHttp({ url: "http://127.0.0.1:9/v1/events", timeout: "10 seconds" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, client)
+      )
+      const first = yield* Effect.fork(Effect.flip(transport.send(batch)))
+      yield* TestClock.adjust("4 seconds")
+      const second = yield* Effect.fork(Effect.flip(transport.send(batch)))
+      yield* TestClock.adjust("6 seconds")
+      expect(yield* Fiber.join(first)).toMatchObject({ reason: "timeout", retryable: true })
+      expect(second.unsafePoll()).toBeNull()
+      expect(yield* interrupted).toBe(1)
+      yield* TestClock.adjust("4 seconds")
+      expect(yield* Fiber.join(second)).toMatchObject({ reason: "timeout", retryable: true })
+      expect(yield* interrupted).toBe(2)
+    }))
+
+  it.scoped("no timer outlives the requests: once the last one ends, nothing sleeps on the clock", () =>
+    Effect.gen(function*() {
+      const client = HttpClient.make((request) =>
+        Effect.succeed(HttpClientResponse.fromWeb(request, new Response("{}", { status: 200, headers: { "content-length": "2" } })))
+      )
+      const { clock, sleeping } = yield* countingClock
+      const transport = yield* Transport.makeHttp({ url: "http://127.0.0.1:9/v1/events", timeout: "10 seconds" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, client)
+      )
+      const sendAll = Effect.all([transport.send(batch), transport.send(batch), transport.send(batch)], { concurrency: "unbounded" })
+      yield* Effect.withClock(sendAll, clock)
+      yield* Effect.yieldNow()
+      expect(yield* sleeping).toBe(0)
+      // and the next request is under a deadline again
+      const { client: hanging } = yield* hangingClient
+      const stuck = yield* Transport.makeHttp({ url: "http://127.0.0.1:9/v1/events", timeout: "1 second" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, hanging)
+      )
+      const sending = yield* Effect.fork(Effect.withClock(Effect.flip(stuck.send(batch)), clock))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.join(sending)).toMatchObject({ reason: "timeout" })
+      yield* Effect.yieldNow()
+      expect(yield* sleeping).toBe(0)
+    }))
+
+  it.scoped("interrupting a send interrupts its request and stops the deadline's timer", () =>
+    Effect.gen(function*() {
+      const { client, interrupted } = yield* hangingClient
+      const { clock, sleeping } = yield* countingClock
+      const transport = yield* Transport.makeHttp({ url: "http://127.0.0.1:9/v1/events", timeout: "10 seconds" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, client)
+      )
+      const sending = yield* Effect.fork(Effect.withClock(transport.send(batch), clock))
+      yield* TestClock.adjust("1 second")
+      expect(yield* sleeping).toBe(1)
+      yield* Fiber.interrupt(sending)
+      expect(yield* interrupted).toBe(1)
+      yield* Effect.yieldNow()
+      expect(yield* sleeping).toBe(0)
+    }))
+})
+
 describe("HttpTransport credentials", () => {
   for (const status of [401, 403, 407]) {
     it.scopedLive(`a ${status} fails as a retryable unauthorized error carrying the status, so the batch is kept`, () =>

