@@ -136,7 +136,8 @@ const report = function*(
   // The group keeps the latest occurrence's in-app frames for the dashboard, paths redacted as the event's are.
   const frames = redaction.groupFrames(leaf.frames)
   yield* Ref.update(deps.state, (s) => ErrorGroups.recordOccurrenceWithFrames(s, sample, frames))
-  if (yield* deps.windows.isDuplicate(fingerprint, shared.now, type, message)) {
+  // Asked only when windows are on: each `yield*` is a fiber step of the capture.
+  if (deps.config.duplicateWindowMillis > 0 && (yield* deps.windows.isDuplicate(fingerprint, shared.now, type, message))) {
     yield* tally("suppressed")
     return { errorId, fingerprint, outcome: "suppressed" }
   }
@@ -153,7 +154,9 @@ const report = function*(
   // Redacted here once, and so marked, when no `beforeSend` may put raw text back; else by the collector.
   const data = (deps.config.beforeSend === undefined ? redaction.redactedData(p, facts, shared) : undefined) ??
     capturedData(p, facts, shared, deps.redactor.redactString)
-  const edited = yield* runHook("beforeSend", deps.config.beforeSend, data)
+  const edited = deps.config.beforeSend === undefined
+    ? Option.some(data)
+    : yield* runHook("beforeSend", deps.config.beforeSend, data)
   if (Option.isNone(edited)) {
     yield* tally("dropped")
     return { errorId, fingerprint, outcome: "dropped" }

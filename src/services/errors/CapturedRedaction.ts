@@ -46,7 +46,7 @@ const frozenCopy = (value: unknown): unknown => {
   return Object.freeze(copy)
 }
 
-/** The most event fields remembered with their redaction; then the memo starts over. */
+/** The most fields, and kinds of event, remembered with their redaction; then each memo starts over. */
 const maxRememberedFields = 512
 
 /** What an item's redaction answers when the redactor does not treat the array's items one by one. */
@@ -98,30 +98,52 @@ export const makeCapturedRedaction = (redactor: Redactor["Type"]): CapturedRedac
     return out
   }
 
-  /**
-   * Field `key` of the event, as `redact` makes it; `unvouched` when the redactor renames the field. The
-   * fields an error's captures share (its type, message, reasons…) are remembered by their JSON text:
-   * text already redacted, and at most `maxRememberedFields` of them.
-   */
-  const fields = new Map<string, unknown>()
+  /** Field `key` of the event, as `redact` makes it; `unvouched` when the redactor renames the field. */
   const fieldOf = (key: string, value: Json): unknown => {
-    const remembered = key !== "errorId" && key !== "causeId" && key !== "context"
-    const memoKey = !remembered
-      ? ""
-      : typeof value === "object" && value !== null
+    const doc = redactor.redact({ [key]: value }) as Record<string, unknown>
+    return sameKeys({ [key]: 0 }, doc) ? frozenCopy(doc[key]) : unvouched
+  }
+
+  /** `fieldOf` a shared field, remembered by its JSON text (at most `maxRememberedFields`). */
+  const fields = new Map<string, unknown>()
+  const sharedFieldOf = (key: string, value: Json): unknown => {
+    const memoKey = typeof value === "object" && value !== null
       ? `${key}\u0000${JSON.stringify(value)}`
       : `${key}\u0000${typeof value}\u0000${String(value)}`
-    if (remembered) {
-      const known = fields.get(memoKey)
-      if (known !== undefined) return known
-    }
-    const doc = redactor.redact({ [key]: value }) as Record<string, unknown>
-    if (!sameKeys({ [key]: 0 }, doc)) return unvouched
-    const redacted = frozenCopy(doc[key])
-    if (remembered) {
+    const known = fields.get(memoKey)
+    if (known !== undefined) return known
+    const redacted = fieldOf(key, value)
+    if (redacted !== unvouched) {
       if (fields.size >= maxRememberedFields) fields.clear()
       fields.set(memoKey, redacted)
     }
+    return redacted
+  }
+
+  /** Fields redacted for each event: its ids, and a context the caller gave (one that is not empty). */
+  const ownField = (key: string, value: Json): boolean =>
+    key === "errorId" || key === "causeId" ||
+    (key === "context" && (typeof value !== "object" || value === null || Object.keys(value).length > 0))
+
+  /**
+   * The other fields (an error's captures share them: its type, message, reasons…), redacted, remembered
+   * together by their JSON text, one entry per kind of event (at most `maxRememberedFields`): one key and
+   * one look-up per event rather than one per field. A new kind (a message with an id in it) still finds
+   * most of its fields remembered one by one.
+   */
+  const sharedFields = new Map<string, Readonly<Record<string, unknown>>>()
+  const sharedFieldsOf = (entries: ReadonlyArray<Json>): Readonly<Record<string, unknown>> | Unvouched => {
+    const memoKey = JSON.stringify(entries)
+    const known = sharedFields.get(memoKey)
+    if (known !== undefined) return known
+    const redacted: Record<string, unknown> = {}
+    for (let i = 0; i < entries.length; i += 2) {
+      const value = sharedFieldOf(entries[i] as string, entries[i + 1]!)
+      if (value === unvouched) return unvouched
+      redacted[entries[i] as string] = value
+    }
+    if (sharedFields.size >= maxRememberedFields) sharedFields.clear()
+    sharedFields.set(memoKey, redacted)
     return redacted
   }
 
@@ -130,9 +152,22 @@ export const makeCapturedRedaction = (redactor: Redactor["Type"]): CapturedRedac
     const crumbs = itemsOf(breadcrumbs, "breadcrumbs", shared.breadcrumbs, Infinity)
     if (eventFrames === unvouched || crumbs === unvouched) return undefined
     const unredacted = capturedFields(p, facts, shared, redactor.redactString, p.leaf.frames) as unknown as Record<string, Json>
+    const keys = Object.keys(unredacted)
+    const entries: Array<Json> = []
+    for (const key of keys) {
+      if (key !== "frames" && key !== "breadcrumbs" && !ownField(key, unredacted[key]!)) entries.push(key, unredacted[key]!)
+    }
+    const sharedRedacted = sharedFieldsOf(entries)
+    if (sharedRedacted === unvouched) return undefined
     const data: Record<string, unknown> = {}
-    for (const key of Object.keys(unredacted)) {
-      const value = key === "frames" ? eventFrames : key === "breadcrumbs" ? crumbs : fieldOf(key, unredacted[key]!)
+    for (const key of keys) {
+      const value = key === "frames"
+        ? eventFrames
+        : key === "breadcrumbs"
+        ? crumbs
+        : ownField(key, unredacted[key]!)
+        ? fieldOf(key, unredacted[key]!)
+        : sharedRedacted[key]
       if (value === unvouched) return undefined
       data[key] = value
     }
