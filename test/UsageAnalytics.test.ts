@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope, TestClock } from "effect"
 import { standardError } from "../src/internal/DistinctCounter.js"
 import { deliveredEvents, TelemetryTest } from "../src/layers/TelemetryTest.js"
+import { InvalidEventError } from "../src/schemas/errors.js"
 import {
   ConversationNotFoundError,
   InvalidUsageError,
@@ -59,8 +60,9 @@ describe("UsageAnalytics", () => {
     it.scoped("without a user id, the collector's session user is used; without either, only uses count", () =>
       Effect.gen(function*() {
         const withSession = yield* start({}, "session-user")
+        yield* TestClock.setTime(7_000)
         yield* withSession.usage.trackFeature("chat", "used")
-        expect((yield* withSession.usage.featureStats("chat")).totalUsers).toBe(1)
+        expect(yield* withSession.usage.featureStats("chat")).toMatchObject({ totalUsers: 1, lastUsedAt: 7_000 })
         expect((yield* withSession.ofType("usage.feature"))[0]?.userId).toBe("session-user")
 
         const anonymous = yield* start()
@@ -97,6 +99,26 @@ describe("UsageAnalytics", () => {
         expect(yield* field(usage.featureStats(""))).toBe("feature")
         expect(yield* tracked).toEqual([])
         expect(yield* usage.featureAdoption).toEqual([])
+      }))
+
+    it.scoped("an event the sink refuses fails with InvalidUsageError naming its field; a sink defect stays one", () =>
+      Effect.gen(function*() {
+        const { sink } = yield* makeRecordingCollector({ sessionUserId: "ann" })
+        const refusing = {
+          ...sink,
+          track: () =>
+            Effect.fail(new InvalidEventError({ issues: [{ path: ["data", "feature"], message: "is refused" }] }))
+        }
+        const usage = yield* UsageAnalytics.make().pipe(Effect.provideService(EventSink, refusing))
+        for (const user of [undefined, "bob"]) {
+          const error = yield* Effect.flip(usage.trackFeature("chat", "used", user))
+          expect(error).toBeInstanceOf(InvalidUsageError)
+          expect([error.field, error.message]).toEqual(["data.feature", "is refused"])
+        }
+        const broken = yield* UsageAnalytics.make().pipe(
+          Effect.provideService(EventSink, { ...sink, track: () => Effect.die("broken") })
+        )
+        expect(yield* Effect.exit(broken.trackFeature("chat", "used"))).toEqual(Exit.die("broken"))
       }))
 
     it.scoped("past the exact threshold, counts become HyperLogLog estimates within 3 standard errors", () =>

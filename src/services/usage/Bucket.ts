@@ -89,8 +89,10 @@ export class Bucket {
   }
 
   feature(name: string): FeatureBucket {
-    const key = this.features.has(name) || this.features.size < this.limits.maxFeatures ? name : otherKey
-    let found = this.features.get(key)
+    let found = this.features.get(name)
+    if (found !== undefined) return found
+    const key = this.features.size < this.limits.maxFeatures ? name : otherKey
+    found = this.features.get(key)
     if (found === undefined) {
       found = { users: new DistinctCounter(this.limits.counter), uses: 0, actions: new Map(), lastUsedAt: 0 }
       this.features.set(key, found)
@@ -143,8 +145,10 @@ export class Bucket {
 
 /** Counts `by` under `key`, or under `otherKey` once `maxLabels` keys are held. */
 export const increment = (map: Map<string, number>, key: string, by = 1): void => {
-  const k = map.has(key) || map.size < maxLabels ? key : otherKey
-  map.set(k, (map.get(k) ?? 0) + by)
+  const held = map.get(key)
+  if (held !== undefined) map.set(key, held + by)
+  else if (map.size < maxLabels) map.set(key, by)
+  else map.set(otherKey, (map.get(otherKey) ?? 0) + by)
 }
 
 /** Adds the counts of `source` into `target`. */

@@ -1,6 +1,10 @@
 /** The feature and provider operations of `UsageAnalytics`: the hot `trackFeature`, provider requests, their stats. */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import { UserId } from "../../schemas/TelemetryEvent.js"
 import { type InvalidUsageError, ProviderRequest, UsageEventType, UsageName } from "../../schemas/UsageEvents.js"
 import { type UsageRecorder, usageDecoders } from "./recorder.js"
@@ -8,45 +12,52 @@ import { type UsageRecorder, usageDecoders } from "./recorder.js"
 /**
  * A string check that remembers (up to 1,024) strings it accepted: feature and action names repeat on
  * every call, and decoding one costs ~0.3 µs, a tenth of `trackFeature` — a measured hot path, so a plain
- * `Set` read synchronously rather than a `Ref`.
+ * `Set` read synchronously rather than a `Ref`. Answers the error, or `undefined` when valid.
  */
 const remembering = (check: (input: unknown) => Either.Either<string, InvalidUsageError>) => {
   const accepted = new Set<string>()
-  return (input: string): Either.Either<string, InvalidUsageError> => {
-    if (accepted.has(input)) return Either.right(input)
+  return (input: string): InvalidUsageError | undefined => {
+    if (accepted.has(input)) return undefined
     const result = check(input)
-    if (Either.isRight(result)) {
-      if (accepted.size >= 1_024) accepted.clear()
-      accepted.add(input)
-    }
-    return result
+    if (Either.isLeft(result)) return result.left
+    if (accepted.size >= 1_024) accepted.clear()
+    accepted.add(input)
+    return undefined
   }
 }
+
+/**
+ * The `Clock` of the running fiber, for a continuation (which always runs in one): `Effect.clockWith` there
+ * would cost one fiber step more, ~5 % of `trackFeature`.
+ */
+const runningClock = (): Clock.Clock =>
+  Context.get(Option.getOrThrow(Fiber.getCurrentFiber()).currentDefaultServices, Clock.Clock)
 
 const decodeFeature = usageDecoders.effect(UsageName, "feature")
 const decodeRequest = usageDecoders.effect(ProviderRequest)
 const checkUser = usageDecoders.either(UserId, "userId")
 
 /** Features and providers: the hot `trackFeature`, provider requests, and their stats. */
-export const makeFeatures = ({ at, state, track, withUser }: UsageRecorder) => {
+export const makeFeatures = ({ at, currentSession, state, track }: UsageRecorder) => {
   const checkFeature = remembering(usageDecoders.either(UsageName, "feature"))
   const checkAction = remembering(usageDecoders.either(UsageName, "action"))
 
-  // The hot path: validated without an Effect per argument, recorded in one synchronous step.
+  // The hot path (`npm run bench`): validated without an Either or an Effect per argument, recorded in one
+  // synchronous step at `Clock` time, then tracked.
+  const recordAt = (clock: Clock.Clock, feature: string, action: string, user: string | undefined) => {
+    state.useFeature(feature, action, user, clock.unsafeCurrentTimeMillis())
+    return track({ type: UsageEventType.feature, data: { feature, action }, userId: user })
+  }
+
   const trackFeature = (feature: string, action: string, userId?: string): Effect.Effect<void, InvalidUsageError> => {
-    const checked = Either.all([
-      checkFeature(feature),
-      checkAction(action),
-      userId === undefined ? Either.right(undefined) : checkUser(userId)
-    ])
-    if (Either.isLeft(checked)) return Effect.fail(checked.left)
-    const [name, act, given] = checked.right
-    const record = (user: string | undefined) =>
-      Effect.clockWith((clock) => {
-        state.useFeature(name, act, user, clock.unsafeCurrentTimeMillis())
-        return track({ type: UsageEventType.feature, data: { feature: name, action: act }, userId: user })
-      })
-    return withUser(given, record)
+    const invalid = checkFeature(feature) ?? checkAction(action)
+    if (invalid !== undefined) return Effect.fail(invalid)
+    if (userId === undefined) {
+      return Effect.flatMap(currentSession, (session) => recordAt(runningClock(), feature, action, session.userId))
+    }
+    const user = checkUser(userId)
+    if (Either.isLeft(user)) return Effect.fail(user.left)
+    return Effect.clockWith((clock) => recordAt(clock, feature, action, user.right))
   }
 
   return {
