@@ -180,6 +180,23 @@ describe("OTLP logs on the wire", () => {
     })
   })
 
+  it("records sharing a severity number, or a key in another place, each keep their own text", () => {
+    const base = records[0]!
+    const batch: ReadonlyArray<LogRecord> = [
+      { ...base, severityNumber: 9, severityText: "INFO", attributes: { a: "x", b: 1 } },
+      { ...base, severityNumber: 9, severityText: "notice \"quoted\"", attributes: { b: "y", a: 2 } },
+      { ...base, severityNumber: 9, severityText: "INFO", attributes: { "\"k\"": "v\n", a: 2 ** 60 } }
+    ]
+    const fromProtobuf = decodeProtobuf("logs", logsProtobuf(resource, scope, batch)) as any
+    expect(decodeJson("logs", logsJson(resource, scope, batch))).toEqual(fromProtobuf)
+    const logs = fromProtobuf.resourceLogs[0].scopeLogs[0].logRecords
+    expect(logs.map((r: any) => r.severityText)).toEqual(["INFO", "notice \"quoted\"", "INFO"])
+    expect(logs[1].attributes).toEqual([
+      { key: "b", value: { stringValue: "y" } },
+      { key: "a", value: { intValue: "2" } }
+    ])
+  })
+
   it("an empty batch is a request with an empty scope", () => {
     const fromProtobuf = decodeProtobuf("logs", logsProtobuf(resource, scope, [])) as any
     expect(decodeJson("logs", logsJson(resource, scope, []))).toEqual(fromProtobuf)

@@ -18,8 +18,14 @@ const rejectedField = {
   metrics: ["rejectedDataPoints", "rejected_data_points"]
 } as const satisfies Record<Signal, readonly [string, string]>
 
+const utf8 = new TextDecoder()
+
+/** `{}`: what a collector that accepted everything usually answers (read once per request: no decoding for it). */
+const isEmptyObject = (body: Uint8Array): boolean => body.length === 2 && body[0] === 0x7b && body[1] === 0x7d
+
 const fromJson = (body: Uint8Array, signal: Signal): PartialSuccess | undefined => {
-  const response: unknown = JSON.parse(new TextDecoder().decode(body))
+  if (isEmptyObject(body)) return undefined
+  const response: unknown = JSON.parse(utf8.decode(body))
   if (typeof response !== "object" || response === null) return undefined
   const field = (object: object, names: ReadonlyArray<string>): unknown => {
     for (const name of names) if (Object.hasOwn(object, name)) return (object as Record<string, unknown>)[name]
