@@ -7,12 +7,9 @@
  * tracked after it. So two fibers cannot both pass a check, and a time read before a yield is never used
  * to change the state after it.
  */
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as Random from "effect/Random"
-import { eventRecorder, inputDecoders, type InvalidInput, refusal, type ServiceEvent } from "../../internal/recording.js"
-import type { InvalidEventError } from "../../schemas/errors.js"
+import { eventRecorder, inputDecoders, type InvalidInput } from "../../internal/recording.js"
 import type { ConversationEnd } from "../../schemas/UsageEvents.js"
 import { InvalidUsageError, UsageEventType } from "../../schemas/UsageEvents.js"
 import type { EventSink } from "../EventSink.js"
@@ -20,12 +17,6 @@ import type { Expired, SessionEnd, SuggestionResolution, UsageState } from "./Us
 
 /** Builds the service's invalid-input error. */
 export const invalidUsage: InvalidInput<InvalidUsageError> = (fields) => new InvalidUsageError(fields)
-
-/** A refusal of the sink as the caller's `InvalidUsageError`; a defect or an interruption stays as it is. */
-const refused = (cause: Cause.Cause<InvalidEventError>): Effect.Effect<never, InvalidUsageError> => {
-  const failure = Cause.failureOrCause(cause)
-  return Either.isLeft(failure) ? Effect.fail(invalidUsage(refusal(failure.left))) : Effect.failCause(failure.right)
-}
 
 /** Validators failing with `InvalidUsageError`. */
 export const usageDecoders = inputDecoders(invalidUsage)
@@ -59,14 +50,7 @@ export interface CleanupResult {
 
 /** The state and the sink of one service, and the steps its operations take over them. */
 export const makeUsageRecorder = (state: UsageState, sink: EventSink["Type"]) => {
-  const { trackQuietly } = eventRecorder(sink, invalidUsage, "usage event")
-
-  /**
-   * Tracks what a caller asked for; a refusal becomes an `InvalidUsageError`. Not `eventRecorder`'s
-   * `mapError`: a `catchAllCause` adds no fiber step when the sink accepts (a measured hot path).
-   */
-  const track = ({ data, type, userId }: ServiceEvent): Effect.Effect<void, InvalidUsageError> =>
-    Effect.catchAllCause(sink.track(userId === undefined ? { type, data } : { type, data, userId }), refused)
+  const { track, trackQuietly } = eventRecorder(sink, invalidUsage, "usage event")
 
   const trackResolutions = (resolutions: ReadonlyArray<SuggestionResolution>) =>
     Effect.forEach(resolutions, (r) => trackQuietly(resolutionEvent(r)), { discard: true })
