@@ -34,33 +34,23 @@ export interface RedactorOptions {
 /** The library's own `userIdKey`: public, so it only hides ids from a reader who does not guess them. */
 const libraryUserIdKey = "effect-telemetry/user-id/v1"
 
-const defaults: RedactorOptions = {
-  replacement: "[REDACTED]",
-  extraPatterns: [],
-  extraSensitiveFields: [],
-  safeFields: [],
-  pseudonymizeUserIds: true,
-  userIdKey: libraryUserIdKey
-}
-
 /** Options of `make` and `layerRedactor`: each left out, or `undefined`, takes its default. */
 export type RedactorInput = { readonly [K in keyof RedactorOptions]?: RedactorOptions[K] | undefined }
 
-const withDefaults = (options: RedactorInput = {}): RedactorOptions => {
-  const resolved: Record<string, unknown> = { ...defaults }
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) resolved[key] = value
-  return resolved as unknown as RedactorOptions
-}
-
 /**
- * Builds a redactor without validating `options` (left out ones take the defaults above). Each redactor has
- * its own field-name cache.
+ * Builds a redactor without validating `options`; those left out take the defaults given here, which
+ * `RedactorOptions` documents. Each redactor has its own field-name cache.
  *
  * @internal
  */
-export const unsafeMake = (options?: RedactorInput): Redactor["Type"] => {
-  const { extraPatterns, extraSensitiveFields, pseudonymizeUserIds, replacement, safeFields, userIdKey } =
-    withDefaults(options)
+export const unsafeMake = ({
+  extraPatterns = [],
+  extraSensitiveFields = [],
+  pseudonymizeUserIds = true,
+  replacement = "[REDACTED]",
+  safeFields = [],
+  userIdKey = libraryUserIdKey
+}: RedactorInput = {}): Redactor["Type"] => {
   const redactString = stringRedactor(replacement, extraPatterns)
   const redact = valueRedactor({
     replacement,

@@ -19,50 +19,47 @@ export const wordsOf = (name: string): Array<string> =>
     .split(/[^\p{L}\p{N}]+/u)
     .filter((word) => word.length > 0)
 
+/** The words of a space-separated list. */
+const wordSet = (list: string): ReadonlySet<string> => new Set(list.split(" "))
+
 /** Words that mark a secret or personal data wherever they stand in the name. */
-const sensitiveWords = new Set([
-  "password", "passwords", "passwd", "passphrase", "pwd",
-  "secret", "secrets", "credential", "credentials",
-  "authorization", "cookie", "cookies",
-  "email", "emails", "ssn", "cvv", "cvc", "iban", "pin", "otp",
-  // Names written as one lower-case word.
-  "apikey", "apisecret", "accesstoken", "refreshtoken", "authtoken", "idtoken", "sessiontoken",
-  "privatekey", "secretkey", "accesskey", "clientsecret", "creditcard", "cardnumber"
-])
+const sensitiveWords = wordSet(
+  "password passwords passwd passphrase pwd secret secrets credential credentials authorization cookie cookies " +
+    "email emails ssn cvv cvc iban pin otp " +
+    // Names written as one lower-case word.
+    "apikey apisecret accesstoken refreshtoken authtoken idtoken sessiontoken privatekey secretkey accesskey " +
+    "clientsecret creditcard cardnumber"
+)
 
 /**
  * Final words that name a secret only when it is text: `db_pass: "hunter2"`, but `pass: true` or
  * `pass: 12` (a test run's passes) are kept.
  */
-const textSecretWords = new Set(["pass", "pw"])
+const textSecretWords = wordSet("pass pw")
 
 /** Word pairs that mark one wherever they stand: `creditCardNumber`, `e_mail`. */
 const sensitivePairs = new Set(["credit card", "card number", "e mail", "social security"])
 
 /** Words before a final `key` that make it a secret; `primaryKey`, `cacheKey`, `publicKey` are not. */
-const keyQualifiers = new Set([
-  "api", "private", "secret", "access", "signing", "encryption", "decryption", "master", "session", "auth",
-  "license", "licence", "hmac", "ssh", "consumer", "account", "storage", "subscription", "client", "app",
-  "service", "root", "webhook"
-])
+const keyQualifiers = wordSet(
+  "api private secret access signing encryption decryption master session auth license licence hmac ssh " +
+    "consumer account storage subscription client app service root webhook"
+)
 
 /** Words before a final `token` that make it a count: `max_token`, `input_token`. */
-const tokenCounts = new Set([
-  "max", "min", "total", "num", "prompt", "completion", "input", "output", "reasoning", "cached", "remaining", "used"
-])
+const tokenCounts = wordSet("max min total num prompt completion input output reasoning cached remaining used")
 
 /** Final words saying how a secret is stored, skipped before the rules: `privateKeyPem`, `token_value`. */
-const encodings = new Set(["value", "raw", "plain", "plaintext", "encoded", "b64", "base64", "pem", "der", "hex"])
+const encodings = wordSet("value raw plain plaintext encoded b64 base64 pem der hex")
 
 /**
  * Final words saying the field describes a secret rather than holds it: `passwordLength`,
  * `email_verified`, `secret_name`, `password_changed_at`, `sessionId`.
  */
-const descriptions = new Set([
-  "count", "length", "len", "size", "min", "max", "enabled", "required", "verified", "valid", "present",
-  "type", "kind", "policy", "strength", "expiry", "expires", "expired", "at", "ttl", "id", "ids", "name",
-  "version", "format"
-])
+const descriptions = wordSet(
+  "count length len size min max enabled required verified valid present type kind policy strength expiry " +
+    "expires expired at ttl id ids name version format"
+)
 
 /** Whether the words of a field name mark its value as a secret or personal data. */
 export const isSensitiveName = (words: ReadonlyArray<string>): boolean => {

@@ -65,40 +65,44 @@ export const isCardNumber = (candidate: string): boolean => {
 
 const hasDigit = (s: string) => /\d/.test(s)
 
+// An e-mail's local part takes letters, digits and `._%+-`, not the rarer RFC 5322 characters, so that quotes,
+// markdown and `?email=` around an address stay. The top-level domain is letters: `pkg@1.2.3` is a version.
+// Dots may come URL-encoded (`%2E`).
+const local = "(?<![\\w.%+-])[\\w.%+-]+"
+const domain = "[A-Za-z0-9-]+(?:(?:\\.|%2[Ee])[A-Za-z0-9-]+)*(?:\\.|%2[Ee])[A-Za-z]{2,}"
+
 const octet = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
 const hex = "[0-9A-Fa-f]"
 const h16 = `${hex}{1,4}`
+/** An IPv6 address: eight groups, or one to seven around a `::` that stands for the rest. */
 const ipv6Forms = [
   `(?:${h16}:){7}${h16}`,
   `(?:${h16}:){1,7}:`,
-  `(?:${h16}:){1,6}:${h16}`,
-  `(?:${h16}:){1,5}(?::${h16}){1,2}`,
-  `(?:${h16}:){1,4}(?::${h16}){1,3}`,
-  `(?:${h16}:){1,3}(?::${h16}){1,4}`,
-  `(?:${h16}:){1,2}(?::${h16}){1,5}`,
-  `${h16}:(?::${h16}){1,6}`,
+  ...[6, 5, 4, 3, 2, 1].map((before) => `(?:${h16}:){1,${before}}(?::${h16}){1,${7 - before}}`),
   `:(?::${h16}){1,7}`
 ]
 
 /** The last words of a name a secret is assigned to in text: `db_password=…`, `apiKey: …`. */
-const secretNameWords = [
-  "password", "passwd", "passphrase", "pass", "pwd", "secrets", "secret", "token", "key", "authorization", "auth",
-  "credentials", "credential", "cookie"
-]
+const secretNames =
+  "password|passwd|passphrase|pass|pwd|secrets|secret|token|key|authorization|auth|credentials|credential|cookie"
+
+/** The schemes of an `Authorization` value, kept with it: `Basic …`, `Bearer …`. */
+const schemes = "(?:basic|bearer|digest|negotiate|ntlm|token)[ \\t]+"
+const leadingScheme = new RegExp(`^${schemes}`, "i")
 
 /** Assignments of a secret in free text: `password=…`, `api_key: …`, `"token":"…"`, `Authorization: Basic …`. */
 const secretAssignment: PiiPattern = {
   name: "secret-assignment",
   gate: (text) => text.includes("=") || text.includes(":"),
-  hint: new RegExp(`(?:${secretNameWords.join("|")})\\\\?["']?[ \\t]{0,3}[=:]`, "i"),
+  hint: new RegExp(`(?:${secretNames})\\\\?["']?[ \\t]{0,3}[=:]`, "i"),
   // name, separator, value. The name ends on a secret's word; `:` needs a space or quotes around it, so that
   // `auth:read` scopes and `key:value` ids stay; the value is quoted, a scheme and its credentials, or a run
   // up to the next separator of a query string, a list or a header.
   regex: new RegExp(
-    `(?<![\\w.-])([\\w.-]{0,48}?(?:${secretNameWords.join("|")}))` +
+    `(?<![\\w.-])([\\w.-]{0,48}?(?:${secretNames}))` +
       "(\\\\?[\"']?[ \\t]{0,3}=[ \\t]{0,3}|\\\\?[\"'][ \\t]{0,3}:[ \\t]{0,3}|[ \\t]{0,3}:[ \\t]{1,3}|:(?=\\\\?[\"']))" +
       "(\\\\?\"[^\"\\n]{0,256}?\\\\?\"|\\\\?'[^'\\n]{0,256}?\\\\?'|" +
-      "(?:(?:basic|bearer|digest|negotiate|ntlm|token)[ \\t]+)?[^\\s\"'&;,)}\\]<>\\\\]+)",
+      `(?:${schemes})?[^\\s"'&;,)}\\]<>\\\\]+)`,
     "gi"
   ),
   rewrite: (replacement, match, name = "", separator = "", value = "") => {
@@ -108,7 +112,7 @@ const secretAssignment: PiiPattern = {
       (words[words.length - 1] === "pass" && /[="']/.test(separator))
     if (!sensitive) return match
     const quoted = /^\\?["']/.exec(value)
-    const open = quoted !== null ? quoted[0] : (/^(?:basic|bearer|digest|negotiate|ntlm|token)[ \t]+/i.exec(value)?.[0] ?? "")
+    const open = quoted !== null ? quoted[0] : (leadingScheme.exec(value)?.[0] ?? "")
     const close = quoted !== null ? (/\\?["']$/.exec(value.slice(open.length))?.[0] ?? "") : ""
     const secret = value.slice(open.length, value.length - close.length)
     // Nothing to hide, or already replaced (by a pattern before this one, or an earlier pass).
@@ -150,16 +154,18 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = ([
   {
     name: "api-key",
     hint: /sk-|[rs]k_(?:live|test)_|A[KS]IA|gh[pousr]_|github_pat_|xox[abposr]-|AIza/,
+    // The alternatives start differently, so at most one can match at a place.
     regex: new RegExp(
-      [
-        "(?<![\\w-])sk-[A-Za-z0-9_-]{20,}", // OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…)
-        "(?<![\\w-])[rs]k_(?:live|test)_[A-Za-z0-9]{10,}", // Stripe
-        "(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])", // AWS access key ids
-        "(?<![\\w-])gh[pousr]_[A-Za-z0-9]{30,}", // GitHub tokens
-        "(?<![\\w-])github_pat_[A-Za-z0-9_]{30,}",
-        "(?<![\\w-])xox[abposr]-[A-Za-z0-9-]{10,}", // Slack
-        "(?<![\\w-])AIza[\\w-]{35}" // Google API keys
-      ].join("|"),
+      `(?<![\\w-])(?:${
+        [
+          "sk-[A-Za-z0-9_-]{20,}", // OpenAI (sk-…, sk-proj-…), Anthropic (sk-ant-…)
+          "[rs]k_(?:live|test)_[A-Za-z0-9]{10,}", // Stripe
+          "gh[pousr]_[A-Za-z0-9]{30,}", // GitHub tokens
+          "github_pat_[A-Za-z0-9_]{30,}",
+          "xox[abposr]-[A-Za-z0-9-]{10,}", // Slack
+          "AIza[\\w-]{35}" // Google API keys
+        ].join("|")
+      })|(?<![A-Za-z0-9])A[KS]IA[A-Z0-9]{16}(?![A-Za-z0-9])`, // AWS access key ids
       "g"
     ),
     // `sk-` followed by words only is a slug (`sk-learn-tutorial-for-beginners`), not a key.
@@ -169,10 +175,7 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = ([
   {
     name: "email",
     hint: /@/,
-    // The local part takes letters, digits and `._%+-`, not the rarer RFC 5322 characters, so that quotes,
-    // markdown and `?email=` around an address stay. The top-level domain is letters: `pkg@1.2.3` is a version.
-    // Dots may come URL-encoded (`%2E`).
-    regex: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:(?:\.|%2[Ee])[A-Za-z0-9-]+)*(?:\.|%2[Ee])[A-Za-z]{2,}/g
+    regex: new RegExp(`${local}@${domain}`, "g")
   },
   {
     name: "email",
@@ -180,8 +183,7 @@ export const piiPatterns: ReadonlyArray<PiiPattern> = ([
     // query strings, logged URLs and serialized text; otherwise as above.
     gate: (text) => text.includes("%") || text.includes("&#") || text.includes("\\u"),
     hint: /%(?:25)?40|&#(?:0*64|[xX]0*40);|\\u0040/,
-    regex:
-      /(?<![\w.%+-])[\w.%+-]+(?:%40|%2540|&#0*64;|&#[xX]0*40;|\\u0040)[A-Za-z0-9-]+(?:(?:\.|%2[Ee])[A-Za-z0-9-]+)*(?:\.|%2[Ee])[A-Za-z]{2,}/g
+    regex: new RegExp(`${local}(?:%40|%2540|&#0*64;|&#[xX]0*40;|\\\\u0040)${domain}`, "g")
   },
   {
     name: "ipv4",
@@ -263,7 +265,7 @@ const mayMatch = (text: string): boolean => mayHoldPii.test(text) || mayPassGate
  */
 export const plainShape: RegExp = new RegExp(`^(?:${
   [
-    `${hex}{8}-${hex}{4}-${hex}{4}-${hex}{4}-${hex}{12}`, // UUID
+    `${hex}{8}(?:-${hex}{4}){3}-${hex}{12}`, // UUID
     `${hex}{20,}`, // hashes, git SHAs
     "1?\\d{1,12}",
     "\\d{4}-\\d{2}-\\d{2}(?:[T ]\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d{1,9})?)?(?:Z|[+-]\\d{2}:?\\d{2})?)?"

@@ -4,14 +4,16 @@
  * @internal
  */
 import { identifierPiiKind } from "./patterns.js"
-import { hmacSha256, toHex, utf8 } from "./hash.js"
+import { hmacSha256, toHex } from "./hash.js"
+
+const encoder = new TextEncoder()
 
 /** User ids remembered as holding no PII; later ones are searched each time they are seen. */
 const maxCachedUserIds = 4_096
 
 /** The pseudonymiser of `key`, finding PII in ids with `redactString`. */
 export const pseudonymizer = (key: string, redactString: (value: string) => string) => {
-  const hmac = hmacSha256(utf8(key))
+  const hmac = hmacSha256(encoder.encode(key))
   // Ids found to hold no PII, so they hold none: repeated ids skip the search. A PII id is hashed each
   // time, except the last one (events mostly carry the session's user, whom the session holds anyway),
   // so that no list of PII piles up here.
@@ -26,7 +28,7 @@ export const pseudonymizer = (key: string, redactString: (value: string) => stri
       return userId
     }
     lastId = userId
-    lastPseudonym = `u_${toHex(hmac(utf8(userId)), 16)}`
+    lastPseudonym = `u_${toHex(hmac(encoder.encode(userId)), 16)}`
     return lastPseudonym
   }
 }
