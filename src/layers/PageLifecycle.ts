@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
+import { utf8Bytes } from "../internal/outbox/entries.js"
 import type { Batch } from "../schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
 
@@ -34,17 +35,6 @@ export const defaultBeaconBytes = 64_000
 /** A synchronous delivery channel for `TelemetryCollector.flushSync`. */
 type Channel = (batch: Batch) => boolean
 
-/** The bytes of `text` encoded as UTF-8, without encoding it. */
-const utf8Length = (text: string): number => {
-  let bytes = text.length
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    // A surrogate pair is two units and four bytes; JSON.stringify leaves no lone surrogate.
-    if (code >= 0x80) bytes += code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 1 : 2
-  }
-  return bytes
-}
-
 /** A beacon body in the wire format of the HTTP transport, and how many of the batch's events it holds. */
 interface BeaconBody {
   readonly batchId: string
@@ -63,12 +53,12 @@ const envelope = (batchId: string, sentAt: number) => `{"batchId":${JSON.stringi
  */
 export const beaconBody = (batch: Batch, sentAt: number, budget: number): BeaconBody => {
   const events = batch.events.map((event) => JSON.stringify(event))
-  const sizes = events.map(utf8Length)
+  const sizes = events.map(utf8Bytes)
   const body = (batchId: string, count: number): BeaconBody => {
     const text = `${envelope(batchId, sentAt)}${events.slice(0, count).join(",")}]}`
-    return { batchId, text, bytes: utf8Length(text), events: count }
+    return { batchId, text, bytes: utf8Bytes(text), events: count }
   }
-  const wholeBytes = utf8Length(envelope(batch.batchId, sentAt)) + 2 + sizes.reduce((n, size) => n + size, 0) +
+  const wholeBytes = utf8Bytes(envelope(batch.batchId, sentAt)) + 2 + sizes.reduce((n, size) => n + size, 0) +
     Math.max(0, sizes.length - 1)
   if (wholeBytes <= budget) return body(batch.batchId, events.length)
   // Each prefix is measured under its own id (`.0-9` is shorter than `.0-10`); sizes only grow with the count.
@@ -76,7 +66,7 @@ export const beaconBody = (batch: Batch, sentAt: number, budget: number): Beacon
   let eventBytes = 0
   while (count < sizes.length) {
     const next = eventBytes + sizes[count]! + (count === 0 ? 0 : 1)
-    if (utf8Length(envelope(`${batch.batchId}.0-${count + 1}`, sentAt)) + 2 + next > budget) break
+    if (utf8Bytes(envelope(`${batch.batchId}.0-${count + 1}`, sentAt)) + 2 + next > budget) break
     eventBytes = next
     count++
   }
@@ -121,19 +111,15 @@ interface KeepaliveBudget {
 const keepalivePost = (url: string, body: BeaconBody, keepalive: KeepaliveBudget): boolean => {
   if (typeof globalThis.fetch !== "function") return false
   keepalive.inFlight += body.bytes
+  const settled = () => {
+    keepalive.inFlight -= body.bytes
+  }
   globalThis.fetch(url, {
     method: "POST",
     keepalive: true,
     headers: { "content-type": "application/json", "idempotency-key": body.batchId },
     body: body.text
-  }).then(
-    () => {
-      keepalive.inFlight -= body.bytes
-    },
-    () => {
-      keepalive.inFlight -= body.bytes
-    }
-  )
+  }).then(settled, settled)
   return true
 }
 

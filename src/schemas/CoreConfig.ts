@@ -45,6 +45,34 @@ export const optional = <A>(variable: string, schema: Schema.Schema<A, string>):
 /** A table of settings. */
 export type Settings = { readonly [key: string]: Setting<any> | OptionalSetting<any> }
 
+/**
+ * A setting as `table` takes it: its Schema, then its default (none: an optional setting), then its variable
+ * when it is not `variableOf` its name.
+ */
+export type Spec = readonly [schema: Schema.Schema<any, string>, fallback?: unknown, variable?: string]
+
+/** The setting a `Spec` makes. */
+export type SettingOf<T> = T extends readonly [Schema.Schema<infer A, string>] ? OptionalSetting<A>
+  : T extends readonly [Schema.Schema<infer A, string>, ...Array<unknown>] ? Setting<A>
+  : never
+
+/** A spec whose default is of its Schema's type. */
+type Checked<T> = T extends readonly [Schema.Schema<infer A, string>, unknown, ...infer Variable]
+  ? readonly [Schema.Schema<A, string>, A, ...Variable]
+  : T
+
+/** The variable of a setting: `TELEMETRY_` and its name in upper snake case, a run of capitals one word (`redactPII`: `TELEMETRY_REDACT_PII`). */
+export const variableOf = (name: string): string => `TELEMETRY_${name.replace(/[A-Z]+/g, "_$&").toUpperCase()}`
+
+/** A table of settings from their specs, each read from the variable its spec names, else `variableOf` its key. */
+export const table = <const T extends { readonly [key: string]: Spec }>(
+  specs: T & { readonly [K in keyof T]: Checked<T[K]> }
+): { readonly [K in keyof T]: SettingOf<T[K]> } =>
+  Object.fromEntries(Object.entries<Spec>(specs).map(([key, spec]) => {
+    const [schema, fallback, variable = variableOf(key)] = spec
+    return [key, spec.length === 1 ? optional(variable, schema) : setting(variable, schema, fallback)]
+  })) as { readonly [K in keyof T]: SettingOf<T[K]> }
+
 /** A table of settings decoded: each setting's value, an optional one as an `Option`. */
 export type Decoded<S> = {
   readonly [K in keyof S]: S[K] extends OptionalSetting<infer A> ? Option.Option<A> : S[K] extends Setting<infer A> ? A : never
@@ -135,59 +163,59 @@ const GlobalTags = Schema.transformOrFail(Schema.String, Schema.Record({ key: Sc
   encode: (tags) => ParseResult.succeed(globalTagsText(tags))
 })
 
-/** Every setting of every platform, the variable it is read from, and its default. */
-export const coreSettings = {
+/** Every setting of every platform, the variable it is read from (`variableOf` its name but one), and its default. */
+export const coreSettings = table({
   /** `TELEMETRY_ENABLED` — collect at all; default `true`. */
-  enabled: setting("TELEMETRY_ENABLED", boolean, true),
+  enabled: [boolean, true],
   /**
    * `TELEMETRY_ENDPOINT` — the URL the `http` transport POSTs to (required for it); for `otlp`, the collector's
    * base URL (`/v1/logs`, `/v1/metrics`, `/v1/traces` appended), default `OTEL_EXPORTER_OTLP_ENDPOINT`, else
    * `http://localhost:4318`.
    */
-  endpoint: optional("TELEMETRY_ENDPOINT", httpUrl),
+  endpoint: [httpUrl],
   /** `TELEMETRY_RELEASE` — the release (version) of the app, tagged `release` on every event and `service.version` in OTLP; none by default. */
-  release: optional("TELEMETRY_RELEASE", text(1024)),
+  release: [text(1024)],
   /** `TELEMETRY_ENVIRONMENT` — where it runs (`production`), tagged `environment` on every event and `deployment.environment.name` in OTLP; none by default. */
-  environment: optional("TELEMETRY_ENVIRONMENT", text(1024)),
+  environment: [text(1024)],
   /** `TELEMETRY_TAGS` — global tags on every event, `team=ai,region=eu` (at most 16); none by default. */
-  globalTags: setting("TELEMETRY_TAGS", GlobalTags, noTags),
+  globalTags: [GlobalTags, noTags, "TELEMETRY_TAGS"],
   /** `TELEMETRY_MAX_BATCH_SIZE` — events per batch; default 50. */
-  maxBatchSize: setting("TELEMETRY_MAX_BATCH_SIZE", integer(1, 10_000), 50),
+  maxBatchSize: [integer(1, 10_000), 50],
   /** `TELEMETRY_FLUSH_INTERVAL` — time between scheduled flushes; default 30 seconds. */
-  flushInterval: setting("TELEMETRY_FLUSH_INTERVAL", positiveDuration, Duration.seconds(30)),
+  flushInterval: [positiveDuration, Duration.seconds(30)],
   /** `TELEMETRY_MAX_BUFFER_SIZE` — events held in memory before the oldest are dropped; default 1,000. */
-  maxBufferSize: setting("TELEMETRY_MAX_BUFFER_SIZE", integer(1, 10_000_000), 1_000),
+  maxBufferSize: [integer(1, 10_000_000), 1_000],
   /** `TELEMETRY_SAMPLING` — `always` (default), `never`, `probabilistic` or `throttled`. */
-  sampling: setting("TELEMETRY_SAMPLING", lowercase(SamplingKind), "always"),
+  sampling: [lowercase(SamplingKind), "always"],
   /** `TELEMETRY_SAMPLING_RATE` — share of events kept by `probabilistic`, 0–1; default 1. */
-  samplingRate: setting("TELEMETRY_SAMPLING_RATE", Schema.NumberFromString.pipe(Schema.between(0, 1)), 1),
+  samplingRate: [Schema.NumberFromString.pipe(Schema.between(0, 1)), 1],
   /** `TELEMETRY_THROTTLE_LIMIT` — events per type per window kept by `throttled`; default 100. */
-  throttleLimit: setting("TELEMETRY_THROTTLE_LIMIT", integer(1, 1_000_000_000), 100),
+  throttleLimit: [integer(1, 1_000_000_000), 100],
   /** `TELEMETRY_THROTTLE_WINDOW` — the `throttled` window; default 1 minute. */
-  throttleWindow: setting("TELEMETRY_THROTTLE_WINDOW", positiveDuration, Duration.minutes(1)),
+  throttleWindow: [positiveDuration, Duration.minutes(1)],
   /** `TELEMETRY_REDACT_PII` — replace personal data before buffering; default `true`. */
-  redactPII: setting("TELEMETRY_REDACT_PII", boolean, true),
+  redactPII: [boolean, true],
   /** `TELEMETRY_SHUTDOWN_TIMEOUT` — how long the final flush may take when the layer closes; default 5 seconds. */
-  shutdownTimeout: setting("TELEMETRY_SHUTDOWN_TIMEOUT", positiveDuration, Duration.seconds(5)),
+  shutdownTimeout: [positiveDuration, Duration.seconds(5)],
   /** `TELEMETRY_FLUSH_TIMEOUT` — the longest a caller's `flush` waits; what is left stays buffered or outboxed; default 5 seconds. */
-  flushTimeout: setting("TELEMETRY_FLUSH_TIMEOUT", positiveDuration, Duration.seconds(5)),
+  flushTimeout: [positiveDuration, Duration.seconds(5)],
   /** `TELEMETRY_PSEUDONYMIZE_USER_IDS` — replace PII-shaped user ids (an e-mail, a phone number) by a stable keyed hash; default `true`. */
-  pseudonymizeUserIds: setting("TELEMETRY_PSEUDONYMIZE_USER_IDS", boolean, true),
+  pseudonymizeUserIds: [boolean, true],
   /** `TELEMETRY_USER_ID_KEY` — the key of that hash; default a fixed key of the library (set your own secret to stop dictionary guesses). */
-  userIdKey: optional("TELEMETRY_USER_ID_KEY", Schema.Redacted(Schema.String)),
+  userIdKey: [Schema.Redacted(Schema.String)],
   /** `TELEMETRY_REQUEST_TIMEOUT` — timeout of one HTTP request; default 10 seconds. */
-  requestTimeout: setting("TELEMETRY_REQUEST_TIMEOUT", positiveDuration, Duration.seconds(10)),
+  requestTimeout: [positiveDuration, Duration.seconds(10)],
   /** `TELEMETRY_MAX_ATTEMPTS` — delivery attempts per batch before it counts as failed; default 5. */
-  maxAttempts: setting("TELEMETRY_MAX_ATTEMPTS", integer(1, 100), 5),
+  maxAttempts: [integer(1, 100), 5],
   /** `TELEMETRY_RETRY_BASE_DELAY` — first retry delay, doubled on each attempt, with jitter; default 500 millis. */
-  retryBaseDelay: setting("TELEMETRY_RETRY_BASE_DELAY", positiveDuration, Duration.millis(500)),
+  retryBaseDelay: [positiveDuration, Duration.millis(500)],
   /** `TELEMETRY_RETRY_MAX_DELAY` — longest wait between attempts, `Retry-After` included; default 30 seconds. */
-  retryMaxDelay: setting("TELEMETRY_RETRY_MAX_DELAY", positiveDuration, Duration.seconds(30)),
+  retryMaxDelay: [positiveDuration, Duration.seconds(30)],
   /** `TELEMETRY_OUTBOX_MAX_EVENTS` — events the outbox keeps before dropping the oldest; default 100,000. */
-  outboxMaxEvents: setting("TELEMETRY_OUTBOX_MAX_EVENTS", integer(1, 100_000_000), 100_000),
+  outboxMaxEvents: [integer(1, 100_000_000), 100_000],
   /** `TELEMETRY_OUTBOX_MAX_BYTES` — bytes the outbox keeps before dropping the oldest; default 32 MiB. */
-  outboxMaxBytes: setting("TELEMETRY_OUTBOX_MAX_BYTES", integer(1_024, Number.MAX_SAFE_INTEGER), 32 * 1024 * 1024)
-}
+  outboxMaxBytes: [integer(1_024, Number.MAX_SAFE_INTEGER), 32 * 1024 * 1024]
+})
 
 /** The settings of every platform, validated. */
 export type CoreConfig = Decoded<typeof coreSettings>

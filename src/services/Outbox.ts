@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import { decodeOptions, OptionsError } from "../internal/decode.js"
-import { type Entry, sumEvents, total } from "../internal/outbox/entries.js"
+import { type Entry, type Index, total } from "../internal/outbox/entries.js"
 import * as Storage from "../internal/outbox/storage.js"
 import type { Batch } from "../schemas/TelemetryEvent.js"
 
@@ -60,6 +60,8 @@ export { indexedSize } from "../internal/outbox/storage.js"
 /**
  * Builds an outbox over the `KeyValueStore` in context: reads its index, re-indexes orphan batch files
  * (with `listKeys`), and copies in the batches of the `adopt` stores, committing all of it in one index write.
+ * Only `NodeOutbox` needs that: `Outbox.make` and the layers start from the index alone, so a browser
+ * bundles none of the orphan and adoption code.
  *
  * @internal
  */
@@ -67,10 +69,22 @@ export const make = (
   options: OutboxOptions,
   capabilities: StoreCapabilities = {}
 ): Effect.Effect<Outbox.Service, never, KeyValueStore.KeyValueStore> =>
+  Effect.flatMap(KeyValueStore.KeyValueStore, (store) =>
+    Effect.flatMap(
+      Storage.make(store, options).open(capabilities.listKeys, capabilities.adopt ?? []),
+      (start) => fromIndex(store, options, start)
+    ))
+
+/** An outbox over the `KeyValueStore` in context, from its own index alone. */
+const makeOwn = (options: OutboxOptions): Effect.Effect<Outbox.Service, never, KeyValueStore.KeyValueStore> =>
+  Effect.flatMap(KeyValueStore.KeyValueStore, (store) =>
+    Effect.flatMap(Storage.readIndex(store), (start) => fromIndex(store, options, start)))
+
+/** The outbox over `store` whose committed index is `start`. */
+const fromIndex = (store: KeyValueStore.KeyValueStore, options: OutboxOptions, start: Index): Effect.Effect<Outbox.Service> =>
   Effect.gen(function*() {
-    const store = yield* KeyValueStore.KeyValueStore
-    const { eraseIn, open, readEntry, removeFiles, update, write } = Storage.make(store, options)
-    const index = yield* SynchronizedRef.make(yield* open(capabilities.listKeys, capabilities.adopt ?? []))
+    const { eraseIn, readEntry, removeFiles, update, write } = Storage.operations(store, options)
+    const index = yield* SynchronizedRef.make(start)
 
     const put = (batch: Batch, position: "newest" | "oldest" = "newest"): Effect.Effect<PutResult> =>
       SynchronizedRef.modifyEffect(index, (current) => write(current, [batch], position, []))
@@ -100,7 +114,7 @@ export const make = (
         )
         // Dropped only if still the same entry: another fiber may have removed or replaced it meanwhile.
         const dropped = yield* dropEntries((e) => e === first)
-        corrupted += sumEvents(dropped)
+        corrupted += total(dropped).events
       }
     })
 
@@ -152,7 +166,7 @@ export const layer = (
   Layer.effect(
     Outbox,
     Effect.flatMap(KeyValueStore.KeyValueStore, (store) =>
-      make({ ...defaultOptions, ...options }).pipe(
+      makeOwn({ ...defaultOptions, ...options }).pipe(
         Effect.provideService(KeyValueStore.KeyValueStore, KeyValueStore.prefix(store, "effect-telemetry-outbox:"))
       ))
   )
@@ -164,11 +178,12 @@ export const layer = (
 export const layerMemory = (options: Partial<OutboxOptions> = {}): Layer.Layer<Outbox> =>
   layer(options).pipe(Layer.provide(KeyValueStore.layerMemory))
 
+/** A bound: an integer of at least 1, by default `defaultOptions`' own. */
+const bound = (name: keyof OutboxOptions) =>
+  Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => defaultOptions[name] })
+
 /** Options of `Outbox.make` / `Outbox.layer`: the bounds, each with its default. */
-const OptionsSchema = Schema.Struct({
-  maxEvents: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => defaultOptions.maxEvents }),
-  maxBytes: Schema.optionalWith(Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)), { default: () => defaultOptions.maxBytes })
-})
+const OptionsSchema = Schema.Struct({ maxEvents: bound("maxEvents"), maxBytes: bound("maxBytes") })
 
 /**
  * Options of an `Outbox` that do not decode: `option` names the one at fault, `reason` says why.
@@ -188,17 +203,16 @@ const decode = decodeOptions(OptionsSchema, (fields) => new OutboxOptionsError(f
  */
 export class Outbox extends Context.Tag("effect-telemetry/Outbox")<Outbox, Outbox.Service>() {
   /**
-   * Builds an outbox over the `KeyValueStore` in context (its keys unprefixed); `capabilities` let it list
-   * keys (re-indexing orphan batch files) and adopt other stores. Default bounds: 100,000 events, 32 MiB.
+   * Builds an outbox over the `KeyValueStore` in context (its keys unprefixed). Default bounds: 100,000
+   * events, 32 MiB.
    *
    * @since 0.2.0
    * @category constructors
    */
   static readonly make = (
-    options?: Outbox.Options,
-    capabilities?: StoreCapabilities
+    options?: Outbox.Options
   ): Effect.Effect<Outbox.Service, OutboxOptionsError, KeyValueStore.KeyValueStore> =>
-    Effect.flatMap(decode(options), (bounds) => make(bounds, capabilities))
+    Effect.flatMap(decode(options), makeOwn)
 
   /**
    * An outbox over the `KeyValueStore` in context, its keys prefixed `effect-telemetry-outbox:` so it can

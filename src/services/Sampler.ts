@@ -88,14 +88,12 @@ export const make = (options?: SamplerOptions): Effect.Effect<Sampler["Type"], S
           const next = mulberry32(seed)
           return () => next() < rate
         }
-        case "Throttled": {
-          const buckets = new TokenBuckets(policy.limit, Duration.toMillis(policy.window), o.maxThrottledTypes)
-          return (type) => buckets.take(type, clock.unsafeCurrentTimeMillis())
-        }
+        case "Throttled":
+          return tokenBuckets(policy.limit, Duration.toMillis(policy.window), o.maxThrottledTypes, () =>
+            clock.unsafeCurrentTimeMillis())
       }
     }
-    const rules = new TypeRules(o, decide)
-    return fromDecision((type) => rules.lookup(type)(type))
+    return fromDecision(typeRules(o, decide))
   })
 
 /**
@@ -230,68 +228,59 @@ export declare namespace Sampler {
 export const layer = (options?: SamplerOptions): Layer.Layer<Sampler> => Layer.orDie(Sampler.layer(options))
 
 /**
- * Resolves a type to its decision function once and caches it (bounded), since matching prefixes on
- * every tracked event would cost more than the decision itself.
+ * The decision of the policy each type resolves to: an exact override, else the longest matching prefix
+ * override or `alwaysKeep` entry, else the default. A type is resolved once and cached (bounded), since
+ * matching prefixes on every tracked event would cost more than the decision itself.
  */
-class TypeRules {
-  private readonly cache = new Map<string, Decision>()
-  private readonly exact = new Map<string, Decision>()
-  private readonly prefixes: Array<readonly [string, Decision]> = []
-  private readonly fallback: Decision
-
-  constructor(options: typeof Options.Type, decide: (policy: typeof Policy.Type) => Decision) {
-    const always = () => true
-    const add = (pattern: string, decision: Decision) => {
-      if (pattern.endsWith(".*")) this.prefixes.push([pattern.slice(0, -1), decision])
-      else this.exact.set(pattern, decision)
-    }
-    for (const [pattern, policy] of Object.entries(options.overrides)) add(pattern, decide(policy))
-    for (const pattern of options.alwaysKeep) {
-      if (!this.exact.has(pattern) && !this.prefixes.some(([p]) => p === pattern.slice(0, -1))) add(pattern, always)
-    }
-    this.prefixes.sort((a, b) => b[0].length - a[0].length)
-    this.fallback = decide(options.policy)
+const typeRules = (options: typeof Options.Type, decide: (policy: typeof Policy.Type) => Decision): Decision => {
+  const exact = new Map<string, Decision>()
+  const prefixes: Array<readonly [prefix: string, decision: Decision]> = []
+  const add = (pattern: string, decision: Decision) => {
+    if (pattern.endsWith(".*")) prefixes.push([pattern.slice(0, -1), decision])
+    else exact.set(pattern, decision)
   }
-
-  lookup(type: string): Decision {
-    const cached = this.cache.get(type)
-    if (cached !== undefined) return cached
-    const found = this.exact.get(type) ?? this.prefixes.find(([prefix]) => type.startsWith(prefix))?.[1] ??
-      this.fallback
-    if (this.cache.size < 4_096) this.cache.set(type, found)
-    return found
+  for (const [pattern, policy] of Object.entries(options.overrides)) add(pattern, decide(policy))
+  for (const pattern of options.alwaysKeep) {
+    if (!exact.has(pattern) && !prefixes.some(([p]) => p === pattern.slice(0, -1))) add(pattern, () => true)
+  }
+  prefixes.sort((a, b) => b[0].length - a[0].length)
+  const fallback = decide(options.policy)
+  const cache = new Map<string, Decision>()
+  return (type) => {
+    let found = cache.get(type)
+    if (found === undefined) {
+      found = exact.get(type) ?? prefixes.find(([prefix]) => type.startsWith(prefix))?.[1] ?? fallback
+      if (cache.size < 4_096) cache.set(type, found)
+    }
+    return found(type)
   }
 }
 
 /**
- * One token bucket per event type: `limit` tokens refilled evenly over `window`. Memory is bounded: past
- * `maxTypes` distinct types, new types share one overflow bucket, so the limit still holds for them together.
+ * One token bucket per event type: `limit` tokens refilled evenly over `windowMillis`. Memory is bounded:
+ * past `maxTypes` distinct types, new types share one overflow bucket, so the limit still holds for them together.
  */
-class TokenBuckets {
-  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>()
-  private readonly overflow: { tokens: number; updatedAt: number }
-  private readonly perMilli: number
-
-  constructor(private readonly limit: number, windowMillis: number, private readonly maxTypes: number) {
-    this.perMilli = limit / Math.max(windowMillis, 1)
-    this.overflow = { tokens: limit, updatedAt: Number.NEGATIVE_INFINITY }
-  }
-
-  take(type: string, now: number): boolean {
-    let bucket = this.buckets.get(type)
+const tokenBuckets = (limit: number, windowMillis: number, maxTypes: number, now: () => number): Decision => {
+  type Bucket = [tokens: number, updatedAt: number]
+  const buckets = new Map<string, Bucket>()
+  const overflow: Bucket = [limit, Number.NEGATIVE_INFINITY]
+  const perMilli = limit / Math.max(windowMillis, 1)
+  return (type) => {
+    const at = now()
+    let bucket = buckets.get(type)
     if (bucket === undefined) {
-      if (this.buckets.size >= this.maxTypes) bucket = this.overflow
+      if (buckets.size >= maxTypes) bucket = overflow
       else {
-        bucket = { tokens: this.limit, updatedAt: now }
-        this.buckets.set(type, bucket)
+        bucket = [limit, at]
+        buckets.set(type, bucket)
       }
     }
-    if (now > bucket.updatedAt) {
-      bucket.tokens = Math.min(this.limit, bucket.tokens + (now - bucket.updatedAt) * this.perMilli)
-      bucket.updatedAt = now
+    if (at > bucket[1]) {
+      bucket[0] = Math.min(limit, bucket[0] + (at - bucket[1]) * perMilli)
+      bucket[1] = at
     }
-    if (bucket.tokens < 1) return false
-    bucket.tokens -= 1
+    if (bucket[0] < 1) return false
+    bucket[0] -= 1
     return true
   }
 }

@@ -77,6 +77,3 @@ export const verify = (entry: Entry, text: string): Option.Option<Batch> => {
 /** Events and bytes of entries. */
 export const total = (entries: ReadonlyArray<Entry>) =>
   entries.reduce((acc, e) => ({ events: acc.events + e.events, bytes: acc.bytes + e.bytes }), { events: 0, bytes: 0 })
-
-/** Events of entries. */
-export const sumEvents = (entries: ReadonlyArray<Entry>) => entries.reduce((n, e) => n + e.events, 0)

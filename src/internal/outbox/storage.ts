@@ -20,7 +20,6 @@ import {
   entryOf,
   type Index,
   indexKeys,
-  sumEvents,
   total,
   verify
 } from "./entries.js"
@@ -134,8 +133,8 @@ export const open = (
     return changed ? yield* update(own.index, startEntries) : own.index
   })
 
-/** Index and file operations on one store. */
-export const make = (store: KeyValueStore.KeyValueStore, bounds: Bounds) => {
+/** Index and file operations on one store, starting from the index it already has (`readIndex`). */
+export const operations = (store: KeyValueStore.KeyValueStore, bounds: Bounds) => {
   // Two index slots, written alternately: a write torn by a crash leaves the other slot intact.
   const writeIndex = (next: Index) =>
     store.set(indexKeys[next.seq % 2]!, encodeIndex(next)).pipe(
@@ -213,7 +212,7 @@ export const make = (store: KeyValueStore.KeyValueStore, bounds: Bounds) => {
       }
       const next = yield* update(current, position === "newest" ? [...kept, ...added] : [...added, ...kept])
       yield* removeFiles([...evicted, ...replaced])
-      return [{ stored: refused === 0, evicted: sumEvents(evicted), refused }, next] as const
+      return [{ stored: refused === 0, evicted: total(evicted).events, refused }, next] as const
     })
 
   /**
@@ -241,14 +240,15 @@ export const make = (store: KeyValueStore.KeyValueStore, bounds: Bounds) => {
     )
   }
 
+  return { update, removeFiles, readEntry, write, eraseIn }
+}
+
+/** `operations`, plus `open`: the index at start with orphan files re-indexed and other stores adopted (Node). */
+export const make = (store: KeyValueStore.KeyValueStore, bounds: Bounds) => {
+  const ops = operations(store, bounds)
   return {
-    update,
-    removeFiles,
-    readEntry,
-    /** The index at start (see `open`). */
+    ...ops,
     open: (listKeys: Effect.Effect<ReadonlyArray<string>, unknown> | undefined, adopt: ReadonlyArray<Adopted>) =>
-      open(store, update, listKeys, adopt),
-    write,
-    eraseIn
+      open(store, ops.update, listKeys, adopt)
   }
 }
