@@ -128,4 +128,18 @@ describe("fingerprint", () => {
       })
     )
   })
+
+  it("a fingerprint remembered for a shared frame list is the one computed, however type and message split", () => {
+    const frames = Object.freeze(parseStack(stacks.node).map((f) => Object.freeze(f)))
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (type, message) => {
+        // Asked twice: the second answer comes from the memo.
+        fingerprint({ type, message, frames })
+        expect(fingerprint({ type, message, frames })).toBe(hash64(fingerprintSource({ type, message, frames })))
+        expect(fingerprint({ type: `${type}\n`, message, frames })).toBe(
+          hash64(fingerprintSource({ type: `${type}\n`, message, frames }))
+        )
+      })
+    )
+  })
 })

@@ -114,4 +114,19 @@ describe("StackTrace", () => {
     expect(framesOf(hostile)).toEqual([])
     expect(parseStack("")).toEqual([])
   })
+
+  it("frames of one throw site are parsed once whatever the message, and equal what the whole stack parses to", () => {
+    const frameLines = ["    at loadUser (/app/src/users.js:10:5)", "    at main (/app/src/index.js:3:1)"]
+    const stackOf = (message: string) => [`Error: ${message}`, ...frameLines].join("\n")
+    const first = framesOf({ stack: stackOf("user 41 not found") })
+    const second = framesOf({ stack: stackOf("user 42 not found") })
+    expect(second).toBe(first)
+    expect(first).toEqual(parseStack(stackOf("user 41 not found")))
+  })
+
+  it("a message with a line that reads as a frame keeps that frame, as the whole stack parses", () => {
+    const stack = ["Error: failed", "at injected (/evil/x.js:1:1)", "    at main (/app/src/index.js:3:1)"].join("\n")
+    expect(framesOf({ stack })).toEqual(parseStack(stack))
+    expect(framesOf({ stack }).map((f) => f.function)).toEqual(["injected", "main"])
+  })
 })

@@ -91,7 +91,8 @@ export const makeBreadcrumbs = (
 
     return {
       add,
-      all: Effect.map(Ref.get(crumbs), Chunk.toReadonlyArray),
+      // One fiber step (every capture reads it), where `Effect.map(Ref.get(…))` takes three.
+      all: Ref.modify(crumbs, (ring) => [Chunk.toReadonlyArray(ring), ring]),
       clear: Ref.set(crumbs, Chunk.empty())
     }
   })

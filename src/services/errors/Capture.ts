@@ -7,7 +7,9 @@
  */
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Ref from "effect/Ref"
@@ -65,14 +67,14 @@ const hex52 = (n: number): string => {
 }
 
 /**
- * A UUID v4 drawn from Effect's `Random`, so tests can fix it: three 52-bit draws (122 bits are needed), in
- * one generator; each draw is a fiber step, eight 16-bit ones measured ~5 µs of a capture.
+ * A UUID v4 drawn from the capturing fiber's `Random`, so tests can fix it: three 52-bit draws (122 bits
+ * are needed), each a fiber step (eight 16-bit ones measured ~5 µs of a capture).
  */
-const randomUuid = Effect.gen(function*() {
-  const hex = hex52(yield* Random.nextInt) + hex52(yield* Random.nextInt) + hex52(yield* Random.nextInt)
+const randomUuid = function*(random: Random.Random) {
+  const hex = hex52(yield* random.nextInt) + hex52(yield* random.nextInt) + hex52(yield* random.nextInt)
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
-})
+}
 
 /**
  * The errors of a description to report, most severe first: a thrown value itself; for a `Cause`, each
@@ -178,8 +180,12 @@ const inSpanOf = <A>(o: CaptureOptions, send: Effect.Effect<A>): Effect.Effect<A
     : send
 
 /** The candidates not ignored, redacted and fingerprinted: one entry per leaf of the description, and the distinct ones. */
-const prepare = function*(deps: CaptureDeps, candidates: ReadonlyArray<Candidate>, override: string | undefined) {
-  const { redactor } = deps
+const prepare = function*(
+  deps: CaptureDeps,
+  redaction: CapturedRedaction,
+  candidates: ReadonlyArray<Candidate>,
+  override: string | undefined
+) {
   // Redacted before anything is fingerprinted, grouped or stored.
   const byLeaf: Array<Prepared | undefined> = []
   const distinct: Array<Prepared> = []
@@ -188,8 +194,8 @@ const prepare = function*(deps: CaptureDeps, candidates: ReadonlyArray<Candidate
       yield* deps.outcomes.tally("ignored")
       continue
     }
-    const type = redactor.redactString(candidate.leaf.type)
-    const message = redactor.redactString(candidate.leaf.message)
+    const type = redaction.text(candidate.leaf.type)
+    const message = redaction.text(candidate.leaf.message)
     const fingerprint = override ?? computeFingerprint({ type, message, frames: candidate.leaf.frames })
     const prepared: Prepared = {
       index: candidate.index,
@@ -209,6 +215,7 @@ const prepare = function*(deps: CaptureDeps, candidates: ReadonlyArray<Candidate
 /** What every event of one capture shares, once its error ids are drawn. */
 const shareOf = function*(
   deps: CaptureDeps,
+  now: number,
   d: ErrorDescription,
   o: CaptureOptions,
   defaultMechanism: string,
@@ -220,7 +227,7 @@ const shareOf = function*(
     ? redactor.pseudonymize(bounded(o.userId, maxUserIdLength))
     : undefined
   const shared: Shared = {
-    now: yield* Clock.currentTimeMillis,
+    now,
     userId: givenUserId ?? (yield* deps.sink.currentSession).userId,
     tags: o.tags === undefined ? undefined : boundTags(o.tags),
     mechanism: o.mechanism === undefined ? defaultMechanism : bounded(String(o.mechanism), maxLabelLength),
@@ -239,20 +246,28 @@ export const makeCapture = (
   const { outcomes, redactor } = deps
   const redaction = makeCapturedRedaction(redactor)
 
-  /** Reports the candidates of a description: redacted, fingerprinted, grouped, then sent unless suppressed. */
+  /**
+   * Reports the candidates of a description: redacted, fingerprinted, grouped, then sent unless suppressed.
+   * The capturing fiber's `Clock` and `Random` are read from its services (`Clock.currentTimeMillis` and
+   * `Random.nextInt` would each cost a fiber step more).
+   */
   const captureDescribed = (
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
     d: ErrorDescription,
     candidates: ReadonlyArray<Candidate>,
     o: CaptureOptions,
     defaultMechanism: string
   ): Effect.Effect<CaptureResult> =>
     Effect.gen(function*() {
+      const services = fiber.currentDefaultServices
       const override = o.fingerprint === undefined ? undefined : givenFingerprint(String(o.fingerprint), redactor.redactString)
-      const { byLeaf, distinct } = yield* prepare(deps, candidates, override)
+      const { byLeaf, distinct } = yield* prepare(deps, redaction, candidates, override)
       if (distinct.length === 0) return { errorId: "", fingerprint: "", outcome: "ignored" }
       const errorIds: Array<string> = []
-      for (let i = 0; i < distinct.length; i++) errorIds.push(yield* randomUuid)
-      const shared = yield* shareOf(deps, d, o, defaultMechanism, distinct.length > 1 ? errorIds[0] : undefined)
+      const random = Context.get(services, Random.Random)
+      for (let i = 0; i < distinct.length; i++) errorIds.push(yield* randomUuid(random))
+      const now = Context.get(services, Clock.Clock).unsafeCurrentTimeMillis()
+      const shared = yield* shareOf(deps, now, d, o, defaultMechanism, distinct.length > 1 ? errorIds[0] : undefined)
       const reasonOfLeaf = (leaf: LeafDescription, index: number): CauseReason => {
         const p = byLeaf[index]
         return p === undefined
@@ -288,20 +303,20 @@ export const makeCapture = (
     )
 
   const captureError = (input: unknown, o: CaptureOptions = {}): Effect.Effect<CaptureResult> =>
-    guarded(Effect.suspend(() => {
+    guarded(Effect.withFiberRuntime((fiber) => {
       const d = describeError(input)
-      return captureDescribed(d, candidatesOf(d), o, "captureError")
+      return captureDescribed(fiber, d, candidatesOf(d), o, "captureError")
     }))
 
   const captureMessage = (message: string, severity?: Severity, o: MessageOptions = {}): Effect.Effect<CaptureResult> =>
-    guarded(Effect.suspend(() => {
+    guarded(Effect.withFiberRuntime((fiber) => {
       const text = bounded(typeof message === "string" ? message : String(message), maxMessageLength)
       const leaf: LeafDescription = { type: messageType, message: text, kind: "message", frames: [], causeChain: [], error: text }
       const d: ErrorDescription = { ...leaf, composition: "single", leaves: [leaf], omitted: 0 }
       const classification = classifyMessage(text, isSeverity(severity) ? severity : "INFO")
       // `handled` is not an option of a message: nothing was thrown, so it is always true.
       const { handled: _handled, severity: _severity, ...options } = o as CaptureOptions
-      return captureDescribed(d, [{ index: 0, leaf, classification }], options, "captureMessage")
+      return captureDescribed(fiber, d, [{ index: 0, leaf, classification }], options, "captureMessage")
     }))
 
   const captureErrors = <A, E, R>(self: Effect.Effect<A, E, R>, o: CaptureOptions = {}): Effect.Effect<A, E, R> =>

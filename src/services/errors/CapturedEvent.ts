@@ -137,41 +137,49 @@ export const fitToBudget = (data: ErrorCapturedData): ErrorCapturedData => {
 }
 
 /**
- * Whether the JSON of `value` surely takes at most `limit` bytes, judged from string lengths alone: each
- * UTF-16 unit takes at most 6 bytes in JSON (an escaped control character), a number at most 24, each
- * field or item its quotes, colon and comma. `false` means "measure it", not "too large".
+ * Whether the JSON of `value` surely takes at most `limit` bytes, judged from string lengths alone (see
+ * `jsonBytesBound`). `false` means "measure it", not "too large".
  */
-export const jsonBytesAtMost = (value: unknown, limit: number): boolean => {
-  let budget = limit
+export const jsonBytesAtMost = (value: unknown, limit: number): boolean => jsonBytesBound(value, limit) <= limit
+
+/**
+ * An upper bound of the bytes of `value`'s JSON, from string lengths alone: each UTF-16 unit takes at most 6
+ * bytes in JSON (an escaped control character), a number at most 24, each field or item its quotes, colon
+ * and comma. The walk stops once the bound passes `limit` (then any number above it is answered), and
+ * anything that is not JSON (a value left by `beforeSend`) answers `Infinity`.
+ */
+export const jsonBytesBound = (value: unknown, limit: number): number => {
+  let used = 0
   const walk = (v: unknown): boolean => {
     switch (typeof v) {
       case "string":
-        budget -= 6 * v.length + 3
-        return budget >= 0
+        used += 6 * v.length + 3
+        return used <= limit
       case "number":
       case "boolean":
-        budget -= 25
-        return budget >= 0
+        used += 25
+        return used <= limit
       case "object": {
-        budget -= 2
-        if (v === null) return (budget -= 4) >= 0
+        used += 2
+        if (v === null) return (used += 4) <= limit
         if (Array.isArray(v)) {
           for (const item of v) if (!walk(item)) return false
-          return budget >= 0
+          return used <= limit
         }
         for (const key in v) {
           if (!Object.hasOwn(v, key)) continue
-          budget -= 6 * key.length + 4
+          used += 6 * key.length + 4
           if (!walk((v as Record<string, unknown>)[key])) return false
         }
-        return budget >= 0
+        return used <= limit
       }
       default:
-        // Anything else (a value left by `beforeSend`): measured exactly.
+        used = Infinity
         return false
     }
   }
-  return walk(value)
+  walk(value)
+  return used
 }
 
 /** Tags within the collector's limits, copied into a plain object (a `__proto__` key stays a tag). */

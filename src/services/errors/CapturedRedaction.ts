@@ -15,12 +15,14 @@
 import { markRedacted } from "../../internal/recording.js"
 import type { Breadcrumb, ErrorCapturedData, StackFrame } from "../../schemas/ErrorEvents.js"
 import type { Redactor } from "../Redactor.js"
-import { maxEventFrames } from "./Bounds.js"
-import { capturedFields, type EventFacts, fitToBudget, type Prepared, type Shared } from "./CapturedEvent.js"
+import { eventBudget, maxEventFrames } from "./Bounds.js"
+import { capturedFields, type EventFacts, fitToBudget, jsonBytesBound, type Prepared, type Shared } from "./CapturedEvent.js"
 import { inAppFrames } from "./ErrorGroups.js"
 
 /** Builds the data of captured events already redacted, for one redactor. */
 export interface CapturedRedaction {
+  /** `redactor.redactString` of a text, remembered (the latest `maxRememberedFields`): an error's type and message repeat. */
+  readonly text: (text: string) => string
   /** The first in-app frames a group keeps of `frames` (see `ErrorGroups.inAppFrames`), paths redacted; shared, frozen. */
   readonly groupFrames: (frames: ReadonlyArray<StackFrame>) => ReadonlyArray<StackFrame>
   /**
@@ -48,6 +50,9 @@ const frozenCopy = (value: unknown): unknown => {
 
 /** The most fields, and kinds of event, remembered with their redaction; then each memo starts over. */
 const maxRememberedFields = 512
+
+/** The most distinct texts numbered for the memo keys of shared fields; then they are numbered anew. */
+const maxTextIds = 1_024
 
 /** What an item's redaction answers when the redactor does not treat the array's items one by one. */
 const unvouched = Symbol("unvouched")
@@ -126,57 +131,136 @@ export const makeCapturedRedaction = (redactor: Redactor["Type"]): CapturedRedac
     (key === "context" && (typeof value !== "object" || value === null || Object.keys(value).length > 0))
 
   /**
-   * The other fields (an error's captures share them: its type, message, reasons…), redacted, remembered
-   * together by their JSON text, one entry per kind of event (at most `maxRememberedFields`): one key and
-   * one look-up per event rather than one per field. A new kind (a message with an id in it) still finds
-   * most of its fields remembered one by one.
+   * An event's data with the fields an error's captures share (its type, message, reasons…) redacted and
+   * the others `null`, every field in its place; and the bound of the shared fields' JSON bytes, keys
+   * included (see `jsonBytesBound`).
    */
-  const sharedFields = new Map<string, Readonly<Record<string, unknown>>>()
-  const sharedFieldsOf = (entries: ReadonlyArray<Json>): Readonly<Record<string, unknown>> | Unvouched => {
-    const memoKey = JSON.stringify(entries)
-    const known = sharedFields.get(memoKey)
-    if (known !== undefined) return known
-    const redacted: Record<string, unknown> = {}
-    for (let i = 0; i < entries.length; i += 2) {
-      const value = sharedFieldOf(entries[i] as string, entries[i + 1]!)
-      if (value === unvouched) return unvouched
-      redacted[entries[i] as string] = value
+  interface Template {
+    readonly data: Readonly<Record<string, unknown>>
+    readonly bytes: number
+  }
+
+  /**
+   * Templates by the event's fields, one per kind of event (at most `maxRememberedFields`): one key and one
+   * look-up per event rather than one per field. A new kind (a message with an id in it) still finds most
+   * of its fields remembered one by one.
+   */
+  const templates = new Map<string, Template>()
+
+  /**
+   * A number for each distinct string of the shared fields (at most `maxTextIds`, then the templates start
+   * over too): an error's texts repeat as the same string objects (see `text`), whose hash V8 keeps, so a
+   * key made of their numbers is short and cheap to look up, where one made of the texts (or their JSON)
+   * was hashed anew for every event.
+   */
+  const textIds = new Map<string, number>()
+  const idOf = (text: string): number => {
+    let id = textIds.get(text)
+    if (id === undefined) {
+      id = textIds.size
+      textIds.set(text, id)
     }
-    if (sharedFields.size >= maxRememberedFields) sharedFields.clear()
-    sharedFields.set(memoKey, redacted)
-    return redacted
+    return id
+  }
+
+  /** A value's part of a memo key, as unambiguous as its JSON text: a type letter and its parts. */
+  const keyOf = (v: Json): string => {
+    if (typeof v === "string") return `s${idOf(v)}`
+    if (typeof v === "number") return `n${v};`
+    if (typeof v === "boolean") return v ? "t" : "f"
+    if (v === null) return "z"
+    let key: string
+    if (Array.isArray(v)) {
+      key = "["
+      for (const item of v as ReadonlyArray<Json>) key += keyOf(item)
+      return key + "]"
+    }
+    key = "{"
+    for (const k of Object.keys(v)) key += `k${idOf(k)}${keyOf((v as { readonly [key: string]: Json })[k]!)}`
+    return key + "}"
+  }
+
+  /** Whether the event's field `key` is one an error's captures share. */
+  const isShared = (key: string, value: Json): boolean => key !== "frames" && key !== "breadcrumbs" && !ownField(key, value)
+
+  const templateOf = (keys: ReadonlyArray<string>, unredacted: Readonly<Record<string, Json>>): Template | Unvouched => {
+    if (textIds.size >= maxTextIds) {
+      textIds.clear()
+      templates.clear()
+    }
+    let memoKey = ""
+    for (const key of keys) {
+      const value = unredacted[key]!
+      memoKey += isShared(key, value) ? `k${idOf(key)}${keyOf(value)}` : `o${idOf(key)}`
+    }
+    const known = templates.get(memoKey)
+    if (known !== undefined) return known
+    const data: Record<string, unknown> = {}
+    let bytes = 0
+    for (const key of keys) {
+      const value = unredacted[key]!
+      if (!isShared(key, value)) {
+        data[key] = null
+        continue
+      }
+      const redacted = sharedFieldOf(key, value)
+      if (redacted === unvouched) return unvouched
+      data[key] = redacted
+      bytes += 6 * key.length + 4 + jsonBytesBound(redacted, Infinity)
+    }
+    const template = { data, bytes }
+    if (templates.size >= maxRememberedFields) templates.clear()
+    templates.set(memoKey, template)
+    return template
+  }
+
+  /** An event's redacted frames (frozen), and the bound of their JSON bytes. */
+  interface EventFrames {
+    readonly frames: ReadonlyArray<unknown>
+    readonly bytes: number
+  }
+
+  // Parsed frames are frozen and shared between captures of the same stack: their event frames are built once.
+  const eventFramesOf = new WeakMap<ReadonlyArray<StackFrame>, EventFrames | Unvouched>()
+  const eventFrames = (parsed: ReadonlyArray<StackFrame>): EventFrames | Unvouched => {
+    const known = eventFramesOf.get(parsed)
+    if (known !== undefined) return known
+    const items = itemsOf(frames, "frames", parsed, maxEventFrames)
+    const built = items === unvouched
+      ? unvouched
+      : { frames: Object.freeze(items), bytes: jsonBytesBound(items, Infinity) }
+    if (Object.isFrozen(parsed)) eventFramesOf.set(parsed, built)
+    return built
   }
 
   const redactedData = (p: Prepared, facts: EventFacts, shared: Shared): ErrorCapturedData | undefined => {
-    const eventFrames = itemsOf(frames, "frames", p.leaf.frames, maxEventFrames)
+    const framesPart = eventFrames(p.leaf.frames)
     const crumbs = itemsOf(breadcrumbs, "breadcrumbs", shared.breadcrumbs, Infinity)
-    if (eventFrames === unvouched || crumbs === unvouched) return undefined
+    if (framesPart === unvouched || crumbs === unvouched) return undefined
     const unredacted = capturedFields(p, facts, shared, redactor.redactString, p.leaf.frames) as unknown as Record<string, Json>
     const keys = Object.keys(unredacted)
-    const entries: Array<Json> = []
+    const template = templateOf(keys, unredacted)
+    if (template === unvouched) return undefined
+    // The bound of the whole event's JSON, from the parts' bounds: most events need no walk of their own.
+    let bytes = 2 + template.bytes
+    const data: Record<string, unknown> = { ...template.data }
     for (const key of keys) {
-      if (key !== "frames" && key !== "breadcrumbs" && !ownField(key, unredacted[key]!)) entries.push(key, unredacted[key]!)
-    }
-    const sharedRedacted = sharedFieldsOf(entries)
-    if (sharedRedacted === unvouched) return undefined
-    const data: Record<string, unknown> = {}
-    for (const key of keys) {
-      const value = key === "frames"
-        ? eventFrames
-        : key === "breadcrumbs"
-        ? crumbs
-        : ownField(key, unredacted[key]!)
-        ? fieldOf(key, unredacted[key]!)
-        : sharedRedacted[key]
-      if (value === unvouched) return undefined
-      data[key] = value
+      const value = unredacted[key]!
+      if (key === "frames") {
+        data[key] = framesPart.frames
+        bytes += 6 * key.length + 4 + framesPart.bytes
+      } else if (key === "breadcrumbs" || ownField(key, value)) {
+        const redacted = key === "breadcrumbs" ? crumbs : fieldOf(key, value)
+        if (redacted === unvouched) return undefined
+        data[key] = redacted
+        bytes += 6 * key.length + 4 + jsonBytesBound(redacted, eventBudget)
+      }
     }
     const redacted = data as unknown as ErrorCapturedData
-    const fitted = fitToBudget(redacted)
     // A cut event is left to the collector: its cuts are not the redactor's output.
-    if (fitted !== redacted) return undefined
-    markRedacted(fitted, redactor)
-    return fitted
+    if (bytes > eventBudget && fitToBudget(redacted) !== redacted) return undefined
+    markRedacted(redacted, redactor)
+    return redacted
   }
 
   // Parsed frames are shared between captures of the same stack, so their group's copy is made once.
@@ -191,5 +275,16 @@ export const makeCapturedRedaction = (redactor: Redactor["Type"]): CapturedRedac
     return kept
   }
 
-  return { groupFrames, redactedData }
+  const texts = new Map<string, string>()
+  const text = (raw: string): string => {
+    let redacted = texts.get(raw)
+    if (redacted === undefined) {
+      redacted = redactor.redactString(raw)
+      if (texts.size >= maxRememberedFields) texts.clear()
+      texts.set(raw, redacted)
+    }
+    return redacted
+  }
+
+  return { groupFrames, redactedData, text }
 }

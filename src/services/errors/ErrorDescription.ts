@@ -198,9 +198,11 @@ const fieldsOf = (error: object): JsonObject => {
 }
 
 const chainOf = (error: unknown): ReadonlyArray<ChainedError> => {
+  let current = typeof error === "object" && error !== null ? safeGet(error, "cause") : undefined
+  // Most errors have no cause: no set of those seen for them.
+  if (current === undefined || current === null) return []
   const chain: Array<ChainedError> = []
   const seen = new Set<unknown>([error])
-  let current = typeof error === "object" && error !== null ? safeGet(error, "cause") : undefined
   while (current !== undefined && current !== null && chain.length < maxCauseChain && !seen.has(current)) {
     seen.add(current)
     chain.push({ type: typeOf(current), message: messageOf(current) })

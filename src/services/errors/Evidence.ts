@@ -245,8 +245,27 @@ export const messageText = (error: unknown): string => {
   return ""
 }
 
+/**
+ * Messages judged lately (at most 256, of at most 1,000 characters), with their evidence: the same error
+ * repeats its message, and the patterns' alternation over it was a sizeable part of a capture.
+ */
+const judgedMessages = new Map<string, Evidence | null>()
+const maxJudgedMessages = 256
+const maxJudgedLength = 1_000
+
 /** The category a message's text names (an HTTP status it quotes first), or `undefined`. */
 export const fromMessage = (message: string): Evidence | undefined => {
+  if (message.length > maxJudgedLength) return judgeMessage(message)
+  let evidence = judgedMessages.get(message)
+  if (evidence === undefined) {
+    evidence = judgeMessage(message) ?? null
+    if (judgedMessages.size >= maxJudgedMessages) judgedMessages.clear()
+    judgedMessages.set(message, evidence)
+  }
+  return evidence ?? undefined
+}
+
+const judgeMessage = (message: string): Evidence | undefined => {
   if (message.length === 0) return undefined
   const quoted = leadingStatus.exec(message) ?? namedStatus.exec(message)
   if (quoted !== null) {

@@ -120,8 +120,35 @@ const normalizedMessageOf = (message: string): string => {
   return normalized
 }
 
+/**
+ * Fingerprints computed lately, by frozen frame list (those `framesOf` shares between captures of the same
+ * stack), then by type and message (at most 16 a list, of texts up to 256 characters): the same error
+ * repeats all three.
+ */
+const fingerprints = new WeakMap<ReadonlyArray<StackFrame>, Map<string, string>>()
+const maxFingerprintsPerStack = 16
+const maxRememberedText = 256
+
 /** A 16-hex-digit fingerprint of the error type, normalized message and top in-app frames. */
-export const fingerprint = (input: FingerprintInput): string => hash64(fingerprintSource(input))
+export const fingerprint = (input: FingerprintInput): string => {
+  if (!Object.isFrozen(input.frames) || input.type.length + input.message.length > maxRememberedText) {
+    return hash64(fingerprintSource(input))
+  }
+  let known = fingerprints.get(input.frames)
+  if (known === undefined) {
+    known = new Map()
+    fingerprints.set(input.frames, known)
+  }
+  // The type's length first: no other type and message make the same key.
+  const key = `${input.type.length}:${input.type}${input.message}`
+  let result = known.get(key)
+  if (result === undefined) {
+    result = hash64(fingerprintSource(input))
+    if (known.size >= maxFingerprintsPerStack) known.clear()
+    known.set(key, result)
+  }
+  return result
+}
 
 /**
  * A caller-given fingerprint as it is stored: redacted, and replaced by its hash when longer than

@@ -36,20 +36,43 @@ export const parseStack = (stack: string): ReadonlyArray<StackFrame> => {
 }
 
 /**
- * Stacks parsed lately (at most `maxCachedStacks`): errors thrown from the same place have the same stack
- * text, and parsing one was a tenth of a capture. The cached frames are frozen and shared; whatever hands
- * frames to a caller (the event data) copies them.
+ * Stacks parsed lately (at most `maxCachedStacks`): errors thrown from the same place have the same frame
+ * lines, and parsing them was a tenth of a capture. Remembered by the text of the frame lines alone, so a
+ * message with an id in it finds them too, and looked up by length, then compared: hashing the text of a
+ * fresh stack, as a `Map` key, cost more than the comparison. The cached frames are frozen and shared;
+ * whatever hands frames to a caller (the event data) copies them.
  */
-const parsedStacks = new Map<string, ReadonlyArray<StackFrame>>()
+const parsedStacks = new Map<number, Array<{ readonly text: string; readonly frames: ReadonlyArray<StackFrame> }>>()
+let cachedStacks = 0
 const maxCachedStacks = 256
 
+/** A line that V8 would write as a frame, anywhere in a text. */
+const v8LineAnywhere = /(?:^|\n)\s*at\s/
+
+/**
+ * The part of a stack its frames are parsed from: from V8's first frame line on, when the lines before it
+ * (the message) hold nothing that parses as a frame; else the whole text.
+ */
+const frameText = (stack: string): string => {
+  const first = stack.indexOf("\n    at ")
+  return first > 0 && !v8LineAnywhere.test(stack.slice(0, first)) ? stack.slice(first) : stack
+}
+
 const parseStackCached = (stack: string): ReadonlyArray<StackFrame> => {
-  let frames = parsedStacks.get(stack)
-  if (frames === undefined) {
-    frames = Object.freeze(parseStack(stack).map((f) => Object.freeze(f)))
-    if (parsedStacks.size >= maxCachedStacks) parsedStacks.clear()
-    parsedStacks.set(stack, frames)
+  const text = frameText(stack)
+  const sameLength = parsedStacks.get(text.length)
+  if (sameLength !== undefined) {
+    for (const entry of sameLength) if (entry.text === text) return entry.frames
   }
+  const frames = Object.freeze(parseStack(text).map((f) => Object.freeze(f)))
+  if (cachedStacks >= maxCachedStacks) {
+    parsedStacks.clear()
+    cachedStacks = 0
+  }
+  const entry = { text, frames }
+  if (sameLength !== undefined && parsedStacks.has(text.length)) sameLength.push(entry)
+  else parsedStacks.set(text.length, [entry])
+  cachedStacks++
   return frames
 }
 
