@@ -106,6 +106,42 @@ describe("PerformanceMetrics", () => {
         expect((yield* metrics.getSummary).timings["ai.stream"]).toEqual({ success: 0, failure: 0, interrupted: 1 })
       }))
 
+    it.scoped("an interruption under a non-tracking sink is still recorded, and the run ends interrupted", () =>
+      Effect.gen(function*() {
+        const { metrics } = yield* start({}, () => Effect.dieMessage("collector broke"))
+        const fiber = yield* Effect.fork(Effect.never.pipe(metrics.timed("ai.stream", { provider: "openai" })))
+        yield* TestClock.adjust("40 millis")
+        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+        expect((yield* metrics.getSummary).timings["ai.stream"]).toEqual({ success: 0, failure: 0, interrupted: 1 })
+        expect((yield* metrics.percentiles("ai.stream", { provider: "openai" })).max).toBe(40)
+      }))
+
+    it.scoped("under an uninterruptible caller the run stays uninterruptible: an interruption waits for it", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const fiber = yield* Effect.fork(
+          Effect.uninterruptible(Effect.sleep("100 millis").pipe(Effect.as(1), metrics.timed("guarded")))
+        )
+        yield* TestClock.adjust("50 millis")
+        const interrupting = yield* Effect.fork(Fiber.interrupt(fiber))
+        yield* TestClock.adjust("50 millis")
+        yield* Fiber.join(interrupting)
+        const [event] = yield* ofType("performance.timing")
+        expect(event?.data).toEqual({ name: "guarded", durationMs: 100, outcome: "success" })
+      }))
+
+    it.scoped("inside uninterruptibleMask, a restored timed run is interruptible and recorded as interrupted", () =>
+      Effect.gen(function*() {
+        const { metrics, ofType } = yield* start()
+        const fiber = yield* Effect.fork(
+          Effect.uninterruptibleMask((restore) => restore(Effect.never.pipe(metrics.timed("restored"))))
+        )
+        yield* TestClock.adjust("30 millis")
+        expect(Exit.isInterrupted(yield* Fiber.interrupt(fiber))).toBe(true)
+        const [event] = yield* ofType("performance.timing")
+        expect(event?.data).toEqual({ name: "restored", durationMs: 30, outcome: "interrupted" })
+      }))
+
     it.scoped("a collector that fails or dies never changes the timed effect's result", () =>
       Effect.gen(function*() {
         const dies = yield* start({}, () => Effect.dieMessage("collector broke"))

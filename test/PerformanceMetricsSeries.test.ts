@@ -123,6 +123,39 @@ describe("PerformanceMetrics series by dimension", () => {
       ])
     }))
 
+  it.scoped("a dimension's value is its string: 1 and \"1\" are one series, however many other sets came between", () =>
+    Effect.gen(function*() {
+      const { metrics } = yield* start({ maxSeries: 2_000 })
+      yield* Effect.void.pipe(metrics.timed("call", { provider: 1 }))
+      // More distinct sets than the reader remembers: the first one is found again after its memory restarts.
+      for (let i = 0; i < 1_100; i++) yield* Effect.void.pipe(metrics.timed("call", { provider: `p${i}` }))
+      yield* Effect.void.pipe(metrics.timed("call", { provider: "1", stream: true }))
+      yield* Effect.void.pipe(metrics.timed("call", { provider: "p0" }))
+      expect((yield* metrics.percentiles("call", { provider: "1" })).count).toBe(2)
+      expect((yield* metrics.percentiles("call", { provider: "p0" })).count).toBe(2)
+      expect((yield* metrics.getSummary).droppedSamples).toBe(0)
+    }))
+
+  it.scoped("GenAI attribute sets past maxSeries are counted dropped; a failure is a set of its own; clear makes room", () =>
+    Effect.gen(function*() {
+      const { metrics } = yield* start({ maxSeries: 2 })
+      yield* metrics.trackAIOperation({ operation: "chat", provider: "a", totalMs: 100 })
+      yield* metrics.trackAIOperation({ operation: "chat", provider: "a", totalMs: 300, success: false })
+      yield* metrics.trackAIOperation({ operation: "chat", provider: "b", totalMs: 200 })
+      yield* metrics.trackAIOperation({ operation: "chat", provider: "a", totalMs: 500 })
+      const points = (snapshot: ReadonlyArray<Metric>) =>
+        histogramPoints(metricNamed(snapshot, "gen_ai.client.operation.duration")).map((p) =>
+          [p.attributes["gen_ai.provider.name"], p.attributes["error.type"], p.count]
+        )
+      expect(points(yield* metrics.snapshot)).toEqual([["a", undefined, 2], ["a", "_OTHER", 1]])
+      // b found no GenAI set; its ai.total series (the second set of dimensions) did.
+      expect((yield* metrics.getSummary).droppedSamples).toBe(1)
+      expect((yield* metrics.percentiles("ai.total", { provider: "b" })).count).toBe(1)
+      yield* metrics.clear
+      yield* metrics.trackAIOperation({ operation: "chat", provider: "b", totalMs: 200 })
+      expect(points(yield* metrics.snapshot)).toEqual([["b", undefined, 1]])
+    }))
+
   it.scoped("a series begun after samples without dimensions leaves them in the series without dimensions", () =>
     Effect.gen(function*() {
       const { metrics } = yield* start()

@@ -56,7 +56,8 @@ export const make = (
 ): Effect.Effect<PerformanceMetrics.Service, PerformanceMetricsOptionsError, EventSink | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* decodePerformanceOptions(options)
-    const { track, trackQuietly } = eventRecorder(yield* EventSink, invalidMetric, "performance event")
+    const sink = yield* EventSink
+    const { track, trackQuietly } = eventRecorder(sink, invalidMetric, "performance event")
     const dimensions = makeDimensionReader(settings.dimensions)
     const state = new PerformanceState({
       sketch: { relativeAccuracy: settings.relativeAccuracy, maxBuckets: settings.maxBuckets },
@@ -86,7 +87,7 @@ export const make = (
     }
 
     return {
-      ...makeTiming({ state, dimensions, track, trackQuietly }),
+      ...makeTiming({ state, dimensions, track, sink }),
       trackAIOperation,
       recordWebVital,
       snapshotResources,

@@ -29,33 +29,28 @@ export interface GenAiSeries {
   readonly outputTokens: QuantileSketch
 }
 
-const part = (value: string | undefined): string => (value === undefined ? "-" : `${value.length}:${value}`)
+/** The series of one operation, provider and model: of its successes and of its failures. */
+interface Outcomes {
+  succeeded: GenAiSeries | undefined
+  failed: GenAiSeries | undefined
+}
 
 /** The GenAI series, at most `maxSeries` attribute sets; `add` says whether the operation found room. */
 export class GenAiMetrics {
-  private readonly series = new Map<string, GenAiSeries>()
+  // Found by operation, provider, model, then failed or not: a lookup per attribute and no key string built
+  // per operation (a measured hot path); `ordered` lists them as they were made.
+  private readonly byOperation = new Map<string | undefined, Map<string | undefined, Map<string | undefined, Outcomes>>>()
+  private readonly ordered: Array<GenAiSeries> = []
 
   constructor(private readonly sketch: QuantileSketchOptions, private readonly maxSeries: number) {}
 
   add(op: AIOperation): boolean {
     const failed = op.success === false
-    const key = part(op.operation) + part(op.provider) + part(op.model) + (failed ? "!" : "")
-    let series = this.series.get(key)
+    const outcomes = this.byOperation.get(op.operation)?.get(op.provider)?.get(op.model)
+    let series = failed ? outcomes?.failed : outcomes?.succeeded
     if (series === undefined) {
-      if (this.series.size >= this.maxSeries) return false
-      series = {
-        attributes: {
-          [genAiAttribute.operation]: op.operation,
-          [genAiAttribute.provider]: op.provider,
-          [genAiAttribute.model]: op.model,
-          // The conventions ask for the error's type; an AIOperation only says that it failed.
-          [genAiAttribute.errorType]: failed ? "_OTHER" : undefined
-        },
-        seconds: new QuantileSketch(this.sketch),
-        inputTokens: new QuantileSketch(this.sketch),
-        outputTokens: new QuantileSketch(this.sketch)
-      }
-      this.series.set(key, series)
+      if (this.ordered.length >= this.maxSeries) return false
+      series = this.create(op, failed)
     }
     series.seconds.add(op.totalMs / 1000)
     if (op.promptTokens !== undefined) series.inputTokens.add(op.promptTokens)
@@ -63,11 +58,38 @@ export class GenAiMetrics {
     return true
   }
 
+  private create(op: AIOperation, failed: boolean): GenAiSeries {
+    const series: GenAiSeries = {
+      attributes: {
+        [genAiAttribute.operation]: op.operation,
+        [genAiAttribute.provider]: op.provider,
+        [genAiAttribute.model]: op.model,
+        // The conventions ask for the error's type; an AIOperation only says that it failed.
+        [genAiAttribute.errorType]: failed ? "_OTHER" : undefined
+      },
+      seconds: new QuantileSketch(this.sketch),
+      inputTokens: new QuantileSketch(this.sketch),
+      outputTokens: new QuantileSketch(this.sketch)
+    }
+    let byProvider = this.byOperation.get(op.operation)
+    if (byProvider === undefined) this.byOperation.set(op.operation, byProvider = new Map())
+    let byModel = byProvider.get(op.provider)
+    if (byModel === undefined) byProvider.set(op.provider, byModel = new Map())
+    let outcomes = byModel.get(op.model)
+    if (outcomes === undefined) byModel.set(op.model, outcomes = { succeeded: undefined, failed: undefined })
+    if (failed) outcomes.failed = series
+    else outcomes.succeeded = series
+    this.ordered.push(series)
+    return series
+  }
+
+  /** The series in the order they were made. */
   values(): IterableIterator<GenAiSeries> {
-    return this.series.values()
+    return this.ordered.values()
   }
 
   clear(): void {
-    this.series.clear()
+    this.byOperation.clear()
+    this.ordered.length = 0
   }
 }

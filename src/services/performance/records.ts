@@ -28,15 +28,6 @@ const decodeOperation = (input: unknown): Either.Either<AIOperation, InvalidMetr
 }
 const decodeReport = metricDecoders.effect(WebVitalReport)
 
-/** What an operation's dimensions are read from: its attributes, with its `provider` and `model` fields over them. */
-const dimensionSource = (op: AIOperation): AIOperation["attributes"] => {
-  if (op.provider === undefined && op.model === undefined) return op.attributes
-  const source: Record<string, string | number | boolean> = { ...op.attributes }
-  if (op.provider !== undefined) source.provider = op.provider
-  if (op.model !== undefined) source.model = op.model
-  return source
-}
-
 /** A report with its rating settled: the given one, or Google's from the thresholds. */
 const rateReport = (input: WebVitalReport) =>
   Effect.map(decodeReport(input), (report): WebVital => ({
@@ -59,7 +50,8 @@ export const makeRecords = ({ dimensions, readResources, state, track, trackQuie
     Effect.suspend(() => {
       const op = decodeOperation(input)
       if (Either.isLeft(op)) return Effect.fail(op.left)
-      state.recordAIOperation(op.right, dimensions.read(dimensionSource(op.right)))
+      // Its `provider` and `model` fields win over attributes of those names.
+      state.recordAIOperation(op.right, dimensions.read(op.right.attributes, { provider: op.right.provider, model: op.right.model }))
       return track({ type: PerformanceEventType.aiOperation, data: op.right })
     })
 
