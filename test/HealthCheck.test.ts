@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, type Duration, Effect, Either, Exit, Layer, Ref, Scope, TestClock } from "effect"
+import { Cause, Context, type Duration, Effect, Either, Exit, FiberId, Layer, Ref, Scope, TestClock } from "effect"
 import {
   HealthCheckRegistrationError,
   type HealthRecoveredData,
@@ -272,6 +272,23 @@ describe("HealthCheck", () => {
         status: "UNHEALTHY",
         lastError: "TypeError: x is undefined"
       })
+    }))
+
+  it.scoped("a check failing several ways at once is described by its first defect, else its first failure", () =>
+    Effect.gen(function*() {
+      const { health } = yield* start()
+      const failures = Effect.failCause(Cause.sequential(
+        Cause.fail(new Error("replica lagging")),
+        Cause.parallel(Cause.fail(new Error("primary down")), Cause.die(new RangeError("pool size -1")))
+      ))
+      yield* health.register("db", failures, { failureThreshold: 1 })
+      yield* health.register("cache", Effect.failCause(Cause.parallel(Cause.interrupt(FiberId.none), Cause.fail("miss"))), {
+        failureThreshold: 1
+      })
+      yield* settle
+      const { services } = yield* health.getHealthReport()
+      expect(services["db"]!.lastError).toBe("RangeError: pool size -1")
+      expect(services["cache"]!.lastError).toBe("Error: miss")
     }))
 
   it.scoped("a dependency that is not healthy degrades its dependents, which publish their own change", () =>

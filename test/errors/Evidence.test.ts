@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { categoryOfStatus, fromMessage, fromStructure, messageText, typeNameOf } from "../../src/services/errors/Evidence.js"
+import { typeNameOf } from "../../src/services/errors/ErrorValues.js"
+import { categoryOfStatus, fromMessage, fromStructure, messageText } from "../../src/services/errors/Evidence.js"
 
 describe("Evidence", () => {
   it("structure: a status, a code, a code on the cause, a name — each says what showed it", () => {

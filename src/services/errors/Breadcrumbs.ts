@@ -13,7 +13,7 @@ import type { Breadcrumb, Severity } from "../../schemas/ErrorEvents.js"
 import { severityRank } from "../../schemas/ErrorEvents.js"
 import type { Redactor } from "../Redactor.js"
 import { bounded, maxBreadcrumbMessage, maxLabelLength } from "./Bounds.js"
-import { toJsonObject } from "./ErrorDescription.js"
+import { toJsonObject } from "./ErrorValues.js"
 import { runHook } from "./Options.js"
 
 /** A breadcrumb as given to `addBreadcrumb`; the rest is filled in. */

@@ -25,13 +25,8 @@ import { bounded, maxLabelLength, maxUserIdLength } from "./Bounds.js"
 import { boundTags, type Candidate, capturedData, type Prepared, type Shared } from "./CapturedEvent.js"
 import { type CapturedRedaction, makeCapturedRedaction } from "./CapturedRedaction.js"
 import { classify, classifyMessage, priority } from "./Classification.js"
-import {
-  describeError,
-  type ErrorDescription,
-  type LeafDescription,
-  maxMessageLength,
-  toJsonObject
-} from "./ErrorDescription.js"
+import { describeError, type ErrorDescription, type LeafDescription } from "./ErrorDescription.js"
+import { maxMessageLength, toJsonObject } from "./ErrorValues.js"
 import * as ErrorGroups from "./ErrorGroups.js"
 import { fingerprint as computeFingerprint, givenFingerprint } from "./Fingerprint.js"
 import type { DuplicateWindows } from "./DuplicateWindows.js"

@@ -10,7 +10,8 @@ import type { Breadcrumb, CauseReason, ErrorCapturedData, ErrorCategory, Severit
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"
 import { bounded, eventBudget, maxEventFrames, maxTagKeyLength, maxTags, maxTagValueLength } from "./Bounds.js"
 import { type Classification, statedSeverityEvidence } from "./Classification.js"
-import { type ErrorDescription, type LeafDescription, setOwn } from "./ErrorDescription.js"
+import type { ErrorDescription, LeafDescription } from "./ErrorDescription.js"
+import { setOwn } from "./ErrorValues.js"
 
 /** One error to report, with its classification. */
 export interface Candidate {

@@ -7,9 +7,11 @@
  */
 import type { ErrorCategory, ErrorKind, Severity } from "../../schemas/ErrorEvents.js"
 import { severityRank } from "../../schemas/ErrorEvents.js"
-import { fromMessage, fromStructure, messageText, typeNameOf } from "./Evidence.js"
+import { typeNameOf } from "./ErrorValues.js"
+import { fromMessage, fromStructure, messageText } from "./Evidence.js"
 
-export { categoryOfStatus, typeNameOf } from "./Evidence.js"
+export { categoryOfStatus } from "./Evidence.js"
+export { typeNameOf } from "./ErrorValues.js"
 
 /** A classification and the evidence it rests on (shown as `classifiedBy` in events). */
 export interface Classification {

@@ -9,7 +9,7 @@ import { isHttpClientError } from "@effect/platform/HttpClientError"
 import * as Cause from "effect/Cause"
 import * as ParseResult from "effect/ParseResult"
 import type { ErrorCategory } from "../../schemas/ErrorEvents.js"
-import { bounded, maxTypeLength } from "./Bounds.js"
+import { typeNameOf } from "./ErrorValues.js"
 
 /** A category and what showed it (shown as `classifiedBy` in events). */
 export interface Evidence {
@@ -148,18 +148,6 @@ const readStatus = (error: object): number | undefined => {
 
 const statusValue = (c: unknown): number | undefined =>
   typeof c === "number" && Number.isInteger(c) && c >= 100 && c <= 599 ? c : undefined
-
-/**
- * The `_tag` or `name` of a value, whichever is a non-empty string (the tag first: it is the more
- * specific), cut to `maxTypeLength`.
- */
-export const typeNameOf = (error: unknown): string | undefined => {
-  if (typeof error !== "object" || error === null) return undefined
-  const tag = (error as { readonly _tag?: unknown })._tag
-  if (typeof tag === "string" && tag.length > 0) return bounded(tag, maxTypeLength)
-  const name = (error as { readonly name?: unknown }).name
-  return typeof name === "string" && name.length > 0 ? bounded(name, maxTypeLength) : undefined
-}
 
 /** Axios reports its own timeouts as `ECONNABORTED` ("timeout of 5000ms exceeded"). */
 const axiosTimeout = /timeout/i

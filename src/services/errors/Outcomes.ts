@@ -13,7 +13,7 @@ import type { EventInput, JsonObject } from "../../schemas/TelemetryEvent.js"
 import type { EventSink } from "../EventSink.js"
 import type { Redactor } from "../Redactor.js"
 import { bounded, maxReasonLength } from "./Bounds.js"
-import { messageOf } from "./ErrorDescription.js"
+import { messageOf } from "./ErrorValues.js"
 
 /** The counters of `stats` that count outcomes. */
 export type Counters = Pick<

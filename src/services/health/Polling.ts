@@ -10,11 +10,12 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FiberMap from "effect/FiberMap"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as SynchronizedRef from "effect/SynchronizedRef"
 import type { HealthRecoveredData, HealthStatusChangedData } from "../../schemas/HealthEvents.js"
 import type { JsonObject } from "../../schemas/TelemetryEvent.js"
-import { describeError } from "../errors/ErrorDescription.js"
+import { messageOf, typeOf } from "../errors/ErrorValues.js"
 import type { EventSink } from "../EventSink.js"
 import type { Redactor } from "../Redactor.js"
 import { withoutInternals } from "./ErrorText.js"
@@ -57,11 +58,16 @@ export const makePolling = ({ exposeErrorDetails, pollers, redactor, registry, s
     )
   }
 
-  /** The one text kept of a failure: it is stored, served and tracked, so it is made safe here. */
+  /**
+   * The one text kept of a failure — its first defect, else its first failure, as `type: message` — made
+   * safe here, since it is stored, served and tracked.
+   */
   const errorText = (cause: Cause.Cause<unknown>): string => {
-    if (Cause.isInterruptedOnly(cause)) return "interrupted"
-    const d = describeError(cause)
-    const text = d.message.length > 0 ? `${d.type}: ${d.message}` : d.type
+    const leaf = Option.orElse(Cause.dieOption(cause), () => Cause.failureOption(cause))
+    if (Option.isNone(leaf)) return "interrupted"
+    const type = typeOf(leaf.value)
+    const message = messageOf(leaf.value)
+    const text = message.length > 0 ? `${type}: ${message}` : type
     return redactor.redactString(exposeErrorDetails ? text : withoutInternals(text))
   }
 
