@@ -140,7 +140,7 @@ const measure = async (events: number, send: () => Promise<number>): Promise<Omi
 const runOurs = async (system: "http" | "otlp" | "otlp-proto", batch: number, events: number, port: number) => {
   const { Context, Effect, Layer } = await import("effect")
   const { NodeHttpClient } = await import("@effect/platform-node")
-  const { Outbox, Redactor, Sampler, TelemetryCollector, Transport } = await import("../src/index.js")
+  const { Outbox, Redactor, Sampler, TelemetryCollector, Transport } = (await import("./compiled.js")).library
   const transport = system === "http"
     ? Transport.http({ url: `http://127.0.0.1:${port}/v1/events` })
     : Transport.otlp({
@@ -261,7 +261,8 @@ const orchestrate = async () => {
     otel: "OpenTelemetry JS (OTLP/JSON)"
   }
   console.log(`\nDelivery throughput: ${events.toLocaleString("en")} chat-turn events per run, ${rounds} rounds, ` +
-    `fresh process per run, receiver in another process (${Math.round((performance.now() - started) / 1000)} s)\n`)
+    `fresh process per run, receiver in another process (${Math.round((performance.now() - started) / 1000)} s); ` +
+    `ours measured from ${(await import("./compiled.js")).measuredFrom === "dist" ? "dist/ (compiled)" : "src/ through tsx (dist/ missing or stale)"}\n`)
   console.log("| batch | sender | events/s | ÷ OTel (median of rounds) | CPU ms / 1,000 events | CPU ÷ OTel | RSS MiB at start → peak | delivered once | duplicates |")
   console.log("|---|---|---|---|---|---|---|---|---|")
   for (const batch of batches) {

@@ -21,9 +21,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import pino from "pino"
 import { PostHog } from "posthog-node"
-import { ErrorTracking, PerformanceMetrics, Telemetry, TelemetryCollector, UsageAnalytics } from "../src/index.js"
+import { library, measuredFrom } from "./compiled.js"
 import { heap } from "./heap.js"
 import { chatTurn, median, now } from "./measure.js"
+
+const { ErrorTracking, PerformanceMetrics, Telemetry, TelemetryCollector, UsageAnalytics } = library
 
 const rounds = Number(process.env.PEERS_ROUNDS ?? 15)
 /** `PEERS_ONLY=<regex>`: only the rows whose names match it (and the floor), for a quicker look at a few. */
@@ -370,7 +372,8 @@ const main = async () => {
   const width = Math.max(...rows.map((r) => r.name.length)) + 2
   console.log(
     `\nnode ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; ` +
-      `${rounds} rounds, rows alternating, medians (captures and the 50 µs rows: 2,000 calls a round, others 20,000)\n`
+      `${rounds} rounds, rows alternating, medians (captures and the 50 µs rows: 2,000 calls a round, others 20,000); ` +
+      `ours measured from ${measuredFrom === "dist" ? "dist/ (compiled)" : "src/ through tsx (dist/ missing or stale: run npm run build)"}\n`
   )
   console.log(`| ${"per event".padEnd(width)} | ${"ns".padStart(7)} | ${"÷ floor".padStart(8)} | ${"heap B/event".padStart(12)} |`)
   console.log(`|${"-".repeat(width + 2)}|${"-".repeat(9)}|${"-".repeat(10)}|${"-".repeat(14)}|`)
