@@ -47,14 +47,14 @@ const services = {
 type ServiceName = keyof typeof services
 
 /**
- * Modules of another service a service may bring: `HealthCheck` names a failed check's error with
- * `ErrorTracking`'s description of a `Cause` (its primary error is the most severe by that classification).
+ * Modules of another service a service may bring: `HealthCheck` names a failed check's error (its type and
+ * message) with `ErrorTracking`'s safe readers of thrown values, and nothing else of that service.
  */
 const shared: { readonly [S in ServiceName]: ReadonlyArray<RegExp> } = {
   errors: [],
   usage: [],
   performance: [],
-  health: [/src\/services\/errors\/(ErrorDescription|Evidence|Classification|StackTrace|Bounds)\.ts$/]
+  health: [/src\/services\/errors\/(ErrorValues|Bounds)\.ts$/]
 }
 
 /** The bundled modules of an app (those that left bytes in what the page loads) matching one of `patterns`. */

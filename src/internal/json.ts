@@ -16,7 +16,8 @@ export interface JsonProblem {
 /** Deepest nesting accepted in event data. */
 export const maxJsonDepth = 32
 
-const isPlainObject = (u: object): boolean => {
+/** Whether an object is plain: made by a literal, `JSON.parse` or `Object.create(null)`. */
+export const isPlainObject = (u: object): boolean => {
   const proto = Object.getPrototypeOf(u)
   return proto === Object.prototype || proto === null
 }
@@ -120,27 +121,35 @@ export const withoutUndefined = (value: unknown): unknown => {
   return copy ?? value
 }
 
-// A plain assignment of `__proto__` (a key `JSON.parse` can produce) would set the prototype instead.
-const define = (target: Record<string, unknown>, key: string, value: unknown): void => {
+/**
+ * Sets `key` on `target` as an own property, even `__proto__` (a key `JSON.parse` can produce), which a
+ * plain assignment would take for the prototype.
+ */
+export const define = (target: Record<string, unknown>, key: string, value: unknown): void => {
   if (key === "__proto__") Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
   else target[key] = value
 }
 
-/** UTF-8 byte length of a string, without allocating (works in browsers, where there is no Buffer). */
-export const utf8Length = (s: string): number => {
-  let bytes = s.length
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x80) continue
-    if (c < 0x800) bytes += 1
-    else if (c >= 0xd800 && c <= 0xdbff) i++, bytes += 2
-    else bytes += 2
+/**
+ * UTF-8 byte length of a string as `TextEncoder` writes it (a lone surrogate as U+FFFD, 3 bytes), without
+ * allocating: browsers have no `Buffer.byteLength`.
+ */
+export const utf8Bytes = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) bytes += 1
+    else if (c < 0x800) bytes += 2
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
   }
   return bytes
 }
 
 /** UTF-8 byte length of a value's JSON serialization. */
-export const jsonByteLength = (value: unknown): number => utf8Length(JSON.stringify(value))
+export const jsonByteLength = (value: unknown): number => utf8Bytes(JSON.stringify(value))
 
 /**
  * Batches whose events are known to be JSON data: built by the collector from events validated when they

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import type { Stats } from "./collector/accounting.js"
+import { dropReasons, type Stats } from "./collector/accounting.js"
 
 const gauge = (name: string, description: string) => Metric.gauge(name, { description })
 
@@ -18,8 +18,7 @@ export const telemetryMetrics = {
 } as const
 
 const droppedBy = (reason: string) => telemetryMetrics.dropped.pipe(Metric.tagged("reason", reason))
-const droppedReasons = ["bufferOverflow", "rejected", "outboxFull", "corrupted", "sendFailed", "unencodable", "erased"] as const
-const droppedGauges = droppedReasons.map((reason) => [reason, droppedBy(reason)] as const)
+const droppedGauges = dropReasons.map((reason) => [reason, droppedBy(reason)] as const)
 
 /** Sets every gauge from a stats snapshot. */
 export const recordMetrics = (stats: Stats): Effect.Effect<void> =>

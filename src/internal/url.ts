@@ -8,35 +8,10 @@
 /** What replaces a secret query or fragment value. */
 const redacted = "[REDACTED]"
 
-// Parameter names compared lower-case with every non-alphanumeric removed (`api-key`, `X-Api-Key` → `apikey`).
-const secretNames = new Set([
-  "token",
-  "accesstoken",
-  "refreshtoken",
-  "idtoken",
-  "authtoken",
-  "apitoken",
-  "apikey",
-  "key",
-  "secret",
-  "clientsecret",
-  "password",
-  "passwd",
-  "pwd",
-  "pass",
-  "signature",
-  "sig",
-  "auth",
-  "authorization",
-  "credential",
-  "credentials",
-  "session",
-  "sessionid",
-  "jwt",
-  "privatekey"
-])
-// Names ending like a secret (`x-amz-security-token`, `X-Amz-Signature`, `db_password`) are secrets too.
-const secretSuffix = /(token|secret|password|passwd|apikey|signature|credential|sessionid|privatekey)$/
+// Parameter names, compared lower-case with every non-alphanumeric removed (`api-key`, `X-Api-Key` → `apikey`),
+// that are secrets: these, and those ending like one (`x-amz-security-token`, `X-Amz-Signature`, `db_password`).
+const secretName =
+  /^(key|pwd|pass|sig|auth|authorization|credentials|session|jwt)$|(token|secret|password|passwd|apikey|signature|credential|sessionid|privatekey)$/
 
 const decode = (text: string): string => {
   try {
@@ -48,7 +23,7 @@ const decode = (text: string): string => {
 
 const isSecretName = (name: string): boolean => {
   const normalized = decode(name).toLowerCase().replace(/[^a-z0-9]/g, "")
-  return secretNames.has(normalized) || secretSuffix.test(normalized)
+  return secretName.test(normalized)
 }
 
 /** A query (`?…`) or fragment (`#…`) with the value of every secret-named parameter replaced. */

@@ -6,7 +6,7 @@
 import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import { inspectJson, jsonByteLength, maxJsonDepth, withoutUndefined } from "../internal/json.js"
+import { inspectJson, isPlainObject, jsonByteLength, maxJsonDepth, withoutUndefined } from "../internal/json.js"
 import { identifierPiiKind } from "../services/redactor/patterns.js"
 import { type EventIssue, InvalidEventError } from "./errors.js"
 import { EventInput, type JsonObject, maxTimestamp } from "./TelemetryEvent.js"
@@ -82,11 +82,6 @@ const isEventType = (u: unknown): boolean => {
   return true
 }
 
-const isPlainPrototype = (u: object): boolean => {
-  const proto = Object.getPrototypeOf(u)
-  return proto === Object.prototype || proto === null
-}
-
 /** Serialized-size estimate of plain JSON data, or -1 for anything else (cycles end at the depth limit). */
 const jsonSize = (u: unknown, depth: number): number => {
   switch (typeof u) {
@@ -114,7 +109,7 @@ const jsonSize = (u: unknown, depth: number): number => {
         }
         return size
       }
-      if (!isPlainPrototype(u)) return -1
+      if (!isPlainObject(u)) return -1
       for (const key in u) {
         const item = (u as Record<string, unknown>)[key]
         if (item === undefined) {
@@ -133,7 +128,7 @@ const jsonSize = (u: unknown, depth: number): number => {
 }
 
 const isTags = (u: unknown): boolean => {
-  if (typeof u !== "object" || u === null || Array.isArray(u) || !isPlainPrototype(u)) return false
+  if (typeof u !== "object" || u === null || Array.isArray(u) || !isPlainObject(u)) return false
   let count = 0
   for (const key in u) {
     if (key.length > 128) return false
@@ -167,7 +162,7 @@ export const validateEventFast = (u: unknown): EventInput | undefined => {
 /** Whether `u` is valid input, maybe with `undefined` values to leave out (then `sawUndefined` is set). */
 const isValidInput = (u: unknown): boolean => {
   sawUndefined = false
-  if (typeof u !== "object" || u === null || !isPlainPrototype(u)) return false
+  if (typeof u !== "object" || u === null || !isPlainObject(u)) return false
   const input = u as Record<string, unknown>
   for (const key in input) {
     if (key !== "type" && key !== "data" && key !== "userId" && key !== "tags" && key !== "timestamp") return false

@@ -155,18 +155,13 @@ export type TrackInput<Data = JsonObject> = Omit<typeof EventInput.Encoded, "dat
 export const EventKind = Schema.Literal("custom", "session", "performance", "usage", "error", "health")
 export type EventKind = typeof EventKind.Type
 
-const kinds: ReadonlyMap<string, EventKind> = new Map<string, EventKind>([
-  ["session", "session"],
-  ["performance", "performance"],
-  ["usage", "usage"],
-  ["error", "error"],
-  ["health", "health"]
-])
+const kinds: ReadonlySet<string> = new Set(EventKind.literals)
 
 /** The kind of an event type: its first dot-separated segment when that names a kind, else `custom`. */
 export const kindOf = (type: string): EventKind => {
   const dot = type.indexOf(".")
-  return (dot > 0 ? kinds.get(type.slice(0, dot)) : kinds.get(type)) ?? "custom"
+  const segment = dot > 0 ? type.slice(0, dot) : type
+  return kinds.has(segment) ? segment as EventKind : "custom"
 }
 
 /** An enriched event, as buffered and delivered. */

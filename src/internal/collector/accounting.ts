@@ -111,6 +111,9 @@ export interface Accounting {
   readonly snapshot: (buffered: number, offline: boolean) => Stats
 }
 
+/** Why events are dropped: the counts of `Stats.dropped` but its `total`. */
+export const dropReasons = ["bufferOverflow", "rejected", "outboxFull", "corrupted", "sendFailed", "unencodable", "erased"] as const
+
 /** How many event types' kinds the books remember; others are derived per event. */
 const maxKnownTypes = 1024
 
@@ -158,7 +161,10 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
   }
   const snapshot = (buffered: number, offline: boolean): Stats => {
     const c = counters
-    const dropped = c.bufferOverflow + c.rejected + c.outboxFull + c.corrupted + c.sendFailed + c.unencodable + c.erased
+    const dropped = {} as { -readonly [K in keyof Stats["dropped"]]: number }
+    let total = 0
+    for (const reason of dropReasons) total += dropped[reason] = c[reason]
+    dropped.total = total
     return {
       tracked: c.tracked,
       invalid: c.invalid,
@@ -172,16 +178,7 @@ export const make = (outbox: Pick<Outbox["Type"], "size">, restored: number): Ac
       outboxed: c.outboxed,
       batches: c.batches,
       offline,
-      dropped: {
-        bufferOverflow: c.bufferOverflow,
-        rejected: c.rejected,
-        outboxFull: c.outboxFull,
-        corrupted: c.corrupted,
-        sendFailed: c.sendFailed,
-        unencodable: c.unencodable,
-        erased: c.erased,
-        total: dropped
-      }
+      dropped
     }
   }
   return { counters, commit, countAccepted, countPut, snapshot }

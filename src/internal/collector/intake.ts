@@ -16,6 +16,7 @@ import type { Session } from "../../services/EventSink.js"
 import type { Redactor } from "../../services/Redactor.js"
 import type { Sampler } from "../../services/Sampler.js"
 import { describeThrown } from "../../transports/internal/failureText.js"
+import { define } from "../json.js"
 import { takeRedactedBy } from "../recording.js"
 import type { Counters } from "./accounting.js"
 import type { BufferedEvent, Pending } from "./pending.js"
@@ -107,12 +108,6 @@ export const contextTagsOf = (options: ContextOptions): ReadonlyArray<readonly [
   return [...tags]
 }
 
-/** A tag set on `tags` as an own property, even one named `__proto__`. */
-const setTag = (tags: Record<string, string>, name: string, value: string): void => {
-  if (name === "__proto__") Object.defineProperty(tags, name, { value, enumerable: true, writable: true, configurable: true })
-  else tags[name] = value
-}
-
 /** The error for input that throws when read. */
 export const unreadableInput = (thrown: unknown): InvalidEventError =>
   new InvalidEventError({ issues: [{ path: [], message: `input cannot be read: ${describeThrown(thrown, false)}` }] })
@@ -134,7 +129,7 @@ export const make = (options: ContextOptions, deps: IntakeDeps): Intake => {
     for (const [name, value] of contextEntries) {
       if (room <= 0) break
       if (Object.hasOwn(merged, name)) continue
-      setTag(merged, name, value)
+      define(merged, name, value)
       room--
     }
     return merged

@@ -14,7 +14,6 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Fn from "effect/Function"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import { TransportError } from "../../schemas/errors.js"
 import type { Batch } from "../../schemas/TelemetryEvent.js"
 import type { Outbox } from "../../services/Outbox.js"
@@ -24,7 +23,7 @@ import type { Transport } from "../../transports/TransportTag.js"
 import type { Receipt } from "../../transports/TransportTag.js"
 import type { Accounting } from "./accounting.js"
 import type { Outage } from "./outage.js"
-import { retriable, retrySchedule } from "../../transports/internal/retrySchedule.js"
+import { retriable, retryDelay } from "../../transports/internal/retrySchedule.js"
 
 /** The settings sending reads. */
 export interface SendingOptions {
@@ -46,9 +45,6 @@ export interface SendingDeps {
 export type Outcome = "settled" | "failed"
 
 export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-
-/** The retry schedule of one batch: jittered exponential backoff, honouring `Retry-After` up to the maximum. */
-export const retryPolicy = (options: SendingOptions): Schedule.Schedule<unknown, TransportError> => retrySchedule(options)
 
 const underPressure = new TransportError({ reason: "network", retryable: true, message: "buffer filling up while retrying a failed batch" })
 
@@ -112,7 +108,6 @@ export const make = (
      */
     const pressure = new Set<Deferred.Deferred<void>>()
     const highWater = Math.max(1, Math.floor(options.maxBufferSize * 0.75))
-    const schedule = retryPolicy(options)
 
     const buffered = (length: number): void => {
       if (length % options.maxBatchSize === 0) wake()
@@ -140,16 +135,16 @@ export const make = (
         // A fresh signal per retried batch: one raised during an earlier batch's retries cannot abandon these.
         const raised = Deferred.unsafeMake<void>(FiberId.none)
         pressure.add(raised)
-        let failed: TransportError | undefined = first
-        // The schedule takes the first failure as its first input, so the delays are the policy's own.
-        const attempt = Effect.suspend(() => {
-          if (failed === undefined) return sendOnce(transport, batch)
-          const error = failed
-          failed = undefined
-          return Effect.fail(error)
-        })
-        return attempt.pipe(
-          Effect.retry(schedule),
+        // The first failure is the policy's first input, so the delays are its own.
+        const retryFrom = (error: TransportError, failures: number): Effect.Effect<void | Receipt, TransportError> =>
+          Effect.flatMap(retryDelay(options, error, failures), (delay) =>
+            delay === undefined
+              ? Effect.fail(error)
+              : Effect.catchAll(
+                delay > 0 ? Effect.zipRight(Effect.sleep(delay), sendOnce(transport, batch)) : sendOnce(transport, batch),
+                (next) => retryFrom(next, failures + 1)
+              ))
+        return retryFrom(first, 0).pipe(
           Effect.raceFirst(Effect.zipRight(Deferred.await(raised), Effect.fail(underPressure))),
           Effect.ensuring(Effect.sync(() => {
             pressure.delete(raised)

@@ -66,10 +66,10 @@ export interface Consent {
 export const maxRememberedSessions = 1_000
 
 /** A new session starting now, for `userId` (pseudonymised) when given. */
-export const newSession = (clock: Clock.Clock, redactor: Redactor["Type"], userId?: string): Session =>
-  userId === undefined
-    ? { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis() }
-    : { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis(), userId: redactor.pseudonymize(userId) }
+export const newSession = (clock: Clock.Clock, redactor: Redactor["Type"], userId?: string): Session => {
+  const session = { id: crypto.randomUUID(), startedAt: clock.unsafeCurrentTimeMillis() }
+  return userId === undefined ? session : { ...session, userId: redactor.pseudonymize(userId) }
+}
 
 const sessionData = (session: Session, extra: { readonly [key: string]: Json } = {}): JsonObject => ({
   sessionId: session.id,

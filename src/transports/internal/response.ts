@@ -113,25 +113,15 @@ export const statusFailure = (
   retryAfterMillis: number | undefined,
   isRetryableStatus: (status: number) => boolean = isRetryableHttpStatus
 ): TransportError => {
-  const fields = retryAfterMillis === undefined ? { status } : { status, retryAfterMillis }
-  return status === 413
-    ? new TransportError({
-      reason: "tooLarge",
-      retryable: false,
-      message: `POST ${shownUrl} answered 413: the batch is too large${excerpt}`,
-      ...fields
-    })
+  const [reason, retryable, meaning] = status === 413
+    ? ["tooLarge" as const, false, ": the batch is too large"]
     : isUnauthorizedStatus(status)
-    ? new TransportError({
-      reason: "unauthorized",
-      retryable: true,
-      message: `POST ${shownUrl} answered ${status}: the receiver refused our credentials${excerpt}`,
-      ...fields
-    })
-    : new TransportError({
-      reason: "status",
-      retryable: isRetryableStatus(status),
-      message: `POST ${shownUrl} answered ${status}${excerpt}`,
-      ...fields
-    })
+    ? ["unauthorized" as const, true, ": the receiver refused our credentials"]
+    : ["status" as const, isRetryableStatus(status), ""]
+  return new TransportError({
+    reason,
+    retryable,
+    message: `POST ${shownUrl} answered ${status}${meaning}${excerpt}`,
+    ...(retryAfterMillis === undefined ? { status } : { status, retryAfterMillis })
+  })
 }

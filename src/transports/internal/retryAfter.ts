@@ -5,8 +5,8 @@
  * @internal
  */
 
-const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-const month = "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+const months = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
+const month = `(${months})`
 const time = "(\\d{2}):(\\d{2}):(\\d{2})"
 // The three HTTP-date forms of RFC 9110 §5.6.7; all are GMT.
 const imfFixdate = new RegExp(`^[A-Z][a-z]{2}, (\\d{2}) ${month} (\\d{4}) ${time} GMT$`)
@@ -15,8 +15,9 @@ const asctimeDate = new RegExp(`^[A-Z][a-z]{2} ${month} ([ \\d]\\d) ${time} (\\d
 
 type Fields = [string, string, string, string, string, string, string]
 
+// `monthName` is one of `months` (the pattern matched it), each four characters on from the last.
 const utc = (year: number, monthName: string, day: string, h: string, m: string, s: string): number =>
-  Date.UTC(year, months.indexOf(monthName), Number(day), Number(h), Number(m), Number(s))
+  Date.UTC(year, months.indexOf(monthName) / 4, Number(day), Number(h), Number(m), Number(s))
 
 /** Epoch milliseconds of an HTTP-date, or `undefined` when `value` is not one. */
 const parseHttpDate = (value: string, nowMillis: number): number | undefined => {
