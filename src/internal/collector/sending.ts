@@ -23,7 +23,7 @@ import type { Transport } from "../../transports/TransportTag.js"
 import type { Receipt } from "../../transports/TransportTag.js"
 import type { Accounting } from "./accounting.js"
 import type { Outage } from "./outage.js"
-import { retriable, retryDelay } from "../../transports/internal/retrySchedule.js"
+import { retriable, retryAfter } from "../../transports/internal/retrySchedule.js"
 
 /** The settings sending reads. */
 export interface SendingOptions {
@@ -128,23 +128,14 @@ export const make = (
      * (slowly) is never taken for a dead one. A buffer already past 75 % when the first attempt failed stops
      * the retries at once.
      */
-    const retryAfter = (batch: Batch, first: TransportError): Effect.Effect<void | Receipt, TransportError> =>
+    const retries = (batch: Batch, first: TransportError): Effect.Effect<void | Receipt, TransportError> =>
       Effect.suspend(() => {
         if (!retriable(first)) return Effect.fail(first)
         if (bufferLength() >= highWater) return Effect.fail(underPressure)
         // A fresh signal per retried batch: one raised during an earlier batch's retries cannot abandon these.
         const raised = Deferred.unsafeMake<void>(FiberId.none)
         pressure.add(raised)
-        // The first failure is the policy's first input, so the delays are its own.
-        const retryFrom = (error: TransportError, failures: number): Effect.Effect<void | Receipt, TransportError> =>
-          Effect.flatMap(retryDelay(options, error, failures), (delay) =>
-            delay === undefined
-              ? Effect.fail(error)
-              : Effect.catchAll(
-                delay > 0 ? Effect.zipRight(Effect.sleep(delay), sendOnce(transport, batch)) : sendOnce(transport, batch),
-                (next) => retryFrom(next, failures + 1)
-              ))
-        return retryFrom(first, 0).pipe(
+        return retryAfter(options, sendOnce(transport, batch), first).pipe(
           Effect.raceFirst(Effect.zipRight(Deferred.await(raised), Effect.fail(underPressure))),
           Effect.ensuring(Effect.sync(() => {
             pressure.delete(raised)
@@ -154,7 +145,7 @@ export const make = (
 
     const send = (batch: Batch, retry: boolean): Effect.Effect<void | Receipt, TransportError> =>
       retry
-        ? Effect.catchAll(sendOnce(transport, batch), (error) => retryAfter(batch, error))
+        ? Effect.catchAll(sendOnce(transport, batch), (error) => retries(batch, error))
         : sendOnce(transport, batch)
 
     /**

@@ -5,11 +5,9 @@
  *
  * @internal
  */
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
-import * as Schedule from "effect/Schedule"
 import type { TransportError } from "../../schemas/errors.js"
 
 /** The shape of a retry schedule. */
@@ -25,48 +23,44 @@ export interface RetryOptions {
 /** Whether a failed attempt may be retried at once: retryable, and not a refused credential. */
 export const retriable = (error: TransportError): boolean => error.retryable && error.reason !== "unauthorized"
 
-/** The retry schedule: jittered exponential backoff, honouring `Retry-After` up to `retryMaxDelay`. */
-export const retrySchedule = (options: RetryOptions): Schedule.Schedule<unknown, TransportError> =>
-  Schedule.passthrough(
-    Schedule.exponential(options.retryBaseDelay, 2).pipe(
-      Schedule.jittered,
-      Schedule.either(Schedule.spaced(options.retryMaxDelay)),
-      Schedule.intersect(Schedule.recurs(options.maxAttempts - 1))
-    ) as Schedule.Schedule<unknown, TransportError>
-  ).pipe(
-    Schedule.whileInput(retriable),
-    Schedule.modifyDelay((error, delay) =>
-      error.retryAfterMillis === undefined
-        ? delay
-        : Duration.max(delay, Duration.min(Duration.millis(error.retryAfterMillis), options.retryMaxDelay))
-    )
-  )
-
-/** A number of milliseconds as `Duration` holds it (fractions kept to the nanosecond). */
-const millis = (ms: number): number => Duration.toMillis(Duration.millis(ms))
-
 /**
- * The wait in milliseconds before retrying after failure number `failures + 1`, or `undefined` when
- * `retrySchedule` would stop there: the same clock reading, random draw (taken even when stopping) and
- * arithmetic as its combinators, for a caller that retries in a loop of its own and so leaves `Schedule`
- * out of browser bundles. A wait of 0 or less means retry at once.
+ * The wait in milliseconds before retrying after failure number `failures + 1` (0-based), or `undefined` when
+ * the policy stops there (attempts used up, or `error` not `retriable`): the base delay doubled per failure,
+ * jittered by ±20 % with one draw of the fiber's `Random`, at most `retryMaxDelay`, and at least the
+ * `Retry-After` asked for (itself capped by `retryMaxDelay`).
  */
 export const retryDelay = (
   options: RetryOptions,
   error: TransportError,
   failures: number
 ): Effect.Effect<number | undefined> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) =>
-    Effect.map(Random.next, (random) => {
-      if (failures >= options.maxAttempts - 1 || !retriable(error)) return undefined
-      const backoff = millis(now + Duration.toMillis(Duration.times(options.retryBaseDelay, 2 ** failures)) - now)
-      const jittered = now + millis(backoff * 0.8 * (1 - random) + backoff * 1.2 * random)
-      const delay = Duration.millis(
-        Math.max(now, Math.min(jittered, now + Duration.toMillis(options.retryMaxDelay))) - now
-      )
-      return now + Duration.toMillis(
-        error.retryAfterMillis === undefined
-          ? delay
-          : Duration.max(delay, Duration.min(Duration.millis(error.retryAfterMillis), options.retryMaxDelay))
-      ) - now
-    }))
+  Effect.map(Random.next, (random) => {
+    if (failures >= options.maxAttempts - 1 || !retriable(error)) return undefined
+    const maxMillis = Duration.toMillis(options.retryMaxDelay)
+    const backoff = Duration.toMillis(options.retryBaseDelay) * 2 ** failures * (0.8 + 0.4 * random)
+    const delay = Math.max(0, Math.min(backoff, maxMillis))
+    return error.retryAfterMillis === undefined ? delay : Math.max(delay, Math.min(error.retryAfterMillis, maxMillis))
+  })
+
+/**
+ * Retries `attempt` after it failed with `error` (failure number `failures + 1`), waiting `retryDelay` by the
+ * `Clock` before each new attempt, until one succeeds or the policy stops; then fails with the last failure.
+ */
+export const retryAfter = <A, R>(
+  options: RetryOptions,
+  attempt: Effect.Effect<A, TransportError, R>,
+  error: TransportError,
+  failures = 0
+): Effect.Effect<A, TransportError, R> =>
+  Effect.flatMap(retryDelay(options, error, failures), (delay) =>
+    delay === undefined
+      ? Effect.fail(error)
+      : Effect.catchAll(
+        delay > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(delay)), attempt) : attempt,
+        (next) => retryAfter(options, attempt, next, failures + 1)
+      ))
+
+/** Runs `attempt`, retrying it by the policy (`retryAfter`) when it fails. */
+export const withRetries = (options: RetryOptions) =>
+<A, R>(attempt: Effect.Effect<A, TransportError, R>): Effect.Effect<A, TransportError, R> =>
+  Effect.catchAll(attempt, (error) => retryAfter(options, attempt, error))

@@ -9,11 +9,10 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import type { TransportError } from "../../schemas/errors.js"
 import type { HttpTransportConfigError } from "../internal/httpOptions.js"
 import { makePoster } from "../internal/post.js"
-import { retrySchedule } from "../internal/retrySchedule.js"
+import { type RetryOptions, withRetries } from "../internal/retrySchedule.js"
 import type { Receipt } from "../TransportTag.js"
 import { type EndpointSettings, policyOf, targetOf } from "./EndpointOptions.js"
 import type { Signal } from "./Model.js"
@@ -27,8 +26,11 @@ export const maxExportAttempts = 3
  *
  * @internal
  */
-export const exportRetry = (maxRetryAfter: Duration.Duration): Schedule.Schedule<unknown, TransportError> =>
-  retrySchedule({ maxAttempts: maxExportAttempts, retryBaseDelay: Duration.seconds(1), retryMaxDelay: maxRetryAfter })
+export const exportRetry = (maxRetryAfter: Duration.Duration): RetryOptions => ({
+  maxAttempts: maxExportAttempts,
+  retryBaseDelay: Duration.seconds(1),
+  retryMaxDelay: maxRetryAfter
+})
 
 /** Sends one signal's export requests. */
 export interface SignalSender {
@@ -46,5 +48,5 @@ export const makeSignalSender = (
   signal: Signal
 ): Effect.Effect<SignalSender, HttpTransportConfigError, HttpClient.HttpClient> =>
   Effect.map(makePoster(targetOf(settings, signal), policyOf(settings, signal)), (poster) => ({
-    send: (body) => Effect.retry(poster.post(body), exportRetry(settings.maxRetryAfter))
+    send: (body) => withRetries(exportRetry(settings.maxRetryAfter))(poster.post(body))
   }))
