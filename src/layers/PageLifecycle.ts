@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
-import { utf8Bytes } from "../internal/outbox/entries.js"
+import { utf8Bytes } from "../internal/json.js"
 import type { Batch } from "../schemas/TelemetryEvent.js"
 import { TelemetryCollector } from "../services/TelemetryCollector.js"
 

@@ -54,7 +54,7 @@ export interface StoreCapabilities {
  * `utf8Bytes`: the UTF-8 length of a string; `indexedSize`: what a store's index names, without reading it.
  * @internal
  */
-export { utf8Bytes } from "../internal/outbox/entries.js"
+export { utf8Bytes } from "../internal/json.js"
 export { indexedSize } from "../internal/outbox/storage.js"
 
 /**

@@ -31,11 +31,6 @@ describe("outbox entries", () => {
     expect(Option.isNone(Entries.verify(entry, text.replace("ann", "bob")))).toBe(true)
     expect(Option.isNone(Entries.verify({ ...entry, hash: undefined, events: 3 }, text))).toBe(true)
   })
-
-  it("utf8Bytes counts what the text takes on disk", () => {
-    expect(Entries.utf8Bytes("a€😀")).toBe(1 + 3 + 4)
-    expect(Entries.utf8Bytes("\ud800")).toBe(3)
-  })
 })
 
 describe("outbox storage", () => {

@@ -8,6 +8,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { hash64 } from "../hash64.js"
+import { utf8Bytes } from "../json.js"
 import { Batch } from "../../schemas/TelemetryEvent.js"
 
 /** What the outbox knows of a stored batch without reading it. */
@@ -38,24 +39,6 @@ export const encodeIndex = (index: Index): string => JSON.stringify(index)
 
 /** The hash of a stored text, kept in its index entry: it tells a file edited or truncated since it was stored. */
 const contentHash = hash64
-
-/**
- * The UTF-8 length of a string, what it takes on disk (`string.length` counts UTF-16 units: "€" is 1 of
- * them and 3 bytes). A lone surrogate counts 3, as its replacement character is encoded.
- */
-export const utf8Bytes = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 0x80) bytes += 1
-    else if (c < 0x800) bytes += 2
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
 
 /** The index entry of a batch stored as `text`. */
 export const entryOf = (batch: Batch, text: string): Entry => ({
