@@ -242,26 +242,24 @@ const tau = (x: number): number => {
   }
 }
 
+/** MurmurHash3's mixing of one 32-bit block before it enters the hash. */
+const scramble = (k: number): number => {
+  k = Math.imul(k, 0xcc9e2d51)
+  return Math.imul((k << 15) | (k >>> 17), 0x1b873593)
+}
+
 /** MurmurHash3 (x86, 32-bit) of a string's UTF-16 code units. */
 export const hashString = (value: string, seed = 0x9747b28c): number => {
   let h = seed
   const length = value.length
   let i = 0
   for (; i + 1 < length; i += 2) {
-    let k = value.charCodeAt(i) | (value.charCodeAt(i + 1) << 16)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
+    h ^= scramble(value.charCodeAt(i) | (value.charCodeAt(i + 1) << 16))
     h = (h << 13) | (h >>> 19)
     h = (Math.imul(h, 5) + 0xe6546b64) | 0
   }
   if (i < length) {
-    let k = value.charCodeAt(i)
-    k = Math.imul(k, 0xcc9e2d51)
-    k = (k << 15) | (k >>> 17)
-    k = Math.imul(k, 0x1b873593)
-    h ^= k
+    h ^= scramble(value.charCodeAt(i))
   }
   h ^= length * 2
   h ^= h >>> 16

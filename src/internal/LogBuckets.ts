@@ -142,7 +142,7 @@ export class LogBuckets {
   }
 
   /** The bucket `i` with `γ^(i-1) < value ≤ γ^i`, exact at the boundaries that are exact (powers of two). */
-  indexOf(value: number): number {
+  private indexOf(value: number): number {
     const scaled = Math.log2(value) * this.factor
     const index = Math.ceil(scaled)
     const distance = index - scaled

@@ -299,12 +299,7 @@ export class QuantileSketch {
       // Exact values are added one by one: into the values if they fit, else into buckets.
       const n = other.total
       if (this.values !== undefined && this.total + n > this.exactThreshold) this.toBuckets()
-      for (let i = 0; i < n; i++) {
-        const value = otherValues[i]!
-        if (this.values !== undefined) this.append(value)
-        else this.buckets.add(value, 1)
-        this.record(value, 1)
-      }
+      for (let i = 0; i < n; i++) this.add(otherValues[i]!)
       return this
     }
     this.toBuckets()

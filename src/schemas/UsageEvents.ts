@@ -7,13 +7,13 @@ import * as Schema from "effect/Schema"
 import { UserId } from "./TelemetryEvent.js"
 
 /** A field of an input (or an option) was invalid; nothing was recorded. */
-export class InvalidUsageError extends Data.TaggedError("InvalidUsageError")<{
+export class InvalidUsageError extends /* @__PURE__ */ Data.TaggedError("InvalidUsageError")<{
   readonly field: string
   readonly message: string
 }> {}
 
 /** The conversation is not open: never started, already ended, or abandoned after `conversationTimeout`. */
-export class ConversationNotFoundError extends Data.TaggedError("ConversationNotFoundError")<{
+export class ConversationNotFoundError extends /* @__PURE__ */ Data.TaggedError("ConversationNotFoundError")<{
   readonly conversationId: string
 }> {
   override get message(): string {
@@ -22,7 +22,7 @@ export class ConversationNotFoundError extends Data.TaggedError("ConversationNot
 }
 
 /** The suggestion is not pending: never shown, already answered, or ignored after `suggestionTimeout`. */
-export class SuggestionNotFoundError extends Data.TaggedError("SuggestionNotFoundError")<{
+export class SuggestionNotFoundError extends /* @__PURE__ */ Data.TaggedError("SuggestionNotFoundError")<{
   readonly suggestionId: string
 }> {
   override get message(): string {
@@ -31,7 +31,7 @@ export class SuggestionNotFoundError extends Data.TaggedError("SuggestionNotFoun
 }
 
 /** The user session is not open: never started, already ended, or expired after `sessionTimeout`. */
-export class UserSessionNotFoundError extends Data.TaggedError("UserSessionNotFoundError")<{
+export class UserSessionNotFoundError extends /* @__PURE__ */ Data.TaggedError("UserSessionNotFoundError")<{
   readonly sessionId: string
 }> {
   override get message(): string {
@@ -54,29 +54,31 @@ export const UsageEventType = {
   sessionEnd: "usage.session.end"
 } as const
 
+// Every schema here is marked pure, so a bundle keeps only those decoded at run time: the report schemas
+// below are types to the service, and cost an app nothing unless it decodes reports itself.
 const optional = <S extends Schema.Schema.All>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
 /** A name (feature, action, provider, model, suggestion kind): 1–128 characters. */
-export const UsageName = Schema.String.pipe(
+export const UsageName = /* @__PURE__ */ Schema.String.pipe(
   Schema.minLength(1, { message: () => "must not be empty" }),
   Schema.maxLength(128, { message: () => "is longer than 128 characters" })
 ).annotations({ identifier: "UsageName" })
 
 /** An identifier (conversation, suggestion, session): 1–128 characters. */
-export const UsageId = UsageName.annotations({ identifier: "UsageId" })
+export const UsageId = /* @__PURE__ */ UsageName.annotations({ identifier: "UsageId" })
 
-const Millis = Schema.Number.pipe(
+const Millis = /* @__PURE__ */ Schema.Number.pipe(
   Schema.finite({ message: () => "must be a finite number of milliseconds" }),
   Schema.nonNegative({ message: () => "must not be negative" })
 )
 
-const Count = Schema.Number.pipe(
+const Count = /* @__PURE__ */ Schema.Number.pipe(
   Schema.int({ message: () => "must be a whole number" }),
   Schema.nonNegative({ message: () => "must not be negative" })
 )
 
 /** The data of a `usage.feature` event. */
-export const FeatureUse = Schema.Struct({
+export const FeatureUse = /* @__PURE__ */ Schema.Struct({
   feature: UsageName,
   action: UsageName,
   userId: optional(UserId)
@@ -84,7 +86,7 @@ export const FeatureUse = Schema.Struct({
 export type FeatureUse = typeof FeatureUse.Type
 
 /** Starting a conversation; without an id one is generated. */
-export const ConversationStart = Schema.Struct({
+export const ConversationStart = /* @__PURE__ */ Schema.Struct({
   conversationId: optional(UsageId),
   userId: optional(UserId),
   provider: optional(UsageName),
@@ -93,22 +95,22 @@ export const ConversationStart = Schema.Struct({
 export type ConversationStart = typeof ConversationStart.Type
 
 /** Who wrote a message. */
-export const MessageRole = Schema.Literal("user", "assistant", "system", "tool")
+export const MessageRole = /* @__PURE__ */ Schema.Literal("user", "assistant", "system", "tool")
 export type MessageRole = typeof MessageRole.Type
 
 /** One message of a conversation: its role and length in characters. */
-export const ConversationMessage = Schema.Struct({
+export const ConversationMessage = /* @__PURE__ */ Schema.Struct({
   role: MessageRole,
   length: Count
 }).annotations({ identifier: "ConversationMessage" })
 export type ConversationMessage = typeof ConversationMessage.Type
 
 /** How a conversation ended. */
-export const ConversationOutcome = Schema.Literal("completed", "abandoned")
+export const ConversationOutcome = /* @__PURE__ */ Schema.Literal("completed", "abandoned")
 export type ConversationOutcome = typeof ConversationOutcome.Type
 
 /** The data of a `usage.conversation.end` event. */
-export const ConversationEnd = Schema.Struct({
+export const ConversationEnd = /* @__PURE__ */ Schema.Struct({
   conversationId: UsageId,
   outcome: ConversationOutcome,
   messages: Count,
@@ -119,7 +121,7 @@ export const ConversationEnd = Schema.Struct({
 export type ConversationEnd = typeof ConversationEnd.Type
 
 /** One request to an AI provider. */
-export const ProviderRequest = Schema.Struct({
+export const ProviderRequest = /* @__PURE__ */ Schema.Struct({
   provider: UsageName,
   model: UsageName,
   durationMs: Millis,
@@ -132,7 +134,7 @@ export const ProviderRequest = Schema.Struct({
 export type ProviderRequest = typeof ProviderRequest.Type
 
 /** A proactive suggestion shown to a user; without an id one is generated. */
-export const SuggestionShown = Schema.Struct({
+export const SuggestionShown = /* @__PURE__ */ Schema.Struct({
   suggestionId: optional(UsageId),
   /** What kind of suggestion, e.g. `refactor` or `doc-link`. */
   kind: UsageName,
@@ -141,18 +143,18 @@ export const SuggestionShown = Schema.Struct({
 export type SuggestionShown = typeof SuggestionShown.Type
 
 /** What became of a suggestion. */
-export const SuggestionOutcome = Schema.Literal("accepted", "dismissed", "ignored")
+export const SuggestionOutcome = /* @__PURE__ */ Schema.Literal("accepted", "dismissed", "ignored")
 export type SuggestionOutcome = typeof SuggestionOutcome.Type
 
 /** Starting a user session; without an id one is generated. */
-export const UserSessionStart = Schema.Struct({
+export const UserSessionStart = /* @__PURE__ */ Schema.Struct({
   userId: UserId,
   sessionId: optional(UsageId)
 }).annotations({ identifier: "UserSessionStart" })
 export type UserSessionStart = typeof UserSessionStart.Type
 
 /** Adoption of one feature over the retained period. */
-export const FeatureStats = Schema.Struct({
+export const FeatureStats = /* @__PURE__ */ Schema.Struct({
   feature: Schema.String,
   /** Times it was used. */
   uses: Schema.Number,
@@ -171,7 +173,7 @@ export const FeatureStats = Schema.Struct({
 export type FeatureStats = typeof FeatureStats.Type
 
 /** Conversations over the retained period. */
-export const ConversationMetrics = Schema.Struct({
+export const ConversationMetrics = /* @__PURE__ */ Schema.Struct({
   started: Schema.Number,
   completed: Schema.Number,
   abandoned: Schema.Number,
@@ -190,7 +192,7 @@ export const ConversationMetrics = Schema.Struct({
 export type ConversationMetrics = typeof ConversationMetrics.Type
 
 /** Requests to one provider and model over the retained period. */
-export const ProviderStats = Schema.Struct({
+export const ProviderStats = /* @__PURE__ */ Schema.Struct({
   provider: Schema.String,
   model: Schema.String,
   requests: Schema.Number,
@@ -209,7 +211,7 @@ export const ProviderStats = Schema.Struct({
 export type ProviderStats = typeof ProviderStats.Type
 
 /** Effectiveness of proactive suggestions (all kinds, or one) over the retained period. */
-export const SuggestionStats = Schema.Struct({
+export const SuggestionStats = /* @__PURE__ */ Schema.Struct({
   shown: Schema.Number,
   accepted: Schema.Number,
   dismissed: Schema.Number,
@@ -227,7 +229,7 @@ export const SuggestionStats = Schema.Struct({
 export type SuggestionStats = typeof SuggestionStats.Type
 
 /** User sessions over the retained period. */
-export const UserSessionStats = Schema.Struct({
+export const UserSessionStats = /* @__PURE__ */ Schema.Struct({
   started: Schema.Number,
   ended: Schema.Number,
   /** Closed by `sessionTimeout` rather than `endUserSession`. */
@@ -242,14 +244,14 @@ export const UserSessionStats = Schema.Struct({
 export type UserSessionStats = typeof UserSessionStats.Type
 
 /** Which switchable areas `UsageAnalytics` records; an area switched off records nothing. */
-export const UsageTracking = Schema.Struct({
+export const UsageTracking = /* @__PURE__ */ Schema.Struct({
   /** Proactive suggestions are counted and tracked; option `trackSuggestions`, default on. */
   suggestions: Schema.Boolean
 }).annotations({ identifier: "UsageTracking" })
 export type UsageTracking = typeof UsageTracking.Type
 
 /** Everything `UsageAnalytics` holds, as `getSummary` reports it. */
-export const UsageSummary = Schema.Struct({
+export const UsageSummary = /* @__PURE__ */ Schema.Struct({
   /** Distinct users seen by any usage record, over the retained period. */
   totalUsers: Schema.Number,
   /** Distinct users seen within the active window. */

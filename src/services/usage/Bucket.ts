@@ -65,6 +65,39 @@ export interface SuggestionBucket {
   readonly timeToInteract: QuantileSketch
 }
 
+const emptyFeature = (limits: UsageLimits): FeatureBucket => ({
+  users: new DistinctCounter(limits.counter),
+  uses: 0,
+  actions: new Map(),
+  lastUsedAt: 0
+})
+
+/** A suggestion bucket counting nothing yet. */
+export const emptySuggestions = (limits: { readonly sketch: QuantileSketchOptions }): SuggestionBucket => ({
+  shown: 0,
+  accepted: 0,
+  dismissed: 0,
+  ignored: 0,
+  timeToInteract: new QuantileSketch(limits.sketch)
+})
+
+/**
+ * The entry for a `key` not held yet: a new one of its own, or once `max` keys are held the one under
+ * `otherKey` (made when missing). Callers look the key up first, so a hit reads nothing else.
+ */
+const entryFor = <A>(
+  map: Map<string, A>,
+  key: string,
+  max: number,
+  limits: UsageLimits,
+  make: (limits: UsageLimits, key: string) => A
+): A => {
+  const held = map.size < max ? key : otherKey
+  let found = map.get(held)
+  if (found === undefined) map.set(held, found = make(limits, held))
+  return found
+}
+
 /** The aggregates of one time bucket. */
 export class Bucket {
   readonly users: DistinctCounter
@@ -89,47 +122,30 @@ export class Bucket {
   }
 
   feature(name: string): FeatureBucket {
-    let found = this.features.get(name)
-    if (found !== undefined) return found
-    const key = this.features.size < this.limits.maxFeatures ? name : otherKey
-    found = this.features.get(key)
-    if (found === undefined) {
-      found = { users: new DistinctCounter(this.limits.counter), uses: 0, actions: new Map(), lastUsedAt: 0 }
-      this.features.set(key, found)
-    }
-    return found
+    return this.features.get(name) ??
+      entryFor(this.features, name, this.limits.maxFeatures, this.limits, emptyFeature)
   }
 
   provider(provider: string, model: string): ProviderBucket {
-    const wanted = `${provider}\u0000${model}`
-    const key = this.providers.has(wanted) || this.providers.size < this.limits.maxProviders ? wanted : otherKey
-    let found = this.providers.get(key)
-    if (found === undefined) {
-      found = {
-        provider: key === otherKey ? otherKey : provider,
-        model: key === otherKey ? otherKey : model,
+    const key = `${provider}\u0000${model}`
+    return this.providers.get(key) ??
+      entryFor(this.providers, key, this.limits.maxProviders, this.limits, (limits, held) => ({
+        provider: held === otherKey ? otherKey : provider,
+        model: held === otherKey ? otherKey : model,
         requests: 0,
         successes: 0,
         failures: 0,
         totalMs: 0,
         promptTokens: 0,
         completionTokens: 0,
-        responseTime: new QuantileSketch(this.limits.sketch),
+        responseTime: new QuantileSketch(limits.sketch),
         errorsByType: new Map()
-      }
-      this.providers.set(key, found)
-    }
-    return found
+      }))
   }
 
   suggestion(kind: string): SuggestionBucket {
-    const key = this.suggestions.has(kind) || this.suggestions.size < this.limits.maxSuggestionKinds ? kind : otherKey
-    let found = this.suggestions.get(key)
-    if (found === undefined) {
-      found = { shown: 0, accepted: 0, dismissed: 0, ignored: 0, timeToInteract: new QuantileSketch(this.limits.sketch) }
-      this.suggestions.set(key, found)
-    }
-    return found
+    return this.suggestions.get(kind) ??
+      entryFor(this.suggestions, kind, this.limits.maxSuggestionKinds, this.limits, emptySuggestions)
   }
 
   get byteSize(): number {

@@ -49,23 +49,59 @@ export interface SessionEnd {
   readonly expired: boolean
 }
 
-/** Conversations open now, least recently active first. */
-export class OpenConversations {
-  readonly open = new Map<string, OpenConversation>()
+// What each kind of item times out from; module constants, so an expiry pass allocates nothing.
+const lastActivity = (c: OpenConversation) => c.lastActivityAt
+const shownAt = (s: PendingSuggestion) => s.shownAt
+const startedAt = (s: OpenSession) => s.startedAt
 
-  constructor(private readonly buckets: BucketSource, private readonly limits: UsageLimits) {}
+/**
+ * A bounded map of open items in the order their timeout reads them; `timeOut` closes one as its timeout
+ * does and says what the event reports.
+ */
+abstract class OpenItems<Item, Closed> {
+  readonly open = new Map<string, Item>()
+
+  constructor(protected readonly buckets: BucketSource, protected readonly limits: UsageLimits) {}
 
   has(id: string): boolean {
     return this.open.has(id)
   }
 
-  start(id: string, now: number): Array<ConversationEnd> {
-    const evicted: Array<ConversationEnd> = []
-    while (this.open.size >= this.limits.maxOpenConversations) {
+  protected abstract timeOut(id: string, now: number): Closed
+
+  /** Removes the open item `id` and returns it. */
+  protected take(id: string): Item | undefined {
+    const item = this.open.get(id)
+    if (item !== undefined) this.open.delete(id)
+    return item
+  }
+
+  /** Times out the oldest items until one more fits within `max`. */
+  protected makeRoom(max: number, now: number): Array<Closed> {
+    const evicted: Array<Closed> = []
+    while (this.open.size >= max) {
       const oldest = this.open.keys().next()
       if (oldest.done === true) break
-      evicted.push(this.end(oldest.value, "abandoned", now, true)!)
+      evicted.push(this.timeOut(oldest.value, now))
     }
+    return evicted
+  }
+
+  /** Times out the items whose `since` is `timeout` or more before `now` (the map is in `since` order). */
+  protected expireAfter(timeout: number, since: (item: Item) => number, now: number): Array<Closed> {
+    const closed: Array<Closed> = []
+    for (const [id, item] of this.open) {
+      if (since(item) + timeout > now) break
+      closed.push(this.timeOut(id, now))
+    }
+    return closed
+  }
+}
+
+/** Conversations open now, least recently active first. */
+export class OpenConversations extends OpenItems<OpenConversation, ConversationEnd> {
+  start(id: string, now: number): Array<ConversationEnd> {
+    const evicted = this.makeRoom(this.limits.maxOpenConversations, now)
     this.open.set(id, { startedAt: now, lastActivityAt: now, messages: 0 })
     this.buckets.at(now).conversations.started++
     return evicted
@@ -88,9 +124,8 @@ export class OpenConversations {
   }
 
   end(id: string, outcome: ConversationOutcome, now: number, timedOut = false): ConversationEnd | undefined {
-    const open = this.open.get(id)
+    const open = this.take(id)
     if (open === undefined) return undefined
-    this.open.delete(id)
     const c = this.buckets.at(now).conversations
     if (outcome === "completed") c.completed++
     else c.abandoned++
@@ -103,33 +138,19 @@ export class OpenConversations {
 
   /** Abandons conversations idle for `conversationTimeout`. */
   expire(now: number): Array<ConversationEnd> {
-    const ended: Array<ConversationEnd> = []
-    for (const [id, open] of this.open) {
-      if (open.lastActivityAt + this.limits.conversationTimeoutMillis > now) break
-      ended.push(this.end(id, "abandoned", now, true)!)
-    }
-    return ended
+    return this.expireAfter(this.limits.conversationTimeoutMillis, lastActivity, now)
+  }
+
+  protected timeOut(id: string, now: number): ConversationEnd {
+    return this.end(id, "abandoned", now, true)!
   }
 }
 
 /** Suggestions shown and not yet answered, oldest first. */
-export class PendingSuggestions {
-  readonly open = new Map<string, PendingSuggestion>()
-
-  constructor(private readonly buckets: BucketSource, private readonly limits: UsageLimits) {}
-
-  has(id: string): boolean {
-    return this.open.has(id)
-  }
-
+export class PendingSuggestions extends OpenItems<PendingSuggestion, SuggestionResolution> {
   /** Records a suggestion shown; returns the oldest pending ones it pushed out (counted as ignored). */
   show(id: string, kind: string, now: number): Array<SuggestionResolution> {
-    const evicted: Array<SuggestionResolution> = []
-    while (this.open.size >= this.limits.maxPendingSuggestions) {
-      const oldest = this.open.keys().next()
-      if (oldest.done === true) break
-      evicted.push(this.resolve(oldest.value, "ignored", now)!)
-    }
+    const evicted = this.makeRoom(this.limits.maxPendingSuggestions, now)
     const bucket = this.buckets.at(now)
     bucket.suggestion(kind).shown++
     this.open.set(id, { kind, shownAt: now, bucket: bucket.index })
@@ -141,9 +162,8 @@ export class PendingSuggestions {
    * that bucket. (A bucket emptied by `clear` is made again: answers after a clear count.)
    */
   resolve(id: string, outcome: SuggestionOutcome, now: number): SuggestionResolution | undefined {
-    const pending = this.open.get(id)
+    const pending = this.take(id)
     if (pending === undefined) return undefined
-    this.open.delete(id)
     const timeToInteractMs = Math.max(0, now - pending.shownAt)
     const bucket = this.buckets.shownIn(pending.bucket, pending.shownAt, now)
     if (bucket !== undefined) {
@@ -156,32 +176,18 @@ export class PendingSuggestions {
 
   /** Marks suggestions pending for `suggestionTimeout` as ignored. */
   expire(now: number): Array<SuggestionResolution> {
-    const ignored: Array<SuggestionResolution> = []
-    for (const [id, pending] of this.open) {
-      if (pending.shownAt + this.limits.suggestionTimeoutMillis > now) break
-      ignored.push(this.resolve(id, "ignored", now)!)
-    }
-    return ignored
+    return this.expireAfter(this.limits.suggestionTimeoutMillis, shownAt, now)
+  }
+
+  protected timeOut(id: string, now: number): SuggestionResolution {
+    return this.resolve(id, "ignored", now)!
   }
 }
 
 /** User sessions open now, oldest first. */
-export class OpenSessions {
-  readonly open = new Map<string, OpenSession>()
-
-  constructor(private readonly buckets: BucketSource, private readonly limits: UsageLimits) {}
-
-  has(id: string): boolean {
-    return this.open.has(id)
-  }
-
+export class OpenSessions extends OpenItems<OpenSession, SessionEnd> {
   start(id: string, userId: string, now: number): Array<SessionEnd> {
-    const evicted: Array<SessionEnd> = []
-    while (this.open.size >= this.limits.maxOpenSessions) {
-      const oldest = this.open.keys().next()
-      if (oldest.done === true) break
-      evicted.push(this.end(oldest.value, now, true)!)
-    }
+    const evicted = this.makeRoom(this.limits.maxOpenSessions, now)
     this.open.set(id, { userId, startedAt: now })
     const bucket = this.buckets.at(now)
     bucket.sessions.started++
@@ -191,9 +197,8 @@ export class OpenSessions {
   }
 
   end(id: string, now: number, expired = false): SessionEnd | undefined {
-    const open = this.open.get(id)
+    const open = this.take(id)
     if (open === undefined) return undefined
-    this.open.delete(id)
     const durationMs = Math.max(0, now - open.startedAt)
     const s = this.buckets.at(now).sessions
     if (expired) s.expired++
@@ -206,11 +211,10 @@ export class OpenSessions {
 
   /** Closes sessions open for `sessionTimeout`. */
   expire(now: number): Array<SessionEnd> {
-    const expired: Array<SessionEnd> = []
-    for (const [id, open] of this.open) {
-      if (open.startedAt + this.limits.sessionTimeoutMillis > now) break
-      expired.push(this.end(id, now, true)!)
-    }
-    return expired
+    return this.expireAfter(this.limits.sessionTimeoutMillis, startedAt, now)
+  }
+
+  protected timeOut(id: string, now: number): SessionEnd {
+    return this.end(id, now, true)!
   }
 }

@@ -4,7 +4,7 @@
  * several buckets are merged into fresh ones, so reading never changes a bucket.
  */
 import { DistinctCounter, type DistinctCounterOptions } from "../../internal/DistinctCounter.js"
-import { QuantileSketch, type QuantileSketchOptions } from "../../internal/QuantileSketch.js"
+import type { QuantileSketchOptions } from "../../internal/QuantileSketch.js"
 import type {
   ConversationMetrics,
   FeatureStats,
@@ -12,7 +12,7 @@ import type {
   SuggestionStats,
   UserSessionStats
 } from "../../schemas/UsageEvents.js"
-import { addInto, type Bucket, increment, type ProviderBucket, ratio, type SuggestionBucket } from "./Bucket.js"
+import { addInto, type Bucket, emptySuggestions, increment, type ProviderBucket, ratio, type SuggestionBucket } from "./Bucket.js"
 
 /** The union of distinct-user counters. */
 export const unionOf = (options: DistinctCounterOptions, counters: Iterable<DistinctCounter>): DistinctCounter => {
@@ -143,14 +143,6 @@ export const noSuggestions: SuggestionStats = {
   acceptanceRate: 0
 }
 
-const emptySuggestions = (sketch: QuantileSketchOptions): SuggestionBucket => ({
-  shown: 0,
-  accepted: 0,
-  dismissed: 0,
-  ignored: 0,
-  timeToInteract: new QuantileSketch(sketch)
-})
-
 const suggestionStatsFrom = (s: SuggestionBucket, pending: number): SuggestionStats => {
   const base = {
     shown: s.shown,
@@ -170,12 +162,12 @@ export const suggestionStatsOf = (
   sketch: QuantileSketchOptions
 ): { readonly all: SuggestionStats; readonly byKind: Record<string, SuggestionStats> } => {
   const merged = new Map<string, SuggestionBucket>()
-  const all = emptySuggestions(sketch)
+  const all = emptySuggestions({ sketch })
   for (const b of buckets) {
     for (const [kind, s] of b.suggestions) {
       let into = merged.get(kind)
       if (into === undefined) {
-        into = emptySuggestions(sketch)
+        into = emptySuggestions({ sketch })
         merged.set(kind, into)
       }
       for (const target of [into, all]) {
