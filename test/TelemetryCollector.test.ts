@@ -253,7 +253,7 @@ describe("TelemetryCollector", () => {
       const delivered = (yield* batches).flatMap((b) => b.events)
       const byN = [...delivered].sort((a, b) => Number(a.data.n) - Number(b.data.n))
       expect(byN.map((e) => e.data.n)).toEqual([...Array(23).keys()])
-      // Up to four requests are in flight: they start in order, and may complete in any (as on a network).
+      // Up to eight requests are in flight: they start in order, and may complete in any (as on a network).
       expect((yield* attempts).flatMap((a) => a.ids)).toEqual(byN.map((e) => e.id))
     }))
 

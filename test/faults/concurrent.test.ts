@@ -1,6 +1,6 @@
 /**
  * Fault suite: several requests in flight. With the buffer holding more than one batch, the collector sends
- * up to four consecutive batches at once; a receiver that hangs on some and fails others must still get
+ * up to eight consecutive batches at once; a receiver that hangs on some and fails others must still get
  * every event exactly once, each failing batch must take its own retry (or outbox) path, and the books and
  * the outbox must see the batches in the order they were taken. Real HTTP transport and loopback server,
  * simulated time (see `support/Loopback.ts`); jitter fixed at ×1, so retries wait 0.5, 1, 2 s.
@@ -29,11 +29,12 @@ const numbers = (payloads: ReadonlyArray<Loopback.Attempt | { readonly events: R
   payloads.flatMap((p) => p.events.map((e) => (e.data as { readonly n: number }).n))
 
 describe("fault: concurrent sends", () => {
-  it.scoped("a hung and two failing requests among four in flight: each retried on its own, every event delivered once", () =>
+  it.scoped("a hung and two failing requests among six in flight: each retried on its own, every event delivered once", () =>
     quietLogs(Effect.gen(function*() {
       const rig = yield* startRig()
-      // Answers in the order requests arrive: the first batch goes alone and is accepted; of the four then
-      // sent at once the first hangs (until the 10 s request timeout), the second and fourth fail.
+      // Answers in the order requests arrive: the first batch goes alone and is accepted; of the six then
+      // sent at once (the window holds eight) the first hangs (until the 10 s request timeout), the second
+      // and fourth fail.
       yield* rig.server.script(
         TestServer.respond(200),
         TestServer.hang,
@@ -46,8 +47,8 @@ describe("fault: concurrent sends", () => {
       yield* rig.advanceUntil(Effect.map(rig.stats, (s) => s.buffered === 0 && s.outboxed === 0))
 
       const attempts = yield* rig.attempts
-      // The first batch, then four at once, before any of those answered.
-      expect(attempts.filter((a) => a.sentAt === t0)).toHaveLength(5)
+      // The first batch, then the six others at once, before any of those answered.
+      expect(attempts.filter((a) => a.sentAt === t0)).toHaveLength(7)
       const tries = new Map<string, number>()
       for (const a of attempts) tries.set(a.batchId, (tries.get(a.batchId) ?? 0) + 1)
       expect([...tries.values()].sort()).toEqual([1, 1, 1, 1, 2, 2, 2])
@@ -63,17 +64,17 @@ describe("fault: concurrent sends", () => {
   it.scoped("a receiver failing every request in flight: the batches reach the outbox in order and leave it in order, once", () =>
     quietLogs(Effect.gen(function*() {
       const rig = yield* startRig({ maxAttempts: 2 })
-      yield* rig.server.script(TestServer.respond(200)) // the first batch, alone; then four at once
+      yield* rig.server.script(TestServer.respond(200)) // the first batch, alone; then the five others at once
       yield* rig.server.always(TestServer.respond(503))
       yield* track(rig, 60)
       yield* rig.advanceUntil(Effect.map(rig.stats, (s) => s.offline && s.buffered === 0))
       const down = yield* rig.stats
       expect(down).toMatchObject({ sent: 10, outboxed: 50 })
       expect(Loopback.balanced(down)).toBe(true)
-      // Each of the four batches in flight was tried twice, under one id; none was sent after the outage began.
+      // Each of the five batches in flight was tried twice, under one id; none was sent after the outage began.
       const failed = (yield* rig.attempts).filter((a) => a.status === 503)
-      expect(failed).toHaveLength(8)
-      expect(new Set(failed.map((a) => a.batchId)).size).toBe(4)
+      expect(failed).toHaveLength(10)
+      expect(new Set(failed.map((a) => a.batchId)).size).toBe(5)
 
       yield* rig.server.always(TestServer.respond(200))
       yield* rig.advanceUntil(Effect.map(rig.stats, (s) => !s.offline && s.outboxed === 0))
