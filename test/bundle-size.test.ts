@@ -15,7 +15,7 @@ import { entry, type Measured, measure } from "./fixtures/bundle/measure.js"
  * redactor's patterns, the capture redacting its own event once. Issue 15's second session lowered the collector's
  * to 26.5 KiB (26.0 measured): a page and the collector validate options against the settings of every platform
  * only (`CoreConfig`), without Effect's `Config` machinery and the OTLP and Node settings. Its third session moved
- * them to 24/65 KiB (23.5 and 64.1 measured): a smaller redactor, outbox, sampler and settings table, no `Schedule`
+ * them to 24/65 KiB (23.4 and 64.0 measured): a smaller redactor, outbox, sampler and settings table, no `Schedule`
  * in the retries, and the page's outbox opening from its own index. Issue 15's targets are
  * lower — 12 KB for the collector, 31 KB for every service — and not reached yet (see docs/browser.md).
  */

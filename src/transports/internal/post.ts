@@ -1,6 +1,6 @@
 /**
  * One POST of an encoded body, as the HTTP and OTLP transports and the OTLP exporters make it: the
- * checked URL and headers, optional gzip, one deadline over the request and the bounded read of its
+ * checked URL and headers, an optional compression, one deadline over the request and the bounded read of its
  * answer, a status policy saying which failures a retry may cure, and a hook reading a 2xx answer.
  *
  * @internal
@@ -33,12 +33,18 @@ export interface PostTarget {
 export interface PostPolicy {
   /** The body's `content-type`. */
   readonly contentType: string
-  /** `gzip` compresses every body (`content-encoding: gzip`) where `CompressionStream` exists; default `none`. */
-  readonly compression?: "gzip" | "none"
+  /** Compresses every body, sent with `content-encoding: <encoding>`; none by default. */
+  readonly compression?: BodyCompression | undefined
   /** Which statuses other than 2xx a retry may cure; default the HTTP transport's (408, 429, most 5xx). */
   readonly isRetryableStatus?: (status: number) => boolean
   /** Reads a 2xx answer's body (at most `maxResponseBytes`): what the receiver refused of it, if anything. */
   readonly receipt?: (body: Uint8Array) => Receipt | undefined
+}
+
+/** A body compression: the `content-encoding` it is sent under, and how a body is compressed. */
+export interface BodyCompression {
+  readonly encoding: string
+  readonly compress: (body: Uint8Array) => Effect.Effect<Uint8Array, TransportError>
 }
 
 /** Sends bodies to one checked URL. */
@@ -71,20 +77,6 @@ const requestFailure = (shownUrl: string) => (error: HttpClientError.HttpClientE
   }
 }
 
-/** Whether this runtime compresses natively (browsers, Node 18+, Deno, Bun). */
-const canGzip = (): boolean => typeof CompressionStream === "function"
-
-/** `body` gzipped through the platform's `CompressionStream`. */
-const gzip = (body: Uint8Array): Effect.Effect<Uint8Array, TransportError> =>
-  Effect.tryPromise({
-    try: async () => {
-      const stream = new Blob([body as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("gzip"))
-      return new Uint8Array(await new Response(stream).arrayBuffer())
-    },
-    catch: (cause) =>
-      new TransportError({ reason: "encode", retryable: false, message: `cannot gzip the request body: ${describeThrown(cause)}`, cause })
-  })
-
 /**
  * A poster over the `HttpClient` in context. Fails with `HttpTransportConfigError` when the URL or a header
  * cannot be used.
@@ -105,8 +97,10 @@ export const makePoster = (
     const capMillis = Duration.toMillis(target.maxRetryAfter)
     const { shownUrl } = checked
     const secrets = secretsOf(checked.headers)
-    const compress = policy.compression === "gzip" && canGzip()
-    const headers = compress ? { ...checked.headers, "content-encoding": "gzip" } : checked.headers
+    const { compression } = policy
+    const headers = compression === undefined
+      ? checked.headers
+      : { ...checked.headers, "content-encoding": compression.encoding }
     const { isRetryableStatus, receipt } = policy
 
     const classify = (answer: Answer): Effect.Effect<void | Receipt, TransportError> => {
@@ -176,7 +170,9 @@ export const makePoster = (
       Effect.flatMap(exchange(request(sent, extra)), classify)
 
     const post = (body: Uint8Array, extra?: Readonly<Record<string, string>>) =>
-      compress ? Effect.flatMap(gzip(body), (sent) => answered(sent, extra)) : answered(body, extra)
+      compression === undefined
+        ? answered(body, extra)
+        : Effect.flatMap(compression.compress(body), (sent) => answered(sent, extra))
 
     return { shownUrl, post } satisfies Poster
   })

@@ -11,6 +11,7 @@ import { DurationOption } from "../../internal/DurationOption.js"
 import { HttpOptions } from "../internal/httpOptions.js"
 import type { PostPolicy, PostTarget } from "../internal/post.js"
 import { isRetryableOtlpStatus } from "../internal/response.js"
+import { gzip } from "./Gzip.js"
 import type { Encoding, Signal } from "./Model.js"
 import { partialSuccess } from "./Response.js"
 
@@ -72,7 +73,7 @@ export const policyOf = (settings: EndpointSettings, signal: Signal): PostPolicy
   const encoding = encodingOf(settings)
   return {
     contentType: encoding === "json" ? "application/json" : "application/x-protobuf",
-    compression: settings.compression,
+    compression: settings.compression === "gzip" ? gzip() : undefined,
     isRetryableStatus: isRetryableOtlpStatus,
     receipt: (body) => body.byteLength === 0 ? undefined : partialSuccess(body, encoding, signal)
   }
