@@ -23,7 +23,7 @@ import type { Transport } from "../../transports/TransportTag.js"
 import type { Receipt } from "../../transports/TransportTag.js"
 import type { Accounting } from "./accounting.js"
 import type { Outage } from "./outage.js"
-import { retriable, retryAfter } from "../../transports/internal/retrySchedule.js"
+import { retriable, retryAfter } from "../../transports/internal/retryPolicy.js"
 
 /** The settings sending reads. */
 export interface SendingOptions {

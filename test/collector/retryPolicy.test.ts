@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Fiber, Random, Ref, TestClock } from "effect"
 import * as fc from "fast-check"
 import { TransportError } from "../../src/schemas/errors.js"
-import { retryAfter, retryDelay, withRetries } from "../../src/transports/internal/retrySchedule.js"
+import { retryAfter, retryDelay, withRetries } from "../../src/transports/internal/retryPolicy.js"
 
 const failure = fc.record({
   reason: fc.constantFrom("network" as const, "timeout" as const, "unauthorized" as const),

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import type { TransportError } from "../../schemas/errors.js"
 
-/** The shape of a retry schedule. */
+/** The shape of the retry policy. */
 export interface RetryOptions {
   /** Attempts in all, the first included. */
   readonly maxAttempts: number
