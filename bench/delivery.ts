@@ -139,8 +139,7 @@ const measure = async (events: number, send: () => Promise<number>): Promise<Omi
 
 const runOurs = async (system: "http" | "otlp" | "otlp-proto", batch: number, events: number, port: number) => {
   const { Context, Effect, Layer } = await import("effect")
-  const { NodeHttpClient } = await import("@effect/platform-node")
-  const { Outbox, Redactor, Sampler, TelemetryCollector, Transport } = (await import("./compiled.js")).library
+  const { Outbox, Redactor, Sampler, Telemetry, TelemetryCollector, Transport } = (await import("./compiled.js")).library
   const transport = system === "http"
     ? Transport.http({ url: `http://127.0.0.1:${port}/v1/events` })
     : Transport.otlp({
@@ -154,7 +153,8 @@ const runOurs = async (system: "http" | "otlp" | "otlp-proto", batch: number, ev
     flushTimeout: "10 minutes"
   }).pipe(
     Layer.provide(Layer.mergeAll(
-      transport.pipe(Layer.provide(NodeHttpClient.layerUndici)),
+      // the client `TelemetryLive` sends with
+      transport.pipe(Layer.provide(Telemetry.layerHttpClient)),
       Sampler.always,
       Redactor.layer(),
       Outbox.layerMemory()

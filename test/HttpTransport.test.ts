@@ -13,6 +13,7 @@ import { HttpOptions } from "../src/transports/internal/httpOptions.js"
 import { Transport } from "../src/transports/Transport.js"
 import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
+import * as UndiciClient from "../src/layers/UndiciClient.js"
 import * as TestServer from "./support/TestServer.js"
 import { hostileEvent } from "./support/Events.js"
 
@@ -44,6 +45,12 @@ const frozenClock = (millis: number): Clock.Clock => {
 
 const now = Date.UTC(2026, 10, 3, 12, 0, 0)
 
+/** The undici clients every test of a real exchange runs over: the platform's, and the Node layers' own. */
+const undiciClients = [
+  ["NodeHttpClient.layerUndici", NodeHttpClient.layerUndici],
+  ["Telemetry.layerHttpClient", UndiciClient.layer]
+] as const
+
 /**
  * A fresh server and an HTTP transport pointed at it. The request timeout is long, so a loaded machine never
  * turns an answer into a timeout; the tests about timeouts set their own.
@@ -63,7 +70,7 @@ const failureFor = (reply: TestServer.Reply, options: Partial<Transport.HttpOpti
     return yield* Effect.flip(transport.send(batch))
   }).pipe(Effect.withClock(frozenClock(now)))
 
-describe("HttpTransport", () => {
+describe.each(undiciClients)("HttpTransport over %s", (_, client) => {
   it.scopedLive("a 200 delivers the batch as the JSON wire format, keyed by its batchId", () =>
     Effect.gen(function*() {
       const { server, transport } = yield* setup({ headers: { authorization: "Bearer secret" } })
@@ -80,7 +87,7 @@ describe("HttpTransport", () => {
       const payload = yield* Schema.decodeUnknown(BatchPayload)(request?.json)
       expect(payload).toEqual({ batchId: "batch-1", sentAt: now, events: batch.events })
       expect(Object.keys(request?.json as object)).toEqual(["batchId", "sentAt", "events"])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("every 2xx status counts as delivered", () =>
     Effect.gen(function*() {
@@ -90,7 +97,7 @@ describe("HttpTransport", () => {
       yield* transport.send(batch)
       yield* transport.send(batch)
       expect((yield* server.received).map((r) => r.reply)).toEqual(["respond", "respond", "respond"])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a re-sent batch carries the same idempotency key and a new sentAt", () =>
     Effect.gen(function*() {
@@ -100,7 +107,7 @@ describe("HttpTransport", () => {
       const received = yield* server.received
       expect(received.map((r) => r.headers["idempotency-key"])).toEqual(["batch-1", "batch-1"])
       expect(received.map((r) => (r.json as BatchPayload).sentAt)).toEqual([now, now + 1_500])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a 503 fails as a retryable status error carrying the status", () =>
     Effect.gen(function*() {
@@ -108,20 +115,20 @@ describe("HttpTransport", () => {
       expect(error).toMatchObject({ _tag: "TransportError", reason: "status", retryable: true, status: 503 })
       expect(error.retryAfterMillis).toBeUndefined()
       expect(error.message).toContain("overloaded")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a 429 with Retry-After: 2 asks the collector to wait 2000 ms", () =>
     Effect.gen(function*() {
       const error = yield* failureFor(TestServer.respond(429, { "retry-after": "2" }))
       expect(error).toMatchObject({ reason: "status", retryable: true, status: 429, retryAfterMillis: 2000 })
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a Retry-After HTTP-date is measured from Clock time", () =>
     Effect.gen(function*() {
       const at = new Date(now + 7_000).toUTCString()
       const error = yield* failureFor(TestServer.respond(503, { "retry-after": at }))
       expect(error).toMatchObject({ reason: "status", retryable: true, status: 503, retryAfterMillis: 7_000 })
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a Retry-After longer than maxRetryAfter is capped", () =>
     Effect.gen(function*() {
@@ -131,20 +138,20 @@ describe("HttpTransport", () => {
         maxRetryAfter: "5 seconds"
       })
       expect(custom.retryAfterMillis).toBe(5_000)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a malformed Retry-After is ignored", () =>
     Effect.gen(function*() {
       const error = yield* failureFor(TestServer.respond(503, { "retry-after": "soon" }))
       expect(error).toMatchObject({ reason: "status", retryable: true, status: 503 })
       expect(error.retryAfterMillis).toBeUndefined()
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a 413 fails as tooLarge, not retryable, so the collector splits the batch", () =>
     Effect.gen(function*() {
       const error = yield* failureFor(TestServer.respond(413))
       expect(error).toMatchObject({ reason: "tooLarge", retryable: false, status: 413 })
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   const retryable = [408, 429, 500, 502, 503, 504, 599]
   const permanent = [400, 404, 409, 422, 501, 505]
@@ -154,7 +161,7 @@ describe("HttpTransport", () => {
       Effect.gen(function*() {
         const error = yield* failureFor(TestServer.respond(status))
         expect(error).toMatchObject({ reason: "status", retryable: expected, status })
-      }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+      }).pipe(Effect.provide(client)))
   }
 
   it.scopedLive("no answer within the timeout fails as a retryable timeout and aborts the request", () =>
@@ -174,7 +181,7 @@ describe("HttpTransport", () => {
       yield* server.hungRequestsAbandoned.pipe(
         Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "the hung request was never aborted" })
       )
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a connection reset fails as a retryable network error", () =>
     Effect.gen(function*() {
@@ -184,7 +191,7 @@ describe("HttpTransport", () => {
       expect(error).toMatchObject({ reason: "network", retryable: true })
       expect(error.status).toBeUndefined()
       expect((yield* server.received).map((r) => r.reply)).toEqual(["reset"])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a port with nothing listening fails as a retryable network error", () =>
     Effect.gen(function*() {
@@ -193,7 +200,7 @@ describe("HttpTransport", () => {
       const error = yield* Effect.flip(transport.send(batch))
       expect(error).toMatchObject({ reason: "network", retryable: true })
       expect(error.message).toContain("ECONNREFUSED")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("the transport also works over the node:http client", () =>
     Effect.gen(function*() {
@@ -223,7 +230,7 @@ describe("HttpTransport", () => {
       const fits: Batch = { batchId: "big", events: [event("e1", { text: "x".repeat(maxBatchBytes - overhead) })] }
       yield* transport.send(fits).pipe(Effect.withClock(frozenClock(now)))
       expect(yield* server.received).toHaveLength(1)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a batch that cannot be encoded as JSON fails with encode, unsent and not retryable", () =>
     Effect.gen(function*() {
@@ -232,7 +239,7 @@ describe("HttpTransport", () => {
       const error = yield* Effect.flip(transport.send(unencodable))
       expect(error).toMatchObject({ reason: "encode", retryable: false })
       expect(yield* server.received).toHaveLength(0)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 })
 
 /** How a `streamingServer` answers: a status, then `bytes` of body; it ends the body only when `end` is set. */
@@ -322,7 +329,7 @@ const within = (what: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Effect.withClock(Clock.make())
   )
 
-describe("HttpTransport response bodies", () => {
+describe.each(undiciClients)("HttpTransport response bodies over %s", (_, client) => {
   // Far above the 64 KiB read plus the loopback socket buffers (~4 MB measured), far below what an unbounded
   // read pulls in (the whole 200 MB, or the 96 MB the endless server stops at).
   const bound = 24 * mib
@@ -336,7 +343,7 @@ describe("HttpTransport response bodies", () => {
       yield* server.closed.pipe(within("the client never closed the connection"))
       expect(yield* server.written).toBeLessThan(bound)
       expect(yield* server.finished).toBe(false)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("a 503 with a 200 MB body fails with its status and an excerpt, reading only a bounded prefix", () =>
     Effect.gen(function*() {
@@ -349,7 +356,7 @@ describe("HttpTransport response bodies", () => {
       yield* server.closed.pipe(within("the client never closed the connection"))
       expect(yield* server.written).toBeLessThan(bound)
       expect(yield* server.finished).toBe(false)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 
   it.scopedLive("the same bound holds over the node:http client", () =>
     Effect.gen(function*() {
@@ -378,7 +385,7 @@ describe("HttpTransport response bodies", () => {
       const error = yield* Fiber.join(sending).pipe(within("the body held the send past its deadline"))
       expect(error).toMatchObject({ reason: "status", retryable: true, status: 503 })
       yield* server.closed.pipe(within("the client never closed the connection"))
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(client)))
 })
 
 describe("HttpTransport deadlines", () => {
@@ -596,7 +603,7 @@ describe("HttpTransport configuration", () => {
       expect(request?.headers["x-note"]).toBe("café")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
-  for (const [name, client] of [["undici", NodeHttpClient.layerUndici], ["node:http", NodeHttpClient.layer]] as const) {
+  for (const [name, client] of [...undiciClients, ["node:http", NodeHttpClient.layer]] as const) {
     it.scopedLive(`a batch id holding CR LF (an edited outbox) is sent with a percent-encoded idempotency-key over ${name}`, () =>
       Effect.gen(function*() {
         const server = yield* TestServer.make

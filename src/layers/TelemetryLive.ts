@@ -2,7 +2,7 @@
  * Every telemetry service, configured from the environment (`TelemetryLive`) or from an object
  * (`layerTelemetry`). On Node it needs no other layer.
  */
-import { NodeContext, NodeHttpClient } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -16,6 +16,7 @@ import { OtlpExport } from "../transports/otlp/Exporters.js"
 import { Transport } from "../transports/Transport.js"
 import * as NodeOutbox from "./NodeOutbox.js"
 import * as TelemetryLayers from "./TelemetryLayers.js"
+import * as UndiciClient from "./UndiciClient.js"
 import { outboxOptions, type TelemetryServices } from "./TelemetryLayers.js"
 
 // The platform-neutral part lives in TelemetryLayers.ts, so browser bundles can use it without Node.
@@ -35,10 +36,10 @@ const transportLayer = (config: TelemetryConfig): Layer.Layer<Transport> => {
         url: Option.getOrThrow(config.endpoint),
         timeout: config.requestTimeout
         // No headers, and TelemetryConfig admits only http(s) endpoints: just an unparseable URL can fail here.
-      }).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
+      }).pipe(Layer.provide(UndiciClient.layer), Layer.orDie)
     case "otlp":
       // TelemetryConfig checked the endpoint (http(s)) and the headers (tokens, no control characters).
-      return Transport.otlp(otlpOptions(config)).pipe(Layer.provide(NodeHttpClient.layerUndici), Layer.orDie)
+      return Transport.otlp(otlpOptions(config)).pipe(Layer.provide(UndiciClient.layer), Layer.orDie)
   }
 }
 
@@ -67,7 +68,7 @@ const withOtlpExport = (config: TelemetryConfig, services: Layer.Layer<Telemetry
     traces: config.otlpTraces,
     shutdownTimeout: config.shutdownTimeout
   }, [(start, now) => Effect.sync(() => effectMetrics(start, now))]).pipe(
-    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.provide(UndiciClient.layer),
     Layer.orDie,
     Layer.provideMerge(services)
   )

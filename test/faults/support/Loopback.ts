@@ -1,6 +1,6 @@
 /**
- * The fault suite's rig: the collector over the real HTTP transport (undici) and a real loopback
- * server, in simulated time.
+ * The fault suite's rig: the collector over the real HTTP transport (the Node layers' undici client) and a
+ * real loopback server, in simulated time.
  *
  * Why not plain `TestClock.adjust`: sockets answer in real time, and `adjust` fires timers without
  * waiting for them. Were the clock moved while a request was under way, its request timeout could fire
@@ -15,9 +15,9 @@
  * requests may take a minute on a loaded machine, but no single step of it may stall.
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { Chunk, Clock, Context, Duration, Effect, Fiber, FiberRef, Layer, type Scheduler, Schema, TestClock } from "effect"
 import { layerNodeOutbox, layerWithTransport, outboxOptions } from "../../../src/layers/TelemetryLive.js"
+import * as UndiciClient from "../../../src/layers/UndiciClient.js"
 import { fromOptions, type TelemetryConfig, type TelemetryOptions } from "../../../src/schemas/TelemetryConfig.js"
 import { type BatchPayload, BatchPayload as BatchPayloadSchema } from "../../../src/schemas/TelemetryEvent.js"
 import * as Outbox from "../../../src/services/Outbox.js"
@@ -95,7 +95,7 @@ const countedHttpClient = (inFlight: InFlight) =>
           }, effect)
         })
       ))
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  ).pipe(Layer.provide(UndiciClient.layer))
 
 /** The transport, counting sends under way (a send includes reading the answer). */
 const countedTransport = (inFlight: InFlight, inner: Layer.Layer<Transport>) =>
