@@ -121,7 +121,7 @@ export class Transport extends TransportTag {
     Layer.succeed(this, { send: sendThrough(send) })
   /**
    * A transport POSTing each batch as JSON to `url`, over the `HttpClient` in context (on Node,
-   * `NodeHttpClient.layerUndici`); defaults: 10-second timeout, `Retry-After` capped at 60 seconds.
+   * `Telemetry.layerHttpClient`); defaults: 10-second timeout, `Retry-After` capped at 60 seconds.
    * Fails to build with `HttpTransportConfigError` when an option cannot be used.
    *
    * @since 0.2.0
