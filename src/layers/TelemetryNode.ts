@@ -55,9 +55,9 @@ export {
 
 export {
   /**
-   * The \`HttpClient\` the Node layers send with: an undici \`Agent\` of its own (closed with the layer), like
-   * \`NodeHttpClient.layerUndici\` but reading each response body once, without a fiber per read. Provide it to
-   * \`Transport.http\`, \`Transport.otlp\` or \`OtlpExport.layer\` when composing them yourself.
+   * The `HttpClient` the Node layers send with: an undici `Agent` of its own (closed with the layer), like
+   * `NodeHttpClient.layerUndici` but reading each response body once, without a fiber per read. Provide it to
+   * `Transport.http`, `Transport.otlp` or `OtlpExport.layer` when composing them yourself.
    *
    * @since 0.2.0
    * @category layers
