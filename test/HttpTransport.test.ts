@@ -3,7 +3,6 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { Cause, Clock, Deferred, Effect, Exit, Fiber, Layer, Option, Schema, type Scope, TestClock } from "effect"
 import {
   makePostTransport,
@@ -14,6 +13,7 @@ import { Transport } from "../src/transports/Transport.js"
 import { TransportError } from "../src/schemas/errors.js"
 import { type Batch, BatchPayload, type TelemetryEvent } from "../src/schemas/TelemetryEvent.js"
 import * as UndiciClient from "../src/layers/UndiciClient.js"
+import { listen } from "./support/listen.js"
 import * as TestServer from "./support/TestServer.js"
 import { hostileEvent } from "./support/Events.js"
 
@@ -301,17 +301,9 @@ const streamingServer = (reply: StreamingReply): Effect.Effect<StreamingServer, 
         pump()
       })
     })
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          onRelease()
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-    )
+    const port = yield* listen(server)
+    // Registered after the server's close, so run before it: a held answer goes out before the server stops.
+    yield* Effect.addFinalizer(() => Effect.sync(onRelease))
     return {
       url: `http://127.0.0.1:${port}/v1/events`,
       requested: Effect.promise(() => requested),

@@ -7,9 +7,9 @@
 import { Cookies, HttpClient, HttpClientRequest, UrlParams } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
 import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect"
 import * as UndiciClient from "../src/layers/UndiciClient.js"
+import { listen } from "./support/listen.js"
 
 /** A server answering every request with `answer`, recording what arrived; it closes with the scope. */
 const serve = (answer: (req: Http.IncomingMessage, body: string, res: Http.ServerResponse) => void) =>
@@ -24,16 +24,7 @@ const serve = (answer: (req: Http.IncomingMessage, body: string, res: Http.Serve
         answer(req, body, res)
       })
     })
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-    )
+    const port = yield* listen(server)
     return { url: `http://127.0.0.1:${port}`, received: Effect.sync(() => [...received]) }
   })
 

@@ -4,7 +4,7 @@
  */
 import { Effect } from "effect"
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import { listen } from "../support/listen.js"
 
 export interface Received {
   readonly path: string
@@ -31,15 +31,7 @@ export const collector = Effect.gen(function*() {
       res.end(answer.reply.body ?? "")
     })
   })
-  const port = yield* Effect.acquireRelease(
-    Effect.async<number>((resume) => {
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-    }),
-    () => Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      server.closeAllConnections()
-    })
-  )
+  const port = yield* listen(server)
   return { url: `http://127.0.0.1:${port}`, received, answer }
 })
 

@@ -4,7 +4,7 @@
  * sets. It closes with its scope.
  */
 import * as Http from "node:http"
-import type { AddressInfo } from "node:net"
+import { listen } from "../../support/listen.js"
 import { Effect, Schedule, type Scope } from "effect"
 
 /** A request to `/collect` as the server received it. */
@@ -99,16 +99,7 @@ export const make = (bundle: string): Effect.Effect<PageServer, never, Scope.Sco
       })
     })
 
-    const port = yield* Effect.acquireRelease(
-      Effect.async<number>((resume) => {
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
-      }),
-      () =>
-        Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-          server.closeAllConnections()
-        })
-    )
+    const port = yield* listen(server)
     const origin = `http://127.0.0.1:${port}`
     const snapshot = Effect.sync(() => [...deliveries])
 
