@@ -14,8 +14,14 @@
  * - `@sentry/browser` (`init` + `captureException`) and `posthog-js` (`init` + `capture`), whole SDKs.
  *
  * Then the modules that add most to each telemetry app (bytes of minified output, from the metafile): new
- * modules, and modules of the baseline that grow because telemetry uses more of them.
+ * modules, and modules of the baseline that grow because telemetry uses more of them. Last, the collector's
+ * own code on its own: `Telemetry.layerCollector` bundled with Effect and `@effect/*` left out, the least
+ * any page pays for it, whatever the page already ships.
  */
+import { build } from "esbuild"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+import { gzipSync } from "node:zlib"
 import { entry, type Measured, measure } from "../test/fixtures/bundle/measure.js"
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
@@ -67,3 +73,23 @@ for (const [label, name, overBaseline] of apps) {
     console.log(`  ${kb(bytes).padStart(8)}  ${path}${before.has(path) ? " (grown)" : ""}`)
   }
 }
+
+const own = await build({
+  stdin: {
+    contents: `import * as Telemetry from "./src/layers/TelemetryBrowser.js"\nexport const layer = Telemetry.layerCollector({ endpoint: "/telemetry" })`,
+    resolveDir: Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), ".."),
+    loader: "ts"
+  },
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "browser",
+  write: false,
+  external: ["effect", "effect/*", "@effect/*"],
+  logLevel: "silent"
+})
+const ownCode = own.outputFiles[0]!.contents
+console.log(
+  `\nThe collector's own code alone (Effect and @effect/* external): ${kb(ownCode.byteLength)} minified, ` +
+    `${kb(gzipSync(ownCode, { level: 9 }).byteLength)} gzip`
+)
