@@ -30,3 +30,7 @@ export const measuredFrom: "dist" | "src" = fresh ? "dist" : "src"
 export const library: typeof import("../src/index.js") = fresh
   ? await import(compiled)
   : await import("../src/index.js")
+
+/** One module of the library by its path under `src/` without extension (`"schemas/EventValidation"`), from where `library` comes. */
+export const libraryModule = (path: string): Promise<unknown> =>
+  fresh ? import(Path.join(root, "dist", `${path}.js`)) : import(Path.join(root, "src", `${path}.ts`))

@@ -10,20 +10,11 @@
  * `node --import tsx bench/track-parts.ts` (after `npm run build`: the pieces load from `dist/` when it is fresh).
  */
 import { Context, Effect, Exit, Layer, Scope } from "effect"
-import * as Path from "node:path"
-import { fileURLToPath } from "node:url"
-import { library, measuredFrom } from "./compiled.js"
+import { library, libraryModule, measuredFrom } from "./compiled.js"
 import { chatTurn, median, now } from "./measure.js"
 
-const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
-/** A module of the library, from where `compiled.ts` measures. */
-const part = (module: string) =>
-  measuredFrom === "dist"
-    ? import(Path.join(root, "dist", `${module}.js`))
-    : import(Path.join(root, "src", `${module}.ts`))
-
-const { validateEventFast } = await part("schemas/EventValidation") as typeof import("../src/schemas/EventValidation.js")
-const { unsafeMake } = await part("services/Redactor") as typeof import("../src/services/Redactor.js")
+const { validateEventFast } = await libraryModule("schemas/EventValidation") as typeof import("../src/schemas/EventValidation.js")
+const { unsafeMake } = await libraryModule("services/Redactor") as typeof import("../src/services/Redactor.js")
 const { Outbox, Redactor, Sampler, TelemetryCollector, Transport } = library
 
 const rounds = Number(process.env.PARTS_ROUNDS ?? 15)
