@@ -44,10 +44,9 @@ const batch = () => markValidated({ batchId: crypto.randomUUID(), events })
 const scope = Effect.runSync(Scope.make())
 /** The client a layer builds, and the HTTP transport over it. */
 const over = async (clientLayer: Layer.Layer<HttpClient.HttpClient>) => {
-  const context = await Effect.runPromise(Layer.buildWithScope(
-    Layer.merge(clientLayer, Layer.orDie(Transport.http({ url }))).pipe(Layer.provideMerge(clientLayer)),
-    scope
-  ))
+  const context = await Effect.runPromise(
+    Layer.buildWithScope(Layer.orDie(Transport.http({ url })).pipe(Layer.provideMerge(clientLayer)), scope)
+  )
   return {
     // Tracing off, as our transports run it.
     client: Context.get(context, HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true)),

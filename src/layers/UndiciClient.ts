@@ -123,7 +123,8 @@ const requestBody = (
     case "Raw":
       return Effect.succeed(body.body as Uint8Array)
     case "FormData":
-      return Effect.succeed(body.formData as never)
+      // The same class at run time (Node's FormData is undici's); only the type declarations differ.
+      return Effect.succeed(body.formData as unknown as Undici.FormData)
     case "Stream":
       return NodeStream.toReadable(body.stream)
   }
